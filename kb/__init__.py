@@ -1,0 +1,1 @@
+"""The knowledge-base domain: content model, visibility, locales, Markdown, search, publishing."""

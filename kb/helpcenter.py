@@ -1,0 +1,328 @@
+"""What a visitor reads in one brand's help center in one locale: the read-side queries."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.locales import fallback_order
+from kb.models import (
+    Article,
+    ArticleLabel,
+    Brand,
+    BrandHost,
+    Category,
+    CategoryTranslation,
+    Section,
+    SectionTranslation,
+    Translation,
+)
+from kb.visibility import visible
+
+PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class HelpCenter:
+    """One brand in one of its enabled locales."""
+
+    brand: Brand
+    locale: str
+
+    @property
+    def locales(self) -> list[str]:
+        return list(self.brand.locales)
+
+    def order(self, available: Iterable[str]) -> list[str]:
+        return fallback_order(self.locale, self.brand.default_locale, available)
+
+
+@dataclass
+class Node:
+    """A category or section as shown: its title in the best locale available."""
+
+    id: int
+    title: str
+    slug: str
+    description: str
+    locale: str
+    children: list["Node"] = field(default_factory=list)
+
+
+@dataclass
+class Item:
+    """An article in a list: the translation picked for the visitor."""
+
+    article: Article
+    translation: Translation
+
+    @property
+    def fallback(self) -> bool:
+        return self.translation.locale != self._wanted
+
+    _wanted: str = ""
+
+
+def brand_by_slug(session: Session, slug: str) -> Brand | None:
+    return session.scalar(select(Brand).where(Brand.slug == slug))
+
+
+def brand_by_host(session: Session, host: str, base_domain: str | None) -> Brand | None:
+    """A brand's own host name, or <slug>.<base domain>."""
+    host = host.split(":")[0].lower().rstrip(".")
+    brand = session.scalar(select(Brand).join(BrandHost).where(BrandHost.host == host))
+    if brand is None and base_domain and host.endswith("." + base_domain.lower()):
+        brand = brand_by_slug(session, host[: -len(base_domain) - 1])
+    return brand
+
+
+def active_brands(session: Session) -> list[Brand]:
+    return list(session.scalars(select(Brand).where(Brand.status == "active").order_by(Brand.name)))
+
+
+def _pick(translations: Sequence, hc: HelpCenter):
+    by_locale = {t.locale: t for t in translations if t.locale in hc.brand.locales}
+    order = hc.order(by_locale)
+    return by_locale[order[0]] if order else None
+
+
+def _node(obj, hc: HelpCenter) -> Node | None:
+    t = _pick(obj.translations, hc)
+    if t is None:
+        return None
+    return Node(id=obj.id, title=t.title, slug=t.slug, description=t.description, locale=t.locale)
+
+
+def category_tree(session: Session, hc: HelpCenter) -> list[Node]:
+    """Categories with their sections, in position order, titled for the visitor."""
+    categories = session.scalars(
+        select(Category)
+        .where(Category.brand_id == hc.brand.id)
+        .order_by(Category.position, Category.id)
+        .options(
+            selectinload(Category.translations),
+            selectinload(Category.sections).selectinload(Section.translations),
+        )
+    ).all()
+    tree = []
+    for category in categories:
+        node = _node(category, hc)
+        if node is None:
+            continue
+        node.children = [n for s in category.sections if (n := _node(s, hc)) is not None]
+        tree.append(node)
+    return tree
+
+
+def category(session: Session, hc: HelpCenter, category_id: int) -> Node | None:
+    for node in category_tree(session, hc):
+        if node.id == category_id:
+            return node
+    return None
+
+
+def section(session: Session, hc: HelpCenter, section_id: int) -> tuple[Node, Node] | None:
+    """The section and its category, or None when it is not in this brand."""
+    row = session.scalar(
+        select(Section)
+        .where(Section.id == section_id, Section.brand_id == hc.brand.id)
+        .options(
+            selectinload(Section.translations),
+            selectinload(Section.category).selectinload(Category.translations),
+        )
+    )
+    if row is None:
+        return None
+    node, parent = _node(row, hc), _node(row.category, hc)
+    if node is None or parent is None:
+        return None
+    return node, parent
+
+
+def readable_articles(hc: HelpCenter, now: datetime):
+    """Articles of this brand with at least one visible translation in an enabled locale."""
+    return select(Article).where(
+        Article.brand_id == hc.brand.id,
+        exists().where(
+            Translation.article_id == Article.id,
+            Translation.locale.in_(hc.locales),
+            visible(now),
+        ),
+    )
+
+
+def pick_translations(
+    session: Session, hc: HelpCenter, articles: Sequence[Article], now: datetime
+) -> list[Item]:
+    """One query: the best visible translation of each article, in the articles' order."""
+    if not articles:
+        return []
+    rows = session.scalars(
+        select(Translation).where(
+            Translation.article_id.in_([a.id for a in articles]),
+            Translation.locale.in_(hc.locales),
+            visible(now),
+        )
+    ).all()
+    grouped: dict[int, list[Translation]] = {}
+    for t in rows:
+        grouped.setdefault(t.article_id, []).append(t)
+    items = []
+    for a in articles:
+        t = _pick(grouped.get(a.id, ()), hc)
+        if t is not None:
+            items.append(Item(article=a, translation=t, _wanted=hc.locale))
+    return items
+
+
+def section_articles(
+    session: Session, hc: HelpCenter, section_id: int, now: datetime, page: int = 1
+) -> tuple[list[Item], int]:
+    """A page of a section's articles in position order, and the total count."""
+    stmt = readable_articles(hc, now).where(Article.section_id == section_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    articles = session.scalars(
+        stmt.order_by(Article.position, Article.id)
+        .limit(PAGE_SIZE)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).all()
+    return pick_translations(session, hc, articles, now), total or 0
+
+
+def section_previews(
+    session: Session, hc: HelpCenter, section_ids: Sequence[int], now: datetime, per_section: int
+) -> dict[int, list[Item]]:
+    """The first few articles of each section (a category page), in two queries."""
+    ranked = (
+        readable_articles(hc, now)
+        .where(Article.section_id.in_(section_ids))
+        .add_columns(
+            func.row_number()
+            .over(partition_by=Article.section_id, order_by=(Article.position, Article.id))
+            .label("rank")
+        )
+        .subquery()
+    )
+    articles = session.scalars(
+        select(Article)
+        .join(ranked, ranked.c.id == Article.id)
+        .where(ranked.c.rank <= per_section)
+        .order_by(Article.section_id, Article.position, Article.id)
+    ).all()
+    grouped: dict[int, list[Item]] = {sid: [] for sid in section_ids}
+    for item in pick_translations(session, hc, articles, now):
+        grouped[item.article.section_id].append(item)
+    return grouped
+
+
+def _latest_first(hc: HelpCenter, now: datetime):
+    newest = (
+        select(func.max(Translation.publish_at))
+        .where(
+            Translation.article_id == Article.id,
+            Translation.locale.in_(hc.locales),
+            visible(now),
+        )
+        .scalar_subquery()
+    )
+    return newest.desc(), Article.id.desc()
+
+
+def promoted(session: Session, hc: HelpCenter, now: datetime, limit: int = 6) -> list[Item]:
+    articles = session.scalars(
+        readable_articles(hc, now)
+        .where(Article.promoted.is_(True))
+        .order_by(Article.position, Article.id)
+        .limit(limit)
+    ).all()
+    return pick_translations(session, hc, articles, now)
+
+
+def by_kind(
+    session: Session,
+    hc: HelpCenter,
+    kinds: Sequence[str],
+    now: datetime,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Item]:
+    """Articles of the given kinds, newest first (notices, events, FAQ highlights)."""
+    stmt = readable_articles(hc, now).where(Article.kind.in_(kinds)).order_by(*_latest_first(hc, now))
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return pick_translations(session, hc, session.scalars(stmt).all(), now)
+
+
+def faq(session: Session, hc: HelpCenter, now: datetime, limit: int = 500) -> list[Item]:
+    """FAQ entries ordered by section, then position (the FAQ page groups them)."""
+    articles = session.scalars(
+        readable_articles(hc, now)
+        .where(Article.kind == "faq")
+        .join(Section, Section.id == Article.section_id)
+        .order_by(Section.position, Section.id, Article.position, Article.id)
+        .limit(limit)
+    ).all()
+    return pick_translations(session, hc, articles, now)
+
+
+@dataclass
+class ArticleView:
+    """An article page: the translation shown, and the locales it can be read in."""
+
+    article: Article
+    translation: Translation
+    available: list[str]
+
+    @property
+    def is_fallback(self) -> bool:
+        return self._wanted != self.translation.locale
+
+    _wanted: str = ""
+
+
+def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) -> ArticleView | None:
+    """The article in the visitor's locale, or the best fallback; None when none is visible."""
+    found = session.scalar(
+        select(Article)
+        .where(Article.id == article_id, Article.brand_id == hc.brand.id)
+        .options(selectinload(Article.labels))
+    )
+    if found is None:
+        return None
+    translations = session.scalars(
+        select(Translation).where(
+            Translation.article_id == article_id,
+            Translation.locale.in_(hc.locales),
+            visible(now),
+        )
+    ).all()
+    chosen = _pick(translations, hc)
+    if chosen is None:
+        return None
+    available = [loc for loc in hc.locales if any(t.locale == loc for t in translations)]
+    return ArticleView(article=found, translation=chosen, available=available, _wanted=hc.locale)
+
+
+def related(
+    session: Session, hc: HelpCenter, view: ArticleView, now: datetime, limit: int = 5
+) -> list[Item]:
+    """Other articles sharing a label, then others from the same section."""
+    a = view.article
+    labels = a.label_names
+    shares_label = (
+        exists().where(ArticleLabel.article_id == Article.id, ArticleLabel.name.in_(labels))
+        if labels
+        else None
+    )
+    conditions = [Article.section_id == a.section_id]
+    if shares_label is not None:
+        conditions.append(shares_label)
+    articles = session.scalars(
+        readable_articles(hc, now)
+        .where(Article.id != a.id, Article.kind.in_(("guide", "faq")), or_(*conditions))
+        .order_by((Article.section_id == a.section_id).desc(), Article.position, Article.id)
+        .limit(limit)
+    ).all()
+    return pick_translations(session, hc, articles, now)

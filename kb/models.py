@@ -1,0 +1,226 @@
+"""The content model: Organization -> Brand -> Category -> Section -> Article -> Translation."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kb.clock import now
+from kb.db import Base, UTCDateTime
+
+BRAND_STATUSES = ("draft", "active", "suspended")
+ARTICLE_KINDS = ("guide", "faq", "notice", "event")
+TRANSLATION_STATUSES = ("draft", "published", "archived")
+ROLES = ("admin", "editor", "agent", "customer")
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    brands: Mapped[list["Brand"]] = relationship(back_populates="organization")
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tagline: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> text
+    default_locale: Mapped[str] = mapped_column(String(16))
+    locales: Mapped[list] = mapped_column(JSON, default=list)  # enabled, in display order
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#f2a900")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    organization: Mapped[Organization] = relationship(back_populates="brands")
+    hosts: Mapped[list["BrandHost"]] = relationship(
+        back_populates="brand", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == "active"
+
+
+class BrandHost(Base):
+    """A host name that serves one brand's help center at /<locale>/..."""
+
+    __tablename__ = "brand_hosts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+
+    brand: Mapped[Brand] = relationship(back_populates="hosts")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    translations: Mapped[list["CategoryTranslation"]] = relationship(
+        back_populates="category", cascade="all, delete-orphan"
+    )
+    sections: Mapped[list["Section"]] = relationship(
+        back_populates="category", order_by="Section.position"
+    )
+
+
+class CategoryTranslation(Base):
+    __tablename__ = "category_translations"
+    __table_args__ = (UniqueConstraint("category_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    slug: Mapped[str] = mapped_column(String(100))
+
+    category: Mapped[Category] = relationship(back_populates="translations")
+
+
+class Section(Base):
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    category: Mapped[Category] = relationship(back_populates="sections")
+    translations: Mapped[list["SectionTranslation"]] = relationship(
+        back_populates="section", cascade="all, delete-orphan"
+    )
+
+
+class SectionTranslation(Base):
+    __tablename__ = "section_translations"
+    __table_args__ = (UniqueConstraint("section_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    slug: Mapped[str] = mapped_column(String(100))
+
+    section: Mapped[Section] = relationship(back_populates="translations")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_section_position", "section_id", "position", "id"),
+        Index("ix_articles_brand_kind", "brand_id", "kind"),
+        Index("ix_articles_brand_promoted", "brand_id", "promoted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="guide")
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    source_locale: Mapped[str] = mapped_column(String(16))
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    section: Mapped[Section] = relationship()
+    translations: Mapped[list["Translation"]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+    labels: Mapped[list["ArticleLabel"]] = relationship(
+        cascade="all, delete-orphan", order_by="ArticleLabel.name"
+    )
+
+    @property
+    def label_names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+
+class ArticleLabel(Base):
+    __tablename__ = "article_labels"
+    __table_args__ = (UniqueConstraint("article_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Translation(Base):
+    """One article in one locale: what a visitor reads."""
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        UniqueConstraint("article_id", "locale"),
+        Index("ix_translations_visible", "locale", "status", "publish_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(100))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")  # rendered once, at save time
+    toc: Mapped[list] = mapped_column(JSON, default=list)  # [[level, anchor, text], ...]
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unpublish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=now, onupdate=now
+    )
+
+    article: Mapped[Article] = relationship(back_populates="translations")
+
+
+class ArticleVote(Base):
+    """A visitor's answer to "was this article helpful?"."""
+
+    __tablename__ = "article_votes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(16))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

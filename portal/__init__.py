@@ -1,0 +1,108 @@
+"""The Portal web application: create_app() wires config, extensions, blueprints and errors."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from kb.locales import UI_LOCALES, language_name
+from portal import config
+from portal.extensions import babel, csrf, db, htmx, login, migrate
+from portal.tenancy import BrandHosts, strip_host_brand
+
+log = logging.getLogger(__name__)
+
+
+class Portal(Flask):
+    def url_for(self, endpoint, *args, **values):
+        url = super().url_for(endpoint, *args, **values)
+        if request and not values.get("_external"):
+            url = strip_host_brand(url, request.environ)
+        return url
+
+
+def create_app(test_config: dict | None = None) -> Portal:
+    instance = (test_config or {}).get("INSTANCE_PATH")
+    app = Portal(
+        __name__,
+        instance_path=instance or str(Path(__file__).resolve().parent.parent / "instance"),
+        instance_relative_config=True,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.load(app, test_config)
+
+    db.init_app(app)
+    _tune_database(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    login.init_app(app)
+    _register_login(app)
+
+    from portal.blueprints.helpcenter import bp as helpcenter_bp
+
+    app.register_blueprint(helpcenter_bp)
+
+    from portal import errors
+
+    errors.register(app)
+
+    from portal import cli
+
+    cli.register(app)
+
+    app.jinja_env.globals.update(language_name=language_name, ui_locales=UI_LOCALES)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    app.wsgi_app = BrandHosts(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def _select_locale() -> str:
+    if getattr(g, "locale", None):
+        return g.locale
+    return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
+
+
+def _select_timezone() -> str:
+    return getattr(g, "timezone", None) or "UTC"
+
+
+def _tune_database(app: Flask) -> None:
+    """SQLite: WAL, a busy timeout and foreign keys on every connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+def _register_login(app: Flask) -> None:
+    from kb.models import User
+    from portal.desk.accounts import LoginUser
+
+    login.login_view = None
+
+    @login.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return LoginUser(user) if user is not None and user.active else None
+
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,0 +1,211 @@
+"""Public help-center pages: parse the request, ask kb/, render."""
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from kb import clock, helpcenter
+from kb import search as kb_search
+from kb.locales import negotiate
+from kb.models import ArticleVote
+from kb.search import SearchQuery
+from kb.slugs import split_id_slug
+from portal.blueprints.helpcenter import bp
+from portal.blueprints.helpcenter.forms import VoteForm
+from portal.extensions import db
+from portal.rendering import render
+from portal.tenancy import brand_or_404, helpcenter_or_404
+
+LOCALE_COOKIE = "locale"
+VOTED_KEY = "voted"
+
+
+@bp.after_app_request
+def remember_locale(response):
+    """The locale a visitor last read in is the one /<brand>/ sends them to next time."""
+    hc = g.get("hc")
+    if hc is not None and response.status_code < 400:
+        if request.cookies.get(LOCALE_COOKIE) != hc.locale:
+            response.set_cookie(
+                LOCALE_COOKIE, hc.locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+    return response
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
+def _id_or_404(id_slug: str) -> tuple[int, str]:
+    parsed = split_id_slug(id_slug)
+    if parsed is None:
+        abort(404)
+    return parsed
+
+
+@bp.get("/")
+def index():
+    brands = helpcenter.active_brands(db.session)
+    if len(brands) == 1:
+        return redirect(url_for(".brand_root", brand=brands[0].slug))
+    return render("helpcenter/index.html", brands=brands)
+
+
+@bp.get("/<brand>/")
+def brand_root(brand):
+    found = brand_or_404(brand)
+    accept = [(value, quality) for value, quality in request.accept_languages]
+    locale = negotiate(
+        found.locales, found.default_locale, request.cookies.get(LOCALE_COOKIE), accept
+    )
+    response = redirect(url_for(".home", brand=found.slug, locale=locale), 302)
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.get("/<brand>/<locale>/")
+def home(brand, locale):
+    hc = helpcenter_or_404(brand, locale)
+    now = clock.now()
+    return render(
+        "helpcenter/home.html",
+        hc=hc,
+        tree=helpcenter.category_tree(db.session, hc),
+        promoted=helpcenter.promoted(db.session, hc, now),
+        news=helpcenter.by_kind(db.session, hc, ("notice", "event"), now, limit=5),
+        faqs=helpcenter.by_kind(db.session, hc, ("faq",), now, limit=5),
+    )
+
+
+@bp.get("/<brand>/<locale>/categories/<id_slug>")
+def category(brand, locale, id_slug):
+    hc = helpcenter_or_404(brand, locale)
+    category_id, slug = _id_or_404(id_slug)
+    node = helpcenter.category(db.session, hc, category_id)
+    if node is None:
+        abort(404)
+    if slug != node.slug:
+        return redirect(url_for(".category", brand=brand, locale=locale,
+                                id_slug=f"{node.id}-{node.slug}"), 301)
+    previews = helpcenter.section_previews(
+        db.session, hc, [s.id for s in node.children], clock.now(), per_section=6
+    )
+    return render("helpcenter/category.html", hc=hc, category=node, previews=previews)
+
+
+@bp.get("/<brand>/<locale>/sections/<id_slug>")
+def section(brand, locale, id_slug):
+    hc = helpcenter_or_404(brand, locale)
+    section_id, slug = _id_or_404(id_slug)
+    found = helpcenter.section(db.session, hc, section_id)
+    if found is None:
+        abort(404)
+    node, parent = found
+    if slug != node.slug:
+        return redirect(url_for(".section", brand=brand, locale=locale,
+                                id_slug=f"{node.id}-{node.slug}"), 301)
+    page = _page_arg()
+    items, total = helpcenter.section_articles(db.session, hc, node.id, clock.now(), page)
+    if page > 1 and not items:
+        abort(404)
+    return render(
+        "helpcenter/section.html",
+        "articles",
+        hc=hc,
+        section=node,
+        category=parent,
+        items=items,
+        page=page,
+        pages=max(1, -(-total // helpcenter.PAGE_SIZE)),
+        total=total,
+    )
+
+
+def _article_or_404(hc, article_id: int):
+    view = helpcenter.article(db.session, hc, article_id, clock.now())
+    if view is None:
+        abort(404)
+    return view
+
+
+@bp.get("/<brand>/<locale>/articles/<id_slug>")
+def article(brand, locale, id_slug):
+    hc = helpcenter_or_404(brand, locale)
+    article_id, slug = _id_or_404(id_slug)
+    view = _article_or_404(hc, article_id)
+    if slug != view.translation.slug:
+        return redirect(url_for(".article", brand=brand, locale=locale,
+                                id_slug=f"{article_id}-{view.translation.slug}"), 301)
+    now = clock.now()
+    where = helpcenter.section(db.session, hc, view.article.section_id)
+    return render(
+        "helpcenter/article.html",
+        hc=hc,
+        view=view,
+        section=where[0] if where else None,
+        category=where[1] if where else None,
+        related=helpcenter.related(db.session, hc, view, now),
+        form=VoteForm(),
+        voted=view.article.id in session.get(VOTED_KEY, []),
+    )
+
+
+@bp.post("/<brand>/<locale>/articles/<int:article_id>/vote")
+def vote(brand, locale, article_id):
+    hc = helpcenter_or_404(brand, locale)
+    view = _article_or_404(hc, article_id)
+    form = VoteForm()
+    voted = session.get(VOTED_KEY, [])
+    error = None
+    if not form.validate_on_submit():
+        error = _("Please choose yes or no.")
+    elif article_id not in voted:
+        db.session.add(
+            ArticleVote(article_id=article_id, locale=hc.locale, helpful=form.helpful.data == "yes")
+        )
+        db.session.commit()
+        session[VOTED_KEY] = (voted + [article_id])[-100:]
+    if request.htmx:
+        return render("helpcenter/article.html", "vote", hc=hc, view=view, form=form,
+                      voted=error is None, vote_error=error)
+    if error:
+        return render("helpcenter/article.html", hc=hc, view=view, form=form, voted=False,
+                      vote_error=error, section=None, category=None, related=[], status=400)
+    target = url_for(".article", brand=brand, locale=locale,
+                     id_slug=f"{article_id}-{view.translation.slug}")
+    return redirect(target + "#vote", 303)
+
+
+@bp.get("/<brand>/<locale>/faq")
+def faq(brand, locale):
+    hc = helpcenter_or_404(brand, locale)
+    items = helpcenter.faq(db.session, hc, clock.now())
+    tree = helpcenter.category_tree(db.session, hc)
+    sections = {s.id: s for c in tree for s in c.children}
+    groups: dict[int, list] = {}
+    for item in items:
+        groups.setdefault(item.article.section_id, []).append(item)
+    return render("helpcenter/faq.html", hc=hc, groups=groups, sections=sections)
+
+
+@bp.get("/<brand>/<locale>/notices")
+def notices(brand, locale):
+    hc = helpcenter_or_404(brand, locale)
+    page = _page_arg()
+    size = helpcenter.PAGE_SIZE
+    items = helpcenter.by_kind(
+        db.session, hc, ("notice", "event"), clock.now(), limit=size + 1, offset=(page - 1) * size
+    )
+    if page > 1 and not items:
+        abort(404)
+    return render("helpcenter/notices.html", "items", hc=hc, items=items[:size], page=page,
+                  has_next=len(items) > size)
+
+
+@bp.get("/<brand>/<locale>/search")
+def search(brand, locale):
+    hc = helpcenter_or_404(brand, locale)
+    q = SearchQuery.parse(request.args.get("q"), request.args.get("page"))
+    results = kb_search.search(db.session, hc, q, clock.now())
+    return render("helpcenter/search.html", "results", hc=hc, q=q, results=results)

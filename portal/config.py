@@ -1,0 +1,77 @@
+"""Configuration: defaults, then instance/config.py, then the environment. Nothing else reads env."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "PORTAL_BASE_DOMAIN",
+    "PORTAL_ENV",
+    "REDIS_URL",
+    "PROXY_FIX_HOPS",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the portal (for example, no SECRET_KEY in production)."""
+
+
+def defaults(instance_path: str) -> dict:
+    return {
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": None,
+        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "portal.db"),
+        "PORTAL_BASE_DOMAIN": None,
+        "PROXY_FIX_HOPS": 0,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BRAND_CACHE_SECONDS": 5.0,
+    }
+
+
+def load(app, test_config: dict | None = None) -> None:
+    """Fill app.config from the three sources, then check it can run."""
+    app.config.update(defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    for key in ENV_KEYS:
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    if test_config:
+        app.config.update(test_config)
+    app.config["PROXY_FIX_HOPS"] = int(app.config["PROXY_FIX_HOPS"] or 0)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(app.config["DATABASE_URL"])
+    _check_secret(app)
+
+
+def _normalise_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _check_secret(app) -> None:
+    key = app.config.get("SECRET_KEY")
+    if key:
+        return
+    if app.config["PORTAL_ENV"] != "development":
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it in the environment or in instance/config.py "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or set PORTAL_ENV=development for a local throwaway key."
+        )
+    # Development only: a random key kept in instance/ so sessions survive restarts.
+    path = Path(app.instance_path) / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()

@@ -1,0 +1,140 @@
+"""Demo content: two fictional brands loaded from the TOML files beside this module, and accounts."""
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb import clock
+from kb.markdown import render
+from kb.models import (
+    Article,
+    ArticleLabel,
+    Brand,
+    Category,
+    CategoryTranslation,
+    Organization,
+    Section,
+    SectionTranslation,
+    Translation,
+)
+from kb.slugs import slugify
+from portal.desk.accounts import create_or_update_user
+
+DEMO_PASSWORD = "portal-demo"
+DEMO_ACCOUNTS = [
+    ("admin@example.com", "Ada Admin", "admin"),
+    ("editor@example.com", "Eddie Editor", "editor"),
+    ("agent@example.com", "Agnes Agent", "agent"),
+    ("customer@example.com", "Chris Customer", "customer"),
+]
+CONTENT_DIR = Path(__file__).resolve().parent
+
+
+def brand_files() -> list[Path]:
+    return sorted(CONTENT_DIR.glob("*.toml"))
+
+
+def load(session: Session) -> list[str]:
+    """Create the demo organization, brands and accounts; brands already present are kept as is."""
+    now = clock.now()
+    org = session.scalar(select(Organization).where(Organization.name == "Demo Company"))
+    if org is None:
+        org = Organization(name="Demo Company")
+        session.add(org)
+    users = {
+        email: create_or_update_user(session, email, name, role, DEMO_PASSWORD)
+        for email, name, role in DEMO_ACCOUNTS
+    }
+    session.flush()
+    loaded = []
+    for path in brand_files():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        slug = data["brand"]["slug"]
+        if session.scalar(select(Brand).where(Brand.slug == slug)) is None:
+            load_brand(session, org, data, users["editor@example.com"].id, now)
+            loaded.append(slug)
+    session.commit()
+    return loaded
+
+
+def load_brand(session: Session, org: Organization, data: dict, author_id: int, now) -> Brand:
+    b = data["brand"]
+    brand = Brand(
+        organization=org,
+        slug=b["slug"],
+        name=b["name"],
+        tagline=b.get("tagline", {}),
+        default_locale=b["default_locale"],
+        locales=b["locales"],
+        timezone=b["timezone"],
+        primary_color=b["primary_color"],
+        accent_color=b["accent_color"],
+        status="active",
+    )
+    session.add(brand)
+    session.flush()
+    categories = {}
+    for c in data["categories"]:
+        category = Category(brand_id=brand.id, position=c["position"])
+        category.translations = [
+            CategoryTranslation(
+                locale=loc,
+                title=title,
+                description=c.get("description", {}).get(loc, ""),
+                slug=slugify(title),
+            )
+            for loc, title in c["title"].items()
+        ]
+        session.add(category)
+        categories[c["key"]] = category
+    session.flush()
+    sections = {}
+    for s in data["sections"]:
+        section = Section(
+            brand_id=brand.id, category_id=categories[s["category"]].id, position=s["position"]
+        )
+        section.translations = [
+            SectionTranslation(locale=loc, title=title, slug=slugify(title))
+            for loc, title in s["title"].items()
+        ]
+        session.add(section)
+        sections[s["key"]] = section
+    session.flush()
+    for a in data["articles"]:
+        published = now - timedelta(days=a.get("published_days_ago", 30))
+        if a.get("publish_in_days", 0) > 0:
+            published = now + timedelta(days=a["publish_in_days"])
+        article = Article(
+            brand_id=brand.id,
+            section_id=sections[a["section"]].id,
+            kind=a["kind"],
+            promoted=a.get("promoted", False),
+            position=a.get("position", 0),
+            source_locale=brand.default_locale,
+            event_at=now + timedelta(days=a["event_in_days"]) if "event_in_days" in a else None,
+            created_at=published,
+        )
+        article.labels = [ArticleLabel(name=label) for label in a.get("labels", [])]
+        for loc, tr in a["translations"].items():
+            rendered = render(tr["body"])
+            article.translations.append(
+                Translation(
+                    locale=loc,
+                    title=tr["title"],
+                    slug=slugify(tr["title"]),
+                    body_md=tr["body"],
+                    body_html=rendered.html,
+                    toc=rendered.toc,
+                    status="published",
+                    publish_at=published,
+                    author_id=author_id,
+                    created_at=min(published, now),
+                    updated_at=min(published, now),
+                )
+            )
+        session.add(article)
+    session.flush()
+    return brand

@@ -1,0 +1,83 @@
+"""Which brand and locale a request is for: by URL, or by the Host it was sent to."""
+
+import time
+
+from flask import abort, g
+
+from kb import helpcenter
+from kb.helpcenter import HelpCenter
+from kb.visibility import brand_is_public
+from portal.extensions import db
+
+
+class BrandHosts:
+    """WSGI middleware: on a brand's own host, /<locale>/... is served as /<brand>/<locale>/...
+
+    Links are built with the brand prefix stripped again (Portal.url_for), so a visitor on
+    help.example.com stays on /<locale>/... paths.
+    """
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self, app):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self._cache: dict[str, tuple[float, str | None, tuple[str, ...]]] = {}
+
+    def lookup(self, host: str) -> tuple[str | None, tuple[str, ...]]:
+        now = time.monotonic()
+        hit = self._cache.get(host)
+        if hit and hit[0] > now:
+            return hit[1], hit[2]
+        with self.app.app_context():
+            brand = helpcenter.brand_by_host(
+                db.session, host, self.app.config.get("PORTAL_BASE_DOMAIN")
+            )
+            entry = (brand.slug, tuple(brand.locales)) if brand_is_public(brand) else (None, ())
+            db.session.remove()
+        if len(self._cache) >= self.MAX_ENTRIES:
+            self._cache.clear()
+        ttl = self.app.config["BRAND_CACHE_SECONDS"]
+        self._cache[host] = (now + ttl, *entry)
+        return entry
+
+    def __call__(self, environ, start_response):
+        host = (environ.get("HTTP_HOST") or "").lower()
+        if host:
+            slug, locales = self.lookup(host)
+            path = environ.get("PATH_INFO", "/")
+            first = path.lstrip("/").split("/", 1)[0]
+            if slug and (path == "/" or first in locales):
+                environ["PATH_INFO"] = "/" + slug + ("/" if path == "/" else path)
+                environ["portal.host_brand"] = slug
+        return self.wsgi_app(environ, start_response)
+
+
+def brand_or_404(slug: str):
+    brand = helpcenter.brand_by_slug(db.session, slug)
+    if not brand_is_public(brand):
+        abort(404)
+    g.brand = brand
+    g.timezone = brand.timezone
+    return brand
+
+
+def helpcenter_or_404(slug: str, locale: str) -> HelpCenter:
+    """The brand's help center in `locale`, or 404 (unknown brand, not public, locale off)."""
+    brand = brand_or_404(slug)
+    if locale not in brand.locales:
+        abort(404)
+    g.locale = locale
+    hc = HelpCenter(brand=brand, locale=locale)
+    g.hc = hc
+    return hc
+
+
+def strip_host_brand(url: str, environ: dict) -> str:
+    slug = environ.get("portal.host_brand")
+    prefix = f"/{slug}/"
+    if slug and url.startswith(prefix):
+        return url[len(prefix) - 1 :]
+    return url
+
+
