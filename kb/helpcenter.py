@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from kb.locales import fallback_order
 from kb.models import (
@@ -154,13 +154,21 @@ def readable_articles(hc: HelpCenter, now: datetime):
 
 
 def pick_translations(
-    session: Session, hc: HelpCenter, articles: Sequence[Article], now: datetime
+    session: Session,
+    hc: HelpCenter,
+    articles: Sequence[Article],
+    now: datetime,
+    with_body: bool = False,
 ) -> list[Item]:
     """One query: the best visible translation of each article, in the articles' order."""
     if not articles:
         return []
+    stmt = select(Translation)
+    if not with_body:
+        stmt = stmt.options(*(defer(c) for c in (Translation.body_md, Translation.body_html,
+                                                 Translation.toc)))
     rows = session.scalars(
-        select(Translation).where(
+        stmt.where(
             Translation.article_id.in_([a.id for a in articles]),
             Translation.locale.in_(hc.locales),
             visible(now),
@@ -264,7 +272,7 @@ def faq(session: Session, hc: HelpCenter, now: datetime, limit: int = 500) -> li
         .order_by(Section.position, Section.id, Article.position, Article.id)
         .limit(limit)
     ).all()
-    return pick_translations(session, hc, articles, now)
+    return pick_translations(session, hc, articles, now, with_body=True)
 
 
 @dataclass
@@ -273,7 +281,11 @@ class ArticleView:
 
     article: Article
     translation: Translation
-    available: list[str]
+    slugs: dict[str, str]  # locale -> slug, for every visible translation
+
+    @property
+    def available(self) -> list[str]:
+        return list(self.slugs)
 
     @property
     def is_fallback(self) -> bool:
@@ -301,8 +313,9 @@ def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) ->
     chosen = _pick(translations, hc)
     if chosen is None:
         return None
-    available = [loc for loc in hc.locales if any(t.locale == loc for t in translations)]
-    return ArticleView(article=found, translation=chosen, available=available, _wanted=hc.locale)
+    by_locale = {t.locale: t.slug for t in translations}
+    slugs = {loc: by_locale[loc] for loc in hc.locales if loc in by_locale}
+    return ArticleView(article=found, translation=chosen, slugs=slugs, _wanted=hc.locale)
 
 
 def related(

@@ -1,5 +1,6 @@
 """The content model: Organization -> Brand -> Category -> Section -> Article -> Translation."""
 
+import re
 from datetime import datetime
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kb.clock import now
 from kb.db import Base, UTCDateTime
 
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 BRAND_STATUSES = ("draft", "active", "suspended")
 ARTICLE_KINDS = ("guide", "faq", "notice", "event")
 TRANSLATION_STATUSES = ("draft", "published", "archived")
@@ -58,6 +60,14 @@ class Brand(Base):
     @property
     def is_public(self) -> bool:
         return self.status == "active"
+
+    @property
+    def colors(self) -> tuple[str, str]:
+        """Primary and accent colours, safe to put into CSS (defaults when malformed)."""
+        return (
+            self.primary_color if HEX_COLOR.match(self.primary_color or "") else "#1f4e79",
+            self.accent_color if HEX_COLOR.match(self.accent_color or "") else "#f2a900",
+        )
 
 
 class BrandHost(Base):

@@ -3,7 +3,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Portal:
 
     cli.register(app)
 
+    app.before_request(_refuse_nul_bytes)
     app.jinja_env.globals.update(language_name=language_name, ui_locales=UI_LOCALES)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
@@ -63,6 +64,17 @@ def create_app(test_config: dict | None = None) -> Portal:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def _refuse_nul_bytes():
+    """NUL never belongs in a URL or form value, and PostgreSQL text cannot hold it."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        abort(400)
 
 
 def _select_locale() -> str:

@@ -6,6 +6,7 @@ from flask import abort, g
 
 from kb import helpcenter
 from kb.helpcenter import HelpCenter
+from kb.slugs import BRAND_SLUG
 from kb.visibility import brand_is_public
 from portal.extensions import db
 
@@ -54,6 +55,8 @@ class BrandHosts:
 
 
 def brand_or_404(slug: str):
+    if not BRAND_SLUG.match(slug):
+        abort(404)  # refused before any lookup
     brand = helpcenter.brand_by_slug(db.session, slug)
     if not brand_is_public(brand):
         abort(404)

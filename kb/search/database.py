@@ -21,7 +21,8 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, text: str | None, page: str | None = None) -> "SearchQuery":
-        text = " ".join((text or "").split())[:MAX_QUERY_CHARS]
+        text = "".join(ch for ch in (text or "") if ch.isprintable() or ch.isspace())
+        text = " ".join(text.split())[:MAX_QUERY_CHARS]
         number = int(page) if page and page.isdigit() and len(page) < 6 else 1
         return cls(text=text, page=max(number, 1))
 

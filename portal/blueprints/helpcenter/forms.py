@@ -2,7 +2,12 @@
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
 
 class VoteForm(FlaskForm):
-    helpful = RadioField(choices=[("yes", "yes"), ("no", "no")])
+    helpful = RadioField(
+        choices=[SelectChoice("yes", "yes"), SelectChoice("no", "no")],
+        validators=[InputRequired()],
+    )

@@ -148,6 +148,11 @@ def article(brand, locale, id_slug):
         related=helpcenter.related(db.session, hc, view, now),
         form=VoteForm(),
         voted=view.article.id in session.get(VOTED_KEY, []),
+        switch_urls={
+            loc: url_for(".article", brand=brand, locale=loc,
+                         id_slug=f"{article_id}-{view.slugs.get(loc, view.translation.slug)}")
+            for loc in hc.locales
+        },
     )
 
 

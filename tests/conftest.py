@@ -1,0 +1,117 @@
+"""Fixtures: one app per test session on a temporary instance (SQLite, or DATABASE_URL)."""
+
+import os
+from datetime import timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from kb import clock
+from kb.db import Base
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+
+
+def _test_config(tmp_path_factory, **extra) -> dict:
+    tmp = tmp_path_factory.mktemp("instance")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/portal.db"
+    return {
+        "INSTANCE_PATH": str(tmp),
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "BRAND_CACHE_SECONDS": 0,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(_test_config(tmp_path_factory, PORTAL_BASE_DOMAIN="help.test"))
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Every test starts on empty tables and a running clock."""
+    yield
+    clock.freeze(None)
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def engine(app):
+    with app.app_context():
+        return db.engine
+
+
+@pytest.fixture
+def ctx(engine):
+    """A session of the test's own: no app context stays pushed while requests run."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(ctx):
+    """Factories bound to the test's session: make.brand(...), make.article(...)."""
+    return factories.Factory(ctx)
+
+
+@pytest.fixture
+def frozen_now():
+    at = clock.now().replace(microsecond=0)
+    clock.freeze(at)
+    return at
+
+
+@pytest.fixture
+def count_queries(engine):
+    """Use as `with count_queries() as n:` ... `n.count` after the block."""
+
+    class Counter:
+        count = 0
+
+    def start():
+        counter = Counter()
+
+        def on_execute(*_args, **_kwargs):
+            counter.count += 1
+
+        class Block:
+            def __enter__(self):
+                event.listen(engine, "before_cursor_execute", on_execute)
+                return counter
+
+            def __exit__(self, *exc):
+                event.remove(engine, "before_cursor_execute", on_execute)
+
+        return Block()
+
+    return start
+
+
+def ago(**kwargs):
+    return clock.now() - timedelta(**kwargs)
