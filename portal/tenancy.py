@@ -1,14 +1,18 @@
 """Which brand and locale a request is for: by URL, or by the Host it was sent to."""
 
+import logging
 import time
 
 from flask import abort, g
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb import helpcenter
 from kb.helpcenter import HelpCenter
 from kb.slugs import BRAND_SLUG
 from kb.visibility import brand_is_public
 from portal.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class BrandHosts:
@@ -31,11 +35,17 @@ class BrandHosts:
         if hit and hit[0] > now:
             return hit[1], hit[2]
         with self.app.app_context():
-            brand = helpcenter.brand_by_host(
-                db.session, host, self.app.config.get("PORTAL_BASE_DOMAIN")
-            )
+            try:
+                brand = helpcenter.brand_by_host(
+                    db.session, host, self.app.config.get("PORTAL_BASE_DOMAIN")
+                )
+            except SQLAlchemyError:
+                # The app's own error handling reports the database; here, serve no brand host.
+                log.exception("Brand host lookup failed for %r", host)
+                return None, ()
+            finally:
+                db.session.remove()
             entry = (brand.slug, tuple(brand.locales)) if brand_is_public(brand) else (None, ())
-            db.session.remove()
         if len(self._cache) >= self.MAX_ENTRIES:
             self._cache.clear()
         ttl = self.app.config["BRAND_CACHE_SECONDS"]

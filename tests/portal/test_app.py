@@ -4,6 +4,7 @@ import pytest
 
 from portal import create_app
 from portal.config import ConfigError
+from portal.extensions import db
 
 
 def test_missing_secret_key_outside_development_is_a_clear_start_up_error(tmp_path, monkeypatch):
@@ -43,7 +44,9 @@ def test_postgres_urls_use_the_psycopg3_driver(tmp_path):
 
 def test_unexpected_error_shows_a_calm_page_without_traceback(tmp_path, caplog):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-                      "DATABASE_URL": "sqlite://"})
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    with app.app_context():
+        db.create_all()
 
     @app.get("/__boom")
     def boom():
