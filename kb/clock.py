@@ -15,4 +15,3 @@ def freeze(at: datetime | None) -> None:
     if at is not None and at.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
     _frozen = at
-

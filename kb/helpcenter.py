@@ -14,9 +14,7 @@ from kb.models import (
     Brand,
     BrandHost,
     Category,
-    CategoryTranslation,
     Section,
-    SectionTranslation,
     Translation,
 )
 from kb.visibility import visible
@@ -165,8 +163,9 @@ def pick_translations(
         return []
     stmt = select(Translation)
     if not with_body:
-        stmt = stmt.options(*(defer(c) for c in (Translation.body_md, Translation.body_html,
-                                                 Translation.toc)))
+        stmt = stmt.options(
+            *(defer(c) for c in (Translation.body_md, Translation.body_html, Translation.toc))
+        )
     rows = session.scalars(
         stmt.where(
             Translation.article_id.in_([a.id for a in articles]),
@@ -257,7 +256,9 @@ def by_kind(
     offset: int = 0,
 ) -> list[Item]:
     """Articles of the given kinds, newest first (notices, events, FAQ highlights)."""
-    stmt = readable_articles(hc, now).where(Article.kind.in_(kinds)).order_by(*_latest_first(hc, now))
+    stmt = (
+        readable_articles(hc, now).where(Article.kind.in_(kinds)).order_by(*_latest_first(hc, now))
+    )
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return pick_translations(session, hc, session.scalars(stmt).all(), now)

@@ -21,9 +21,7 @@ def negotiate(
     """Best enabled locale: the cookie, else Accept-Language by quality, else the default."""
     if cookie and cookie in enabled:
         return cookie
-    ranked = sorted(
-        ((q, -i, tag) for i, (tag, q) in enumerate(accept) if q > 0), reverse=True
-    )
+    ranked = sorted(((q, -i, tag) for i, (tag, q) in enumerate(accept) if q > 0), reverse=True)
     for _q, _i, tag in ranked:
         tag = tag.lower()
         if tag in enabled:

@@ -15,9 +15,40 @@ MAX_BODY_CHARS = 200_000
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "img", "input", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "input",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "rel"},
@@ -46,7 +77,7 @@ class Rendered:
 
 
 def safe_url(url: str) -> bool:
-    """http(s), mailto, tel or a relative URL, judged after entity decoding and control stripping."""
+    """http(s), mailto, tel or relative, judged after entity decoding and control stripping."""
     decoded = _CONTROL.sub("", unicodedata.normalize("NFKC", html.unescape(url or "")))
     if decoded.startswith("//"):
         return True  # protocol-relative: http(s) of the page
@@ -108,7 +139,9 @@ def _plain_text(tokens) -> str:
     parts = []
     for token in tokens:
         if token.type == "inline":
-            parts.extend(c.content for c in token.children or () if c.type in ("text", "code_inline"))
+            parts.extend(
+                c.content for c in token.children or () if c.type in ("text", "code_inline")
+            )
         elif token.type in ("code_block", "fence"):
             parts.append(token.content)
         if token.type.endswith("_close") and token.block:

@@ -215,9 +215,7 @@ class Translation(Base):
     unpublish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=now, onupdate=now
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     article: Mapped[Article] = relationship(back_populates="translations")
 

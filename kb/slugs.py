@@ -7,8 +7,24 @@ BRAND_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 # Brand slugs share the first URL segment with the portal's own pages and with locales.
 RESERVED_BRAND_SLUGS = frozenset(
-    {"admin", "agent", "api", "static", "login", "logout", "signup", "account", "health",
-     "favicon.ico", "robots.txt", "en", "ko", "ja", "sv", "zh"}
+    {
+        "admin",
+        "agent",
+        "api",
+        "static",
+        "login",
+        "logout",
+        "signup",
+        "account",
+        "health",
+        "favicon.ico",
+        "robots.txt",
+        "en",
+        "ko",
+        "ja",
+        "sv",
+        "zh",
+    }
 )
 
 

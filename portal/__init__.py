@@ -70,7 +70,8 @@ def _refuse_nul_bytes():
     """NUL never belongs in a URL or form value, and PostgreSQL text cannot hold it."""
     values = [request.path, *request.args.values()]
     if request.method == "POST" and request.mimetype in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
     ):
         values += request.form.values()
     if any("\x00" in v for v in values):

@@ -14,6 +14,6 @@ def register(app: Flask) -> None:
 
         loaded = demo_content.load(db.session)
         click.echo(f"Demo brands loaded: {', '.join(loaded) or 'already present'}")
-        click.echo("Demo logins (password: %s):" % demo_content.DEMO_PASSWORD)
+        click.echo(f"Demo logins (password: {demo_content.DEMO_PASSWORD}):")
         for email, _name, role in demo_content.DEMO_ACCOUNTS:
             click.echo(f"  {role:<9} {email}")

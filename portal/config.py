@@ -1,4 +1,4 @@
-"""Configuration: defaults, then instance/config.py, then the environment. Nothing else reads env."""
+"""Configuration: defaults, then instance/config.py, then the environment (read only here)."""
 
 import os
 import secrets

@@ -92,5 +92,3 @@ def strip_host_brand(url: str, environ: dict) -> str:
     if slug and url.startswith(prefix):
         return url[len(prefix) - 1 :]
     return url
-
-

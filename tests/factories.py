@@ -33,8 +33,16 @@ class Factory:
             self.session.add(self._org)
         return self._org
 
-    def brand(self, slug=None, locales=("en", "ko"), default=None, status="active",
-              hosts=(), timezone="Asia/Seoul", **kw) -> Brand:
+    def brand(
+        self,
+        slug=None,
+        locales=("en", "ko"),
+        default=None,
+        status="active",
+        hosts=(),
+        timezone="Asia/Seoul",
+        **kw,
+    ) -> Brand:
         n = next(_seq)
         brand = Brand(
             organization=self.org(),
@@ -74,22 +82,45 @@ class Factory:
         self.session.commit()
         return section
 
-    def article(self, section, titles=None, body="Some **text**.", kind="guide", status="published",
-                publish_at=None, unpublish_at=None, promoted=False, position=0, labels=(),
-                event_at=None) -> Article:
+    def article(
+        self,
+        section,
+        titles=None,
+        body="Some **text**.",
+        kind="guide",
+        status="published",
+        publish_at=None,
+        unpublish_at=None,
+        promoted=False,
+        position=0,
+        labels=(),
+        event_at=None,
+    ) -> Article:
         brand = self.session.get(Brand, section.brand_id)
         titles = titles or {loc: f"Article {next(_seq)} {loc}" for loc in brand.locales}
         publish_at = publish_at or clock.now() - timedelta(days=1)
         rendered = render(body)
         article = Article(
-            brand_id=brand.id, section_id=section.id, kind=kind, promoted=promoted,
-            position=position, source_locale=brand.default_locale, event_at=event_at,
+            brand_id=brand.id,
+            section_id=section.id,
+            kind=kind,
+            promoted=promoted,
+            position=position,
+            source_locale=brand.default_locale,
+            event_at=event_at,
         )
         article.labels = [ArticleLabel(name=label) for label in labels]
         article.translations = [
             Translation(
-                locale=loc, title=t, slug=slugify(t), body_md=body, body_html=rendered.html,
-                toc=rendered.toc, status=status, publish_at=publish_at, unpublish_at=unpublish_at,
+                locale=loc,
+                title=t,
+                slug=slugify(t),
+                body_md=body,
+                body_html=rendered.html,
+                toc=rendered.toc,
+                status=status,
+                publish_at=publish_at,
+                unpublish_at=unpublish_at,
             )
             for loc, t in titles.items()
         ]

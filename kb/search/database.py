@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.helpcenter import PAGE_SIZE, HelpCenter, Item, readable_articles, pick_translations
+from kb.helpcenter import PAGE_SIZE, HelpCenter, Item, pick_translations, readable_articles
 from kb.models import Article, Translation
 from kb.visibility import visible
 

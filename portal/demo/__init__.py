@@ -1,4 +1,4 @@
-"""Demo content: two fictional brands loaded from the TOML files beside this module, and accounts."""
+"""Demo content: two fictional brands from the TOML files beside this module, and accounts."""
 
 import tomllib
 from datetime import timedelta

@@ -46,8 +46,9 @@ def test_sql_rule_agrees_with_python_rule(session, make):
     for status in ("draft", "published", "archived"):
         for publish_at in (None, T - SECOND, T, T + SECOND):
             for unpublish_at in (None, T - SECOND, T, T + SECOND):
-                a = make.article(section, status=status, publish_at=publish_at or T,
-                                 unpublish_at=unpublish_at)
+                a = make.article(
+                    section, status=status, publish_at=publish_at or T, unpublish_at=unpublish_at
+                )
                 t = a.translations[0]
                 t.publish_at = publish_at
                 cases.append(t)

@@ -16,8 +16,11 @@ def test_missing_secret_key_outside_development_is_a_clear_start_up_error(tmp_pa
 
 def test_development_makes_and_keeps_a_local_secret_key(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    config = {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
-              "PORTAL_ENV": "development"}
+    config = {
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": "sqlite://",
+        "PORTAL_ENV": "development",
+    }
     first = create_app(config).config["SECRET_KEY"]
     second = create_app(config).config["SECRET_KEY"]
     assert first == second and len(first) >= 32
@@ -37,14 +40,24 @@ def test_config_order_is_defaults_then_instance_file_then_environment(tmp_path, 
 
 
 def test_postgres_urls_use_the_psycopg3_driver(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-                      "DATABASE_URL": "postgres://u@db.example/portal"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "postgres://u@db.example/portal",
+        }
+    )
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/portal"
 
 
 def test_unexpected_error_shows_a_calm_page_without_traceback(tmp_path, caplog):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-                      "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+        }
+    )
     with app.app_context():
         db.create_all()
 

@@ -10,7 +10,7 @@ def test_markdown_javascript_link_is_inert_on_the_public_page(client, make):
     )
     article = make.article(make.section(make.category(brand)), {"en": "Hostile"}, body=body)
     page = client.get(f"/acme/en/articles/{article.id}-hostile").get_data(as_text=True)
-    article_html = page[page.index('<div class="article-body">'):page.index("</article>")]
+    article_html = page[page.index('<div class="article-body">') : page.index("</article>")]
     assert "<script" not in article_html
     assert "<img" not in article_html
     assert 'href="javascript' not in article_html.lower()

@@ -86,8 +86,9 @@ def category(brand, locale, id_slug):
     if node is None:
         abort(404)
     if slug != node.slug:
-        return redirect(url_for(".category", brand=brand, locale=locale,
-                                id_slug=f"{node.id}-{node.slug}"), 301)
+        return redirect(
+            url_for(".category", brand=brand, locale=locale, id_slug=f"{node.id}-{node.slug}"), 301
+        )
     previews = helpcenter.section_previews(
         db.session, hc, [s.id for s in node.children], clock.now(), per_section=6
     )
@@ -103,8 +104,9 @@ def section(brand, locale, id_slug):
         abort(404)
     node, parent = found
     if slug != node.slug:
-        return redirect(url_for(".section", brand=brand, locale=locale,
-                                id_slug=f"{node.id}-{node.slug}"), 301)
+        return redirect(
+            url_for(".section", brand=brand, locale=locale, id_slug=f"{node.id}-{node.slug}"), 301
+        )
     page = _page_arg()
     items, total = helpcenter.section_articles(db.session, hc, node.id, clock.now(), page)
     if page > 1 and not items:
@@ -135,8 +137,15 @@ def article(brand, locale, id_slug):
     article_id, slug = _id_or_404(id_slug)
     view = _article_or_404(hc, article_id)
     if slug != view.translation.slug:
-        return redirect(url_for(".article", brand=brand, locale=locale,
-                                id_slug=f"{article_id}-{view.translation.slug}"), 301)
+        return redirect(
+            url_for(
+                ".article",
+                brand=brand,
+                locale=locale,
+                id_slug=f"{article_id}-{view.translation.slug}",
+            ),
+            301,
+        )
     now = clock.now()
     where = helpcenter.section(db.session, hc, view.article.section_id)
     return render(
@@ -149,8 +158,12 @@ def article(brand, locale, id_slug):
         form=VoteForm(),
         voted=view.article.id in session.get(VOTED_KEY, []),
         switch_urls={
-            loc: url_for(".article", brand=brand, locale=loc,
-                         id_slug=f"{article_id}-{view.slugs.get(loc, view.translation.slug)}")
+            loc: url_for(
+                ".article",
+                brand=brand,
+                locale=loc,
+                id_slug=f"{article_id}-{view.slugs.get(loc, view.translation.slug)}",
+            )
             for loc in hc.locales
         },
     )
@@ -172,13 +185,31 @@ def vote(brand, locale, article_id):
         db.session.commit()
         session[VOTED_KEY] = (voted + [article_id])[-100:]
     if request.htmx:
-        return render("helpcenter/article.html", "vote", hc=hc, view=view, form=form,
-                      voted=error is None, vote_error=error)
+        return render(
+            "helpcenter/article.html",
+            "vote",
+            hc=hc,
+            view=view,
+            form=form,
+            voted=error is None,
+            vote_error=error,
+        )
     if error:
-        return render("helpcenter/article.html", hc=hc, view=view, form=form, voted=False,
-                      vote_error=error, section=None, category=None, related=[], status=400)
-    target = url_for(".article", brand=brand, locale=locale,
-                     id_slug=f"{article_id}-{view.translation.slug}")
+        return render(
+            "helpcenter/article.html",
+            hc=hc,
+            view=view,
+            form=form,
+            voted=False,
+            vote_error=error,
+            section=None,
+            category=None,
+            related=[],
+            status=400,
+        )
+    target = url_for(
+        ".article", brand=brand, locale=locale, id_slug=f"{article_id}-{view.translation.slug}"
+    )
     return redirect(target + "#vote", 303)
 
 
@@ -204,8 +235,14 @@ def notices(brand, locale):
     )
     if page > 1 and not items:
         abort(404)
-    return render("helpcenter/notices.html", "items", hc=hc, items=items[:size], page=page,
-                  has_next=len(items) > size)
+    return render(
+        "helpcenter/notices.html",
+        "items",
+        hc=hc,
+        items=items[:size],
+        page=page,
+        has_next=len(items) > size,
+    )
 
 
 @bp.get("/<brand>/<locale>/search")

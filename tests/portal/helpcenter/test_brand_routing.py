@@ -73,10 +73,12 @@ def test_locale_the_brand_has_not_enabled_is_404(client, make):
 
 
 def test_brand_host_name_serves_locale_paths(client, make):
-    brand = make.brand(slug="acme", locales=("en", "ko"), hosts=("help.acme.example",),
-                       name="Acme Help")
-    make.article(make.section(make.category(brand)), titles={"en": "Reset your password"},
-                 promoted=True)
+    brand = make.brand(
+        slug="acme", locales=("en", "ko"), hosts=("help.acme.example",), name="Acme Help"
+    )
+    make.article(
+        make.section(make.category(brand)), titles={"en": "Reset your password"}, promoted=True
+    )
     home = client.get("/en/", headers={"Host": "help.acme.example"})
     assert home.status_code == 200
     text = home.get_data(as_text=True)

@@ -28,8 +28,14 @@ def test_home_shows_categories_sections_promoted_notices_and_faq(client, make, s
     page = client.get("/acme/en/")
     assert page.status_code == 200
     body = text(page)
-    for expected in ("Account", "Signing in", "Reset your password", "Planned maintenance",
-                     "Can I have two accounts?", 'role="search"'):
+    for expected in (
+        "Account",
+        "Signing in",
+        "Reset your password",
+        "Planned maintenance",
+        "Can I have two accounts?",
+        'role="search"',
+    ):
         assert expected in body
 
 
@@ -72,13 +78,14 @@ def test_article_wrong_slug_redirects_to_canonical(client, make, site):
 
 def test_article_page_shows_body_breadcrumbs_toc_and_vote(client, make, site):
     article = make.article(
-        site[2], {"en": "Reset your password"},
+        site[2],
+        {"en": "Reset your password"},
         body="## Before you start\n\nHave your phone.\n\n## Steps\n\n1. Open **Settings**.",
     )
     page = client.get(f"/acme/en/articles/{article.id}-reset-your-password")
     assert page.status_code == 200
     body = text(page)
-    assert "<h1 id=\"article-title\">Reset your password</h1>" in body
+    assert '<h1 id="article-title">Reset your password</h1>' in body
     assert "<strong>Settings</strong>" in body
     assert 'aria-label="Breadcrumbs"' in body and ">Signing in</a>" in body
     assert "In this article" in body and 'href="#before-you-start"' in body
@@ -147,8 +154,17 @@ def test_article_of_another_brand_is_404(client, make, site):
 
 @pytest.mark.parametrize(
     "path",
-    ["articles/abc", "articles/-1", "articles/99999999", "articles/１２", "sections/0-x",
-     "categories/999-x", "articles/1%00", "sections/1?page=-3", "search?q=%00&page=x"],
+    [
+        "articles/abc",
+        "articles/-1",
+        "articles/99999999",
+        "articles/１２",
+        "sections/0-x",
+        "categories/999-x",
+        "articles/1%00",
+        "sections/1?page=-3",
+        "search?q=%00&page=x",
+    ],
 )
 def test_junk_ids_are_404_not_500(client, site, path):
     assert client.get(f"/acme/en/{path}").status_code in (200, 301, 400, 404)
@@ -161,8 +177,7 @@ def test_untranslated_article_shows_default_language_with_banner(client, make, s
     body = text(page)
     assert "not yet translated into English" in body
     assert '<article class="article" lang="ko"' in body
-    assert (f'<link rel="canonical" href="http://localhost/acme/ko/articles/{article.id}-'
-            in body)
+    assert f'<link rel="canonical" href="http://localhost/acme/ko/articles/{article.id}-' in body
     # a link to the language it exists in
     assert f'href="/acme/ko/articles/{article.id}-{quote("세금계산서-발급")}" hreflang="ko"' in body
 
@@ -194,17 +209,27 @@ def test_faq_page_groups_questions_by_section(client, make, site):
     make.article(billing, {"en": "Can I get a refund?"}, kind="faq", body="Within 14 days.")
     make.article(billing, {"en": "A guide, not a question"})
     body = text(client.get("/acme/en/faq"))
-    assert body.index("Signing in") < body.index("Can I change my email?") < body.index(
-        "Billing") < body.index("Can I get a refund?")
+    assert (
+        body.index("Signing in")
+        < body.index("Can I change my email?")
+        < body.index("Billing")
+        < body.index("Can I get a refund?")
+    )
     assert "Within 14 days." in body
     assert "A guide, not a question" not in body
 
 
 def test_notices_page_lists_notices_and_events_newest_first(client, make, site, frozen_now):
-    make.article(site[2], {"en": "Old notice"}, kind="notice",
-                 publish_at=frozen_now - timedelta(days=30))
-    make.article(site[2], {"en": "Webinar"}, kind="event",
-                 publish_at=frozen_now - timedelta(days=2), event_at=frozen_now + timedelta(days=5))
+    make.article(
+        site[2], {"en": "Old notice"}, kind="notice", publish_at=frozen_now - timedelta(days=30)
+    )
+    make.article(
+        site[2],
+        {"en": "Webinar"},
+        kind="event",
+        publish_at=frozen_now - timedelta(days=2),
+        event_at=frozen_now + timedelta(days=5),
+    )
     make.article(site[2], {"en": "A guide"})
     body = text(client.get("/acme/en/notices"))
     assert body.index("Webinar") < body.index("Old notice")
@@ -216,8 +241,12 @@ def test_notice_dates_are_shown_in_the_brand_timezone(client, make, site):
     from datetime import UTC, datetime
 
     # 20:30 UTC on 1 March is already 2 March in Seoul.
-    make.article(site[2], {"en": "Late notice"}, kind="notice",
-                 publish_at=datetime(2026, 3, 1, 20, 30, tzinfo=UTC))
+    make.article(
+        site[2],
+        {"en": "Late notice"},
+        kind="notice",
+        publish_at=datetime(2026, 3, 1, 20, 30, tzinfo=UTC),
+    )
     body = text(client.get("/acme/en/notices"))
     assert "Mar 2, 2026" in body
 

@@ -8,8 +8,13 @@ def build(make, slug, articles_per_section):
     first = None
     for section in sections:
         for n in range(articles_per_section):
-            a = make.article(section, kind=("guide", "faq", "notice")[n % 3], promoted=n % 2 == 0,
-                             labels=("billing",), body="## One\n\ntext\n\n## Two\n\nmore")
+            a = make.article(
+                section,
+                kind=("guide", "faq", "notice")[n % 3],
+                promoted=n % 2 == 0,
+                labels=("billing",),
+                body="## One\n\ntext\n\n## Two\n\nmore",
+            )
             first = first or a
     return sections[0], category, first
 

@@ -17,8 +17,11 @@ def votes(ctx):
 
 
 def test_vote_with_htmx_returns_only_the_thank_you_block(client, ctx, article):
-    response = client.post(f"/acme/en/articles/{article.id}/vote", data={"helpful": "yes"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/acme/en/articles/{article.id}/vote",
+        data={"helpful": "yes"},
+        headers={"HX-Request": "true"},
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body and "Thank you for your feedback." in body
@@ -28,7 +31,9 @@ def test_vote_with_htmx_returns_only_the_thank_you_block(client, ctx, article):
 def test_vote_without_javascript_redirects_back_to_the_article(client, ctx, article):
     response = client.post(f"/acme/en/articles/{article.id}/vote", data={"helpful": "no"})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/acme/en/articles/{article.id}-reset-your-password#vote"
+    assert (
+        response.headers["Location"] == f"/acme/en/articles/{article.id}-reset-your-password#vote"
+    )
     page = client.get(f"/acme/en/articles/{article.id}-reset-your-password")
     assert "Thank you for your feedback." in page.get_data(as_text=True)
     assert [v.helpful for v in votes(ctx)] == [False]
@@ -50,7 +55,10 @@ def test_vote_with_a_bad_answer_shows_an_error_and_counts_nothing(client, ctx, a
 def test_vote_on_an_unpublished_article_is_404(client, make, ctx):
     brand = make.brand(slug="acme", locales=("en",))
     draft = make.article(make.section(make.category(brand)), {"en": "Draft"}, status="draft")
-    assert client.post(f"/acme/en/articles/{draft.id}/vote", data={"helpful": "yes"}).status_code == 404
+    assert (
+        client.post(f"/acme/en/articles/{draft.id}/vote", data={"helpful": "yes"}).status_code
+        == 404
+    )
     assert votes(ctx) == []
 
 
