@@ -180,7 +180,11 @@ def vote(brand, locale, article_id):
         error = _("Please choose yes or no.")
     elif article_id not in voted:
         db.session.add(
-            ArticleVote(article_id=article_id, locale=hc.locale, helpful=form.helpful.data == "yes")
+            ArticleVote(
+                article_id=article_id,
+                locale=view.translation.locale,  # the language actually read
+                helpful=form.helpful.data == "yes",
+            )
         )
         db.session.commit()
         session[VOTED_KEY] = (voted + [article_id])[-100:]

@@ -275,3 +275,16 @@ def test_search_finds_words_in_visible_articles_only(client, make, site):
 )
 def test_nul_bytes_and_odd_brand_slugs_are_4xx_not_500(client, site, url):
     assert client.get(url).status_code in (400, 404)
+
+
+def test_search_matches_non_ascii_letters_in_any_case(client, make):
+    brand = make.brand(slug="norr", locales=("sv",))
+    make.article(make.section(make.category(brand)), {"sv": "Ändrat påslag för elavtal"})
+    for query in ("ändrat", "ÄNDRAT", "PÅSLAG"):
+        body = text(client.get(f"/norr/sv/search?q={quote(query)}"))
+        assert "Ändrat påslag för elavtal" in body, query
+
+
+def test_language_switcher_keeps_the_search_query(client, site):
+    body = text(client.get("/acme/en/search?q=password"))
+    assert 'href="/acme/ko/search?q=password"' in body

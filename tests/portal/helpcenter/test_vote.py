@@ -64,3 +64,10 @@ def test_vote_on_an_unpublished_article_is_404(client, make, ctx):
 
 def test_vote_get_is_not_allowed(client, article):
     assert client.get(f"/acme/en/articles/{article.id}/vote").status_code == 405
+
+
+def test_vote_on_a_fallback_article_counts_for_the_language_read(client, ctx, make):
+    brand = make.brand(slug="multi", locales=("ko", "en"))
+    korean = make.article(make.section(make.category(brand)), {"ko": "세금계산서"})
+    client.post(f"/multi/en/articles/{korean.id}/vote", data={"helpful": "yes"})
+    assert [v.locale for v in votes(ctx)] == ["ko"]

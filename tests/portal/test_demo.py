@@ -1,0 +1,85 @@
+"""The demo command's content: two brands a person can browse in every enabled language."""
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from kb import clock
+from kb.models import Article, Brand, Translation, User
+from kb.visibility import is_visible
+from portal import demo
+
+
+@pytest.fixture
+def loaded(app, ctx):
+    with app.app_context():
+        from portal.extensions import db
+
+        demo.load(db.session)
+        db.session.remove()
+    return ctx
+
+
+def test_demo_makes_two_brands_with_their_languages(loaded):
+    brands = {b.slug: b for b in loaded.scalars(select(Brand))}
+    assert brands["hanbit-pay"].locales == ["ko", "en", "ja"]
+    assert brands["norrsken-energi"].locales == ["sv", "en"]
+    assert all(b.status == "active" for b in brands.values())
+
+
+def test_demo_has_fifteen_visible_articles_per_locale_and_every_kind(loaded):
+    now = clock.now()
+    rows = loaded.execute(
+        select(Brand.slug, Translation, Article.kind)
+        .join(Article, Article.brand_id == Brand.id)
+        .join(Translation, Translation.article_id == Article.id)
+    ).all()
+    per_locale = Counter((slug, t.locale) for slug, t, _ in rows if is_visible(t, now))
+    for key in [("hanbit-pay", "ko"), ("hanbit-pay", "en"), ("hanbit-pay", "ja"),
+                ("norrsken-energi", "sv"), ("norrsken-energi", "en")]:
+        assert per_locale[key] >= 15, (key, per_locale[key])
+    kinds = {(slug, kind) for slug, _, kind in rows}
+    for slug in ("hanbit-pay", "norrsken-energi"):
+        assert {k for s, k in kinds if s == slug} == {"guide", "faq", "notice", "event"}
+    scheduled = [t for _, t, _ in rows if t.publish_at > now]
+    assert {t.article_id for t in scheduled} and len({t.article_id for t in scheduled}) == 2
+
+
+def test_demo_accounts_share_the_documented_password(loaded):
+    from portal.desk.accounts import check_password
+
+    users = {u.email: u for u in loaded.scalars(select(User))}
+    for email in ("admin@example.com", "editor@example.com", "agent@example.com",
+                  "customer@example.com"):
+        assert check_password(users[email], "portal-demo")
+        assert not check_password(users[email], "wrong")
+
+
+def test_demo_is_safe_to_run_twice(app, loaded):
+    with app.app_context():
+        from portal.extensions import db
+
+        assert demo.load(db.session) == []
+        assert db.session.scalar(select(Brand).where(Brand.slug == "hanbit-pay")) is not None
+
+
+def test_every_demo_page_answers(client, loaded):
+    """Walk each brand's home, categories, sections and articles in every language: no errors."""
+    import re
+
+    for slug, locales in (("hanbit-pay", ("ko", "en", "ja")), ("norrsken-energi", ("sv", "en"))):
+        for locale in locales:
+            seen, queue = set(), [f"/{slug}/{locale}/", f"/{slug}/{locale}/faq",
+                                  f"/{slug}/{locale}/notices"]
+            while queue:
+                url = queue.pop()
+                if url in seen:
+                    continue
+                seen.add(url)
+                response = client.get(url)
+                assert response.status_code == 200, url
+                for href in re.findall(r'href="([^"#?]+)"', response.get_data(as_text=True)):
+                    if href.startswith(f"/{slug}/{locale}/") and "/search" not in href:
+                        queue.append(href)
+            assert len(seen) > 20, (slug, locale, len(seen))
