@@ -36,8 +36,13 @@ def test_demo_has_fifteen_visible_articles_per_locale_and_every_kind(loaded):
         .join(Translation, Translation.article_id == Article.id)
     ).all()
     per_locale = Counter((slug, t.locale) for slug, t, _ in rows if is_visible(t, now))
-    for key in [("hanbit-pay", "ko"), ("hanbit-pay", "en"), ("hanbit-pay", "ja"),
-                ("norrsken-energi", "sv"), ("norrsken-energi", "en")]:
+    for key in [
+        ("hanbit-pay", "ko"),
+        ("hanbit-pay", "en"),
+        ("hanbit-pay", "ja"),
+        ("norrsken-energi", "sv"),
+        ("norrsken-energi", "en"),
+    ]:
         assert per_locale[key] >= 15, (key, per_locale[key])
     kinds = {(slug, kind) for slug, _, kind in rows}
     for slug in ("hanbit-pay", "norrsken-energi"):
@@ -50,8 +55,12 @@ def test_demo_accounts_share_the_documented_password(loaded):
     from portal.desk.accounts import check_password
 
     users = {u.email: u for u in loaded.scalars(select(User))}
-    for email in ("admin@example.com", "editor@example.com", "agent@example.com",
-                  "customer@example.com"):
+    for email in (
+        "admin@example.com",
+        "editor@example.com",
+        "agent@example.com",
+        "customer@example.com",
+    ):
         assert check_password(users[email], "portal-demo")
         assert not check_password(users[email], "wrong")
 
@@ -70,8 +79,10 @@ def test_every_demo_page_answers(client, loaded):
 
     for slug, locales in (("hanbit-pay", ("ko", "en", "ja")), ("norrsken-energi", ("sv", "en"))):
         for locale in locales:
-            seen, queue = set(), [f"/{slug}/{locale}/", f"/{slug}/{locale}/faq",
-                                  f"/{slug}/{locale}/notices"]
+            seen, queue = (
+                set(),
+                [f"/{slug}/{locale}/", f"/{slug}/{locale}/faq", f"/{slug}/{locale}/notices"],
+            )
             while queue:
                 url = queue.pop()
                 if url in seen:
