@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from kb.locales import fallback_order
@@ -139,10 +139,15 @@ def section(session: Session, hc: HelpCenter, section_id: int) -> tuple[Node, No
     return node, parent
 
 
-def readable_articles(hc: HelpCenter, now: datetime):
-    """Articles of this brand with at least one visible translation in an enabled locale."""
+def readable_articles(hc: HelpCenter, now: datetime, section_id: int | None = None):
+    """Articles with at least one visible translation in an enabled locale.
+
+    Within one section (already checked to be the brand's) the brand filter is left out, so
+    the planner walks the section index instead of every article of the brand.
+    """
+    scope = Article.section_id == section_id if section_id else Article.brand_id == hc.brand.id
     return select(Article).where(
-        Article.brand_id == hc.brand.id,
+        scope,
         exists().where(
             Translation.article_id == Article.id,
             Translation.locale.in_(hc.locales),
@@ -188,7 +193,7 @@ def section_articles(
     session: Session, hc: HelpCenter, section_id: int, now: datetime, page: int = 1
 ) -> tuple[list[Item], int]:
     """A page of a section's articles in position order, and the total count."""
-    stmt = readable_articles(hc, now).where(Article.section_id == section_id)
+    stmt = readable_articles(hc, now, section_id=section_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     articles = session.scalars(
         stmt.order_by(Article.position, Article.id)
@@ -322,21 +327,43 @@ def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) ->
 def related(
     session: Session, hc: HelpCenter, view: ArticleView, now: datetime, limit: int = 5
 ) -> list[Item]:
-    """Other articles sharing a label, then others from the same section."""
+    """Other guides and FAQs of the same section, then ones sharing a label, up to `limit`."""
     a = view.article
-    labels = a.label_names
-    shares_label = (
-        exists().where(ArticleLabel.article_id == Article.id, ArticleLabel.name.in_(labels))
-        if labels
-        else None
+    kinds = ("guide", "faq")
+    articles = list(
+        session.scalars(
+            readable_articles(hc, now, section_id=a.section_id)
+            .where(Article.id != a.id, Article.kind.in_(kinds))
+            .order_by(Article.position, Article.id)
+            .limit(limit)
+        )
     )
-    conditions = [Article.section_id == a.section_id]
-    if shares_label is not None:
-        conditions.append(shares_label)
-    articles = session.scalars(
-        readable_articles(hc, now)
-        .where(Article.id != a.id, Article.kind.in_(("guide", "faq")), or_(*conditions))
-        .order_by((Article.section_id == a.section_id).desc(), Article.position, Article.id)
-        .limit(limit)
-    ).all()
+    if len(articles) < limit and a.label_names:
+        sharing = (
+            select(ArticleLabel.article_id)
+            .where(ArticleLabel.name.in_(a.label_names))
+            .order_by(ArticleLabel.article_id.desc())
+            .limit(50)
+        )
+        seen = [a.id, *(x.id for x in articles)]
+        articles += session.scalars(
+            readable_articles(hc, now)
+            .where(Article.id.in_(sharing), Article.id.not_in(seen), Article.kind.in_(kinds))
+            .order_by(Article.id.desc())
+            .limit(limit - len(articles))
+        )
     return pick_translations(session, hc, articles, now)
+
+
+def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> datetime | None:
+    """The next moment one of the brand's translations appears or disappears by its schedule."""
+    ends = []
+    for column in (Translation.publish_at, Translation.unpublish_at):
+        ends.append(
+            select(func.min(column))
+            .join(Article, Article.id == Translation.article_id)
+            .where(Article.brand_id == brand_id, column > now)
+            .scalar_subquery()
+        )
+    soonest = [t for t in session.execute(select(*ends)).one() if t is not None]
+    return min(soonest) if soonest else None

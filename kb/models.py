@@ -50,6 +50,8 @@ class Brand(Base):
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#f2a900")
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Bumped in the same transaction as any change to the brand's content (kb.changes).
+    content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     organization: Mapped[Organization] = relationship(back_populates="brands")
@@ -199,7 +201,9 @@ class Translation(Base):
     __tablename__ = "translations"
     __table_args__ = (
         UniqueConstraint("article_id", "locale"),
-        Index("ix_translations_visible", "locale", "status", "publish_at"),
+        # For "when does the next scheduled change happen" (page cache expiry, scheduler).
+        Index("ix_translations_publish_at", "publish_at"),
+        Index("ix_translations_unpublish_at", "unpublish_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -232,3 +236,7 @@ class ArticleVote(Base):
     locale: Mapped[str] = mapped_column(String(16))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+# Registers the content-version listeners; imported last, as it needs the classes above.
+from kb import changes  # noqa: E402,F401

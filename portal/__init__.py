@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.extensions import babel, csrf, db, htmx, login, migrate
+from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config)
+    app.session_interface = SessionInterface()
 
     db.init_app(app)
     _tune_database(app)
@@ -42,6 +44,10 @@ def create_app(test_config: dict | None = None) -> Portal:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     login.init_app(app)
     _register_login(app)
+
+    from portal import pagecache
+
+    pagecache.init_app(app)
 
     from portal.blueprints.helpcenter import bp as helpcenter_bp
 

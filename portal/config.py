@@ -11,6 +11,7 @@ ENV_KEYS = (
     "PORTAL_ENV",
     "REDIS_URL",
     "PROXY_FIX_HOPS",
+    "PORTAL_PAGE_CACHE",
 )
 
 
@@ -32,7 +33,8 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
-        "BRAND_CACHE_SECONDS": 5.0,
+        "BRAND_CACHE_SECONDS": 2.0,
+        "PORTAL_PAGE_CACHE": "on",  # rendered public pages per process; "off" to disable
     }
 
 
@@ -46,6 +48,12 @@ def load(app, test_config: dict | None = None) -> None:
     if test_config:
         app.config.update(test_config)
     app.config["PROXY_FIX_HOPS"] = int(app.config["PROXY_FIX_HOPS"] or 0)
+    app.config["PAGE_CACHE"] = str(app.config["PORTAL_PAGE_CACHE"]).lower() not in (
+        "0",
+        "off",
+        "false",
+        "no",
+    )
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(app.config["DATABASE_URL"])
     _check_secret(app)
 

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from flask import abort, g
+from flask import abort, current_app, g
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb import helpcenter
@@ -64,10 +64,40 @@ class BrandHosts:
         return self.wsgi_app(environ, start_response)
 
 
+class BrandCache:
+    """Brands by slug for a second or two per process: public pages read them on every request.
+
+    Entries are detached snapshots (read-only). A change to a brand or its content is seen by
+    every worker within BRAND_CACHE_SECONDS; scheduled publishing does not wait on it (the page
+    cache expires on the clock).
+    """
+
+    def __init__(self):
+        self._brands: dict[str, tuple[float, object]] = {}
+
+    def get(self, slug: str):
+        ttl = current_app.config["BRAND_CACHE_SECONDS"]
+        now = time.monotonic()
+        hit = self._brands.get(slug)
+        if ttl and hit and hit[0] > now:
+            return hit[1]
+        brand = helpcenter.brand_by_slug(db.session, slug)
+        if brand is not None:
+            db.session.expunge(brand)
+        if ttl:
+            if len(self._brands) > 1000:
+                self._brands.clear()
+            self._brands[slug] = (now + ttl, brand)
+        return brand
+
+
+_brands = BrandCache()
+
+
 def brand_or_404(slug: str):
     if not BRAND_SLUG.match(slug):
         abort(404)  # refused before any lookup
-    brand = helpcenter.brand_by_slug(db.session, slug)
+    brand = _brands.get(slug)
     if not brand_is_public(brand):
         abort(404)
     g.brand = brand
@@ -77,6 +107,9 @@ def brand_or_404(slug: str):
 
 def helpcenter_or_404(slug: str, locale: str) -> HelpCenter:
     """The brand's help center in `locale`, or 404 (unknown brand, not public, locale off)."""
+    known = g.get("hc")
+    if known is not None and known.brand.slug == slug and known.locale == locale:
+        return known  # resolved already in this request (page cache)
     brand = brand_or_404(slug)
     if locale not in brand.locales:
         abort(404)

@@ -48,6 +48,8 @@ def _clean(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    if "portal.pagecache" in app.extensions:
+        app.extensions["portal.pagecache"].clear()
     with app.app_context():
         db.session.rollback()
         for table in reversed(Base.metadata.sorted_tables):

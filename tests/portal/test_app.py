@@ -77,3 +77,28 @@ def test_api_style_clients_get_json_errors(client):
     response = client.get("/nope/", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.get_json() == {"error": {"status": 404, "message": ""}}
+
+
+def test_sessions_survive_a_secret_key_rotation_only_with_fallbacks(tmp_path):
+    """The session serializer is built once per key: a new key must not accept old cookies."""
+    config = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "old", "DATABASE_URL": "sqlite://"}
+    app = create_app(config)
+
+    @app.get("/__set")
+    def set_value():
+        from flask import session
+
+        session["n"] = 1
+        return "ok"
+
+    @app.get("/__get")
+    def get_value():
+        from flask import session
+
+        return str(session.get("n"))
+
+    client = app.test_client()
+    client.get("/__set")
+    assert client.get("/__get").get_data(as_text=True) == "1"
+    app.secret_key = app.config["SECRET_KEY"] = "new"
+    assert client.get("/__get").get_data(as_text=True) == "None"

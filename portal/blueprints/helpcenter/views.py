@@ -12,6 +12,7 @@ from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp
 from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
+from portal.pagecache import cached_page
 from portal.rendering import render
 from portal.tenancy import brand_or_404, helpcenter_or_404
 
@@ -64,7 +65,14 @@ def brand_root(brand):
     return response
 
 
+def _voted_variant(id_slug: str) -> bool:
+    """The article page differs for a visitor who has voted on it."""
+    parsed = split_id_slug(id_slug)
+    return parsed is not None and parsed[0] in session.get(VOTED_KEY, [])
+
+
 @bp.get("/<brand>/<locale>/")
+@cached_page()
 def home(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     now = clock.now()
@@ -79,6 +87,7 @@ def home(brand, locale):
 
 
 @bp.get("/<brand>/<locale>/categories/<id_slug>")
+@cached_page()
 def category(brand, locale, id_slug):
     hc = helpcenter_or_404(brand, locale)
     category_id, slug = _id_or_404(id_slug)
@@ -96,6 +105,7 @@ def category(brand, locale, id_slug):
 
 
 @bp.get("/<brand>/<locale>/sections/<id_slug>")
+@cached_page()
 def section(brand, locale, id_slug):
     hc = helpcenter_or_404(brand, locale)
     section_id, slug = _id_or_404(id_slug)
@@ -132,6 +142,7 @@ def _article_or_404(hc, article_id: int):
 
 
 @bp.get("/<brand>/<locale>/articles/<id_slug>")
+@cached_page(variant=_voted_variant)
 def article(brand, locale, id_slug):
     hc = helpcenter_or_404(brand, locale)
     article_id, slug = _id_or_404(id_slug)
@@ -155,7 +166,6 @@ def article(brand, locale, id_slug):
         section=where[0] if where else None,
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
-        form=VoteForm(),
         voted=view.article.id in session.get(VOTED_KEY, []),
         switch_urls={
             loc: url_for(
@@ -194,7 +204,6 @@ def vote(brand, locale, article_id):
             "vote",
             hc=hc,
             view=view,
-            form=form,
             voted=error is None,
             vote_error=error,
         )
@@ -203,7 +212,6 @@ def vote(brand, locale, article_id):
             "helpcenter/article.html",
             hc=hc,
             view=view,
-            form=form,
             voted=False,
             vote_error=error,
             section=None,
@@ -218,6 +226,7 @@ def vote(brand, locale, article_id):
 
 
 @bp.get("/<brand>/<locale>/faq")
+@cached_page()
 def faq(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     items = helpcenter.faq(db.session, hc, clock.now())
@@ -230,6 +239,7 @@ def faq(brand, locale):
 
 
 @bp.get("/<brand>/<locale>/notices")
+@cached_page()
 def notices(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     page = _page_arg()

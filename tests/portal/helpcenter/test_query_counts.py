@@ -31,9 +31,11 @@ def pages(slug, section, category, article):
 
 
 def measure(client, count_queries, urls):
+    """Queries of a page rendered afresh (the page cache emptied after a warm-up request)."""
     counts = {}
     for name, url in urls.items():
         client.get(url)  # warm-up
+        client.application.extensions["portal.pagecache"].clear()
         with count_queries() as n:
             response = client.get(url)
         assert response.status_code == 200, (name, response.status_code)
@@ -42,8 +44,9 @@ def measure(client, count_queries, urls):
 
 
 def test_page_query_counts_do_not_grow_with_articles(client, make, count_queries):
-    small = measure(client, count_queries, pages("small", *build(make, "small", 3)))
+    small = measure(client, count_queries, pages("small", *build(make, "small", 9)))
     large = measure(client, count_queries, pages("large", *build(make, "large", 40)))
     assert small == large
-    # host lookup (uncached in tests), brand, category tree (4), then two queries per list
-    assert max(large.values()) <= 12, large
+    # host lookup (uncached in tests), brand, category tree (4), two queries per list, and
+    # the page cache's look-up of the brand's next scheduled change
+    assert max(large.values()) <= 13, large

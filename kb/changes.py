@@ -1,0 +1,72 @@
+"""Every change to a brand's content bumps Brand.content_version in the same transaction.
+
+Caches (rendered pages, per process) key on that version, so an editor's save in one worker is
+seen by every other worker at its next request, without a message bus.
+"""
+
+from itertools import chain
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from kb.models import (
+    Article,
+    ArticleLabel,
+    Brand,
+    BrandHost,
+    Category,
+    CategoryTranslation,
+    Section,
+    SectionTranslation,
+    Translation,
+)
+
+_KEY = "kb.changed_brands"
+
+
+def _brand_id(session: Session, obj) -> int | None:
+    if isinstance(obj, Brand):
+        return obj.id
+    if isinstance(obj, Article | Category | Section | BrandHost):
+        return obj.brand_id or (obj.brand.id if getattr(obj, "brand", None) else None)
+    if isinstance(obj, Translation | ArticleLabel):
+        article = getattr(obj, "article", None)
+        if article is None and obj.article_id is not None:
+            article = session.get(Article, obj.article_id)
+        # A label of a new article has no id yet: the new article itself counts.
+        return _brand_id(session, article) if article is not None else None
+    if isinstance(obj, CategoryTranslation):
+        return _brand_id(session, obj.category) if obj.category is not None else None
+    if isinstance(obj, SectionTranslation):
+        return _brand_id(session, obj.section) if obj.section is not None else None
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_changed_brands(session: Session, _context, _instances) -> None:
+    changed = session.info.setdefault(_KEY, set())
+    with session.no_autoflush:
+        for obj in chain(session.new, session.dirty, session.deleted):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            if isinstance(obj, Brand) and obj in session.new:
+                continue  # a new brand starts at version 1
+            brand_id = _brand_id(session, obj)
+            if brand_id is not None:
+                changed.add(brand_id)
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_content_versions(session: Session, _context) -> None:
+    changed = session.info.pop(_KEY, None)
+    if not changed:
+        return
+    session.execute(
+        update(Brand)
+        .where(Brand.id.in_(changed))
+        .values(content_version=Brand.content_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for obj in session.identity_map.values():
+        if isinstance(obj, Brand) and obj.id in changed:
+            session.expire(obj, ["content_version"])
