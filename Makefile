@@ -31,7 +31,7 @@ demo: migrate
 
 run: demo
 	@echo "Serving on http://127.0.0.1:5000  (demo logins above, password portal-demo)"
-	PORTAL_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+	PORTAL_ENV=development PORTAL_SCHEDULER=on $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's Chromium; install it when it is missing.
 chromium:

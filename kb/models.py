@@ -218,10 +218,15 @@ class Translation(Base):
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unpublish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bumped at every save; an editor's save names the version it started from (conflicts).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The source-language version this translation was last saved against ("outdated" marker).
+    source_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     article: Mapped[Article] = relationship(back_populates="translations")
+    author: Mapped[User | None] = relationship()
 
 
 class ArticleVote(Base):
@@ -236,6 +241,89 @@ class ArticleVote(Base):
     locale: Mapped[str] = mapped_column(String(16))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class BrandMember(Base):
+    """A staff account's membership of a brand: editors and agents work only in their brands."""
+
+    __tablename__ = "brand_members"
+    __table_args__ = (UniqueConstraint("user_id", "brand_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+
+
+class Revision(Base):
+    """A saved state of a translation: who saved what, when."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("translation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("translations.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(100))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unpublish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """A file uploaded to an article: for one translation (locale set) or for all (locale None).
+
+    The bytes live under instance/uploads/ by content hash; the client's name is metadata only.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_article_locale", "article_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class SchedulerLease(Base):
+    """Which process runs the scheduler: one row per lease name, renewed while the holder lives."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PublishEvent(Base):
+    """A scheduled publish or unpublish whose side effects ran (at most once: unique key)."""
+
+    __tablename__ = "publish_events"
+    __table_args__ = (UniqueConstraint("translation_id", "action", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("translations.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))  # publish or unpublish
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    holder: Mapped[str] = mapped_column(String(200), default="")
 
 
 # Registers the content-version listeners; imported last, as it needs the classes above.

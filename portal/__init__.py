@@ -7,14 +7,22 @@ from flask import Flask, abort, g, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from kb.locales import UI_LOCALES, language_name
 from portal import config
-from portal.extensions import babel, csrf, db, htmx, login, migrate
+from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand
 
 log = logging.getLogger(__name__)
+
+
+class IdConverter(IntegerConverter):
+    """<id:...>: a database id, never above what an INTEGER column holds (no overflow 500s)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 class Portal(Flask):
@@ -34,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load(app, test_config)
+    app.url_map.converters["id"] = IdConverter
     app.session_interface = SessionInterface()
 
     db.init_app(app)
@@ -45,12 +54,19 @@ def create_app(test_config: dict | None = None) -> Portal:
     login.init_app(app)
     _register_login(app)
 
-    from portal import pagecache
+    from portal import pagecache, scheduler
 
     pagecache.init_app(app)
+    scheduler.init_app(app)
 
+    limiter.init_app(app)
+
+    from portal.blueprints.account import bp as account_bp
+    from portal.blueprints.admin import bp as admin_bp
     from portal.blueprints.helpcenter import bp as helpcenter_bp
 
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(helpcenter_bp)
 
     from portal import errors
@@ -121,7 +137,8 @@ def _register_login(app: Flask) -> None:
     from kb.models import User
     from portal.desk.accounts import LoginUser
 
-    login.login_view = None
+    login.login_view = "account.login"
+    login.session_protection = app.config["SESSION_PROTECTION"]
 
     @login.user_loader
     def load_user(user_id: str):

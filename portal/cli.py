@@ -1,8 +1,12 @@
-"""flask commands: demo."""
+"""flask commands: demo, scheduler."""
+
+from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
+from kb import clock, publishing
+from portal import scheduler
 from portal.extensions import db
 
 
@@ -17,3 +21,41 @@ def register(app: Flask) -> None:
         click.echo(f"Demo logins (password: {demo_content.DEMO_PASSWORD}):")
         for email, _name, role in demo_content.DEMO_ACCOUNTS:
             click.echo(f"  {role:<9} {email}")
+
+    @app.cli.group("scheduler")
+    def scheduler_group() -> None:
+        """Side effects of scheduled publish and unpublish times (one leader at a time)."""
+
+    @scheduler_group.command("run")
+    def scheduler_run() -> None:
+        """Bid for the scheduler lease and run the scheduler while holding it (foreground)."""
+        scheduler.run_in_foreground(current_app._get_current_object())
+
+    @scheduler_group.command("run-once")
+    def scheduler_run_once() -> None:
+        """Run the side effects due now, once, and say which (safe beside a running leader)."""
+        now = clock.now()
+        lookback = timedelta(days=float(current_app.config["SCHEDULER_LOOKBACK_DAYS"]))
+        events = publishing.run_due(
+            db.session,
+            now,
+            f"cli:{scheduler.holder_name()}",
+            scheduler.handlers(current_app),
+            lookback,
+        )
+        for event in events:
+            click.echo(
+                f"{event.action:<9} translation {event.translation_id} ({event.locale}) "
+                f"of article {event.article_id}, brand {event.brand_id}, "
+                f"due {event.due_at.isoformat()}"
+            )
+        click.echo(f"{len(events)} event(s) handled." if events else "Nothing was due.")
+
+    @scheduler_group.command("status")
+    def scheduler_status() -> None:
+        """Who holds the scheduler lease, and the next scheduled change."""
+        now = clock.now()
+        holder = publishing.lease_holder(db.session, publishing.LEASE, now)
+        upcoming = publishing.next_due(db.session, now)
+        click.echo(f"Leader: {holder or 'none'}")
+        click.echo(f"Next scheduled change: {upcoming.isoformat() if upcoming else 'none'}")

@@ -12,6 +12,7 @@ ENV_KEYS = (
     "REDIS_URL",
     "PROXY_FIX_HOPS",
     "PORTAL_PAGE_CACHE",
+    "PORTAL_SCHEDULER",
 )
 
 
@@ -35,6 +36,19 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BRAND_CACHE_SECONDS": 2.0,
         "PORTAL_PAGE_CACHE": "on",  # rendered public pages per process; "off" to disable
+        "REDIS_URL": None,  # shared rate-limit counters; in-process memory when unset
+        "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        "SESSION_PROTECTION": "basic",
+        "PREVIEW_LINK_DAYS": 7,
+        # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for
+        # the lease. SCHEDULER_ENABLED (True/False) overrides it; None follows PORTAL_SCHEDULER.
+        "PORTAL_SCHEDULER": "off",
+        "SCHEDULER_ENABLED": None,
+        "SCHEDULER_LEASE_SECONDS": 30,
+        "SCHEDULER_RENEW_SECONDS": 10,
+        "SCHEDULER_INTERVAL_SECONDS": 30,
+        "SCHEDULER_MISFIRE_GRACE_SECONDS": 3600,
+        "SCHEDULER_LOOKBACK_DAYS": 7,
     }
 
 
@@ -55,6 +69,8 @@ def load(app, test_config: dict | None = None) -> None:
         "no",
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_url(app.config["DATABASE_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     _check_secret(app)
 
 

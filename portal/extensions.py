@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,3 +17,5 @@ csrf = CSRFProtect()
 babel = Babel()
 login = LoginManager()
 htmx = Htmx()
+# Storage comes from RATELIMIT_STORAGE_URI: memory:// by default, Redis when REDIS_URL is set.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -25,6 +25,7 @@ def _test_config(tmp_path_factory, **extra) -> dict:
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "BRAND_CACHE_SECONDS": 0,
+        "LOGIN_RATE_LIMIT": "10000 per minute",
         **extra,
     }
 
@@ -117,3 +118,19 @@ def count_queries(engine):
 
 def ago(**kwargs):
     return clock.now() - timedelta(**kwargs)
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def login(client, make):
+    """login(role, brands=()) -> the user, signed in on `client`; editors/agents join `brands`."""
+
+    def sign_in(role="editor", brands=(), email=None):
+        user = make.user(role=role, brands=brands, email=email, password=PASSWORD)
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return user
+
+    return sign_in

@@ -1,5 +1,6 @@
 """Model factories for tests: small, explicit, one call per object."""
 
+import functools
 from datetime import timedelta
 from itertools import count
 
@@ -10,16 +11,26 @@ from kb.models import (
     ArticleLabel,
     Brand,
     BrandHost,
+    BrandMember,
     Category,
     CategoryTranslation,
     Organization,
     Section,
     SectionTranslation,
     Translation,
+    User,
 )
 from kb.slugs import slugify
 
 _seq = count(1)
+
+
+@functools.cache
+def _cheap_hash(password: str) -> str:
+    """A real Argon2 hash with tiny cost parameters: logins in tests verify in microseconds."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash(password)
 
 
 class Factory:
@@ -32,6 +43,20 @@ class Factory:
             self._org = Organization(name="Test Org")
             self.session.add(self._org)
         return self._org
+
+    def user(self, role="editor", brands=(), email=None, password="x", name=None) -> User:
+        from portal.desk.accounts import create_or_update_user  # the web app's account rules
+
+        n = next(_seq)
+        user = create_or_update_user(
+            self.session, email or f"{role}{n}@example.test", name or f"{role.title()} {n}", role
+        )
+        user.password_hash = _cheap_hash(password)
+        self.session.flush()
+        for brand in brands:
+            self.session.add(BrandMember(user_id=user.id, brand_id=brand.id))
+        self.session.commit()
+        return user
 
     def brand(
         self,

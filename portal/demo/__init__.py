@@ -13,6 +13,7 @@ from kb.models import (
     Article,
     ArticleLabel,
     Brand,
+    BrandMember,
     Category,
     CategoryTranslation,
     Organization,
@@ -54,7 +55,9 @@ def load(session: Session) -> list[str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         slug = data["brand"]["slug"]
         if session.scalar(select(Brand).where(Brand.slug == slug)) is None:
-            load_brand(session, org, data, users["editor@example.com"].id, now)
+            brand = load_brand(session, org, data, users["editor@example.com"].id, now)
+            for email in ("editor@example.com", "agent@example.com"):
+                session.add(BrandMember(user_id=users[email].id, brand_id=brand.id))
             loaded.append(slug)
     session.commit()
     return loaded
@@ -129,6 +132,9 @@ def load_brand(session: Session, org: Organization, data: dict, author_id: int, 
                     body_html=rendered.html,
                     toc=rendered.toc,
                     status="published",
+                    version=1,
+                    # translated from the source's first version: not outdated
+                    source_version=1 if loc != brand.default_locale else None,
                     publish_at=published,
                     author_id=author_id,
                     created_at=min(published, now),

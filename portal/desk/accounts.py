@@ -15,13 +15,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
-    if not user.password_hash:
-        return False
+# Verified against when the email is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+def check_password(user: User | None, password: str) -> bool:
+    stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same work either way)."""
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    ok = check_password(user, password or "")
+    return user if ok and user.active else None
 
 
 def create_or_update_user(
@@ -46,7 +56,6 @@ class LoginUser(UserMixin):
     def __init__(self, user: User):
         self.user = user
         self.id = user.id
-
-    @property
-    def role(self) -> str:
-        return self.user.role
+        self.role = user.role
+        self.email = user.email
+        self.name = user.name

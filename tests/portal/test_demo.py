@@ -94,3 +94,17 @@ def test_every_demo_page_answers(client, loaded):
                     if href.startswith(f"/{slug}/{locale}/") and "/search" not in href:
                         queue.append(href)
             assert len(seen) > 20, (slug, locale, len(seen))
+
+
+def test_demo_translations_start_up_to_date(loaded):
+    from kb.authoring import is_outdated
+
+    rows = loaded.scalars(select(Translation)).all()
+    sources = {(t.article_id, t.locale): t for t in rows}
+    articles = {a.id: a for a in loaded.scalars(select(Article))}
+    outdated = [
+        t
+        for t in rows
+        if is_outdated(t, sources.get((t.article_id, articles[t.article_id].source_locale)))
+    ]
+    assert outdated == []

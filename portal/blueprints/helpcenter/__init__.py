@@ -4,4 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("helpcenter", __name__)
 
-from portal.blueprints.helpcenter import views  # noqa: E402,F401
+# Route modules register on bp; imported last, as they need it.
+from portal.blueprints.helpcenter import files  # noqa: E402,F401,I001
+from portal.blueprints.helpcenter import views  # noqa: E402,F401,I001

@@ -1,6 +1,6 @@
 """Public help-center pages: parse the request, ask kb/, render."""
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from kb import clock, helpcenter
@@ -179,7 +179,7 @@ def article(brand, locale, id_slug):
     )
 
 
-@bp.post("/<brand>/<locale>/articles/<int:article_id>/vote")
+@bp.post("/<brand>/<locale>/articles/<id:article_id>/vote")
 def vote(brand, locale, article_id):
     hc = helpcenter_or_404(brand, locale)
     view = _article_or_404(hc, article_id)
@@ -265,3 +265,42 @@ def search(brand, locale):
     q = SearchQuery.parse(request.args.get("q"), request.args.get("page"))
     results = kb_search.search(db.session, hc, q, clock.now())
     return render("helpcenter/search.html", "results", hc=hc, q=q, results=results)
+
+
+@bp.get("/preview/<token>")
+def draft_preview(token):
+    """A draft exactly as it will look, for a reviewer without an account (signed, expiring)."""
+    from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+    from kb.models import Article, Brand, Translation
+
+    if not token or len(token) > 500:
+        abort(404)
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="draft-preview")
+    max_age = current_app.config["PREVIEW_LINK_DAYS"] * 24 * 3600
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except BadSignature:
+        abort(404)
+    t = db.session.get(Translation, payload.get("t") if isinstance(payload, dict) else None)
+    if t is None:
+        abort(404)
+    article = db.session.get(Article, t.article_id)
+    brand = db.session.get(Brand, article.brand_id)
+    g.timezone = brand.timezone
+    g.locale = t.locale
+    hc = helpcenter.HelpCenter(brand=brand, locale=t.locale)
+    view = helpcenter.ArticleView(article=article, translation=t, slugs={}, _wanted=t.locale)
+    response = render(
+        "helpcenter/article.html",
+        hc=hc,
+        view=view,
+        preview=True,
+        related=[],
+        section=None,
+        category=None,
+        voted=True,
+    )
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -288,3 +288,15 @@ def test_search_matches_non_ascii_letters_in_any_case(client, make):
 def test_language_switcher_keeps_the_search_query(client, site):
     body = text(client.get("/acme/en/search?q=password"))
     assert 'href="/acme/ko/search?q=password"' in body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/acme/en/articles/99999999999999999999999/vote",
+        "/acme/en/articles/2147483648/vote",
+        "/acme/en/articles/0/vote",
+    ],
+)
+def test_huge_ids_are_404_not_overflow_500(client, site, url):
+    assert client.post(url, data={"helpful": "yes"}).status_code == 404

@@ -1,0 +1,91 @@
+"""Who may see or change what: one function per object type, used by views and list queries."""
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.models import Article, Brand, BrandMember, Category, Revision, Section, Translation
+
+STAFF_ROLES = ("admin", "editor", "agent")
+CONTENT_ROLES = ("admin", "editor")
+
+
+def role() -> str | None:
+    return current_user.role if current_user.is_authenticated else None
+
+
+def is_content_staff() -> bool:
+    return role() in CONTENT_ROLES
+
+
+def content_brand_ids(session: Session) -> list[int] | None:
+    """Brands whose content the current user may edit: None means every brand (admins)."""
+    if role() == "admin":
+        return None
+    if role() != "editor":
+        return []
+    return list(
+        session.scalars(select(BrandMember.brand_id).where(BrandMember.user_id == current_user.id))
+    )
+
+
+def content_brands(session: Session) -> list[Brand]:
+    """The brands the current user edits, by name (the filter every admin list starts from)."""
+    ids = content_brand_ids(session)
+    stmt = select(Brand).order_by(Brand.name)
+    if ids is not None:
+        stmt = stmt.where(Brand.id.in_(ids))
+    return list(session.scalars(stmt))
+
+
+def scope_to_content_brands(session: Session, stmt, brand_column):
+    """Limit a select() to the current user's brands."""
+    ids = content_brand_ids(session)
+    return stmt if ids is None else stmt.where(brand_column.in_(ids))
+
+
+def may_edit_brand(session: Session, brand_id: int) -> bool:
+    ids = content_brand_ids(session)
+    return ids is None or brand_id in ids
+
+
+def brand_for_editor_or_404(session: Session, slug: str | None) -> Brand:
+    brand = session.scalar(select(Brand).where(Brand.slug == (slug or "")))
+    if brand is None or not may_edit_brand(session, brand.id):
+        abort(404)
+    return brand
+
+
+def article_for_editor_or_404(session: Session, article_id: int) -> Article:
+    """Unknown and forbidden articles answer the same 404."""
+    article = session.get(Article, article_id)
+    if article is None or not may_edit_brand(session, article.brand_id):
+        abort(404)
+    return article
+
+
+def category_for_editor_or_404(session: Session, category_id: int) -> Category:
+    category = session.get(Category, category_id)
+    if category is None or not may_edit_brand(session, category.brand_id):
+        abort(404)
+    return category
+
+
+def section_for_editor_or_404(session: Session, section_id: int) -> Section:
+    section = session.get(Section, section_id)
+    if section is None or not may_edit_brand(session, section.brand_id):
+        abort(404)
+    return section
+
+
+def revision_for_editor_or_404(session: Session, article: Article, revision_id: int) -> Revision:
+    """A revision of one of this article's translations (the article is already checked)."""
+    revision = session.scalar(
+        select(Revision)
+        .join(Translation, Translation.id == Revision.translation_id)
+        .where(Revision.id == revision_id, Translation.article_id == article.id)
+    )
+    if revision is None:
+        abort(404)
+    return revision

@@ -1,0 +1,22 @@
+"""The back-office for content editors and admins: /admin/..."""
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from portal import access
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def staff_only():
+    """Guards every /admin route, including ones added later and htmx partials."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+    if not access.is_content_staff():
+        abort(403)
+
+
+# Route modules register on bp; imported last, as they need it.
+from portal.blueprints.admin import attachments  # noqa: E402,F401,I001
+from portal.blueprints.admin import views  # noqa: E402,F401,I001

@@ -1,0 +1,557 @@
+"""Knowledge-base back-office: article lists, the editor, revisions, structure, schedule."""
+
+import difflib
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
+from markupsafe import Markup
+from sqlalchemy import select
+
+from kb import clock, editing, structure
+from kb.authoring import (
+    ArticleInput,
+    TranslationInput,
+    create_article,
+    parse_labels,
+    restore_revision,
+    save_translation,
+    source_translation,
+)
+from kb.markdown import MarkdownError, render
+from kb.models import ARTICLE_KINDS, Brand, Translation, User
+from portal import access
+from portal.blueprints.admin import bp
+from portal.blueprints.admin.forms import (
+    ERRORS,
+    KIND_LABELS,
+    NOTICES,
+    NodeForm,
+    PreviewForm,
+    TranslationForm,
+    choices,
+    to_local,
+    to_utc,
+)
+from portal.extensions import db
+from portal.rendering import render as render_page
+
+PREVIEW_SALT = "draft-preview"
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for(".kb_articles"))
+
+
+@bp.get("/kb/")
+def kb_articles():
+    brands = access.content_brands(db.session)
+    by_slug = {b.slug: b for b in brands}
+    brand = by_slug.get(request.args.get("brand", ""))
+    locales = sorted({loc for b in brands for loc in b.locales})
+    locale = request.args.get("locale") if request.args.get("locale") in locales else None
+    status_values = ("draft", "published", "scheduled", "archived", "missing", "outdated")
+    filters = editing.ArticleFilters(
+        brand_ids=[b.id for b in brands],
+        brand_id=brand.id if brand else None,
+        locale=locale,
+        kind=request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None,
+        status=request.args.get("status") if request.args.get("status") in status_values else None,
+        section_id=_int_arg("section"),
+        label=(request.args.get("label") or "").strip().lower()[:64] or None,
+        author_id=_int_arg("author"),
+        text=" ".join((request.args.get("q") or "").split())[:200],
+        page=_int_arg("page") or 1,
+    )
+    now = clock.now()
+    rows, total = editing.articles(db.session, filters, now)
+    authors = db.session.scalars(
+        select(User).where(User.role.in_(("admin", "editor"))).order_by(User.name)
+    ).all()
+    sections = editing.section_choices(db.session, brand) if brand else []
+    return render_page(
+        "admin/articles.html",
+        "results",
+        brands=brands,
+        brand=brand,
+        locales=locales,
+        filters=filters,
+        rows=rows,
+        total=total,
+        now=now,
+        authors=authors,
+        sections=sections,
+        status_values=status_values,
+        kinds=KIND_LABELS,
+        pages=max(1, -(-total // editing.ADMIN_PAGE_SIZE)),
+    )
+
+
+def _article_input(form: TranslationForm, brand) -> ArticleInput:
+    return ArticleInput(
+        section_id=form.section_id.data,
+        kind=form.kind.data,
+        labels=parse_labels(form.labels.data or ""),
+        promoted=bool(form.promoted.data),
+        position=form.position.data or 0,
+        event_at=to_utc(form.event_at.data, brand.timezone),
+    )
+
+
+def _translation_input(form: TranslationForm, brand) -> TranslationInput:
+    return TranslationInput(
+        title=form.title.data or "",
+        slug=form.slug.data or "",
+        body_md=form.body_md.data or "",
+        status=form.status.data,
+        publish_at=to_utc(form.publish_at.data, brand.timezone),
+        unpublish_at=to_utc(form.unpublish_at.data, brand.timezone),
+    )
+
+
+def _show_errors(form: TranslationForm, result) -> None:
+    for name, code in result.errors.items():
+        target = getattr(form, name, None)
+        message = str(ERRORS.get(code, code))
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _flash_notices(result) -> None:
+    for code in result.notices:
+        flash(str(NOTICES.get(code, code)), "notice")
+
+
+def _editor_page(
+    form, brand, article, locale, source=None, conflict=None, preview=None, status=200
+):
+    return render_page(
+        "admin/edit.html",
+        status=status,
+        form=form,
+        brand=brand,
+        article=article,
+        locale=locale,
+        source=source,
+        conflict=conflict,
+        preview=preview,
+        translations=(
+            {
+                t.locale: t
+                for t in db.session.scalars(
+                    select(Translation).where(Translation.article_id == article.id)
+                )
+            }
+            if article
+            else {}
+        ),
+    )
+
+
+def _wants_preview() -> bool:
+    return request.method == "POST" and request.form.get("action") == "preview"
+
+
+def _preview_of(form) -> str | None:
+    """The rendered text for "Preview without saving" (never a save, even if it fails)."""
+    if not _wants_preview():
+        return None
+    try:
+        return render(form.body_md.data or "").html
+    except MarkdownError:
+        return str(Markup('<p class="error">{}</p>').format(_("The text could not be rendered.")))
+
+
+@bp.route("/kb/articles/new", methods=["GET", "POST"])
+def kb_article_new():
+    brand = access.brand_for_editor_or_404(
+        db.session, request.values.get("brand") or _only_brand_slug()
+    )
+    locale = request.values.get("locale") or brand.default_locale
+    if locale not in brand.locales:
+        abort(404)
+    form = TranslationForm()
+    form.section_id.choices = choices(editing.section_choices(db.session, brand))
+    if request.method == "GET":
+        form.status.data = "draft"
+    preview = _preview_of(form)
+    if request.method == "POST" and preview is None and form.validate_on_submit():
+        result = create_article(
+            db.session,
+            brand,
+            locale,
+            _article_input(form, brand),
+            _translation_input(form, brand),
+            current_user.id,
+            clock.now(),
+        )
+        if result.ok:
+            _flash_notices(result)
+            flash(_("Article saved."), "success")
+            t = result.translation
+            return redirect(url_for(".kb_translation", article_id=t.article_id, locale=locale), 303)
+        db.session.rollback()
+        _show_errors(form, result)
+    status = 400 if request.method == "POST" and preview is None else 200
+    return _editor_page(form, brand, None, locale, preview=preview, status=status)
+
+
+def _only_brand_slug() -> str | None:
+    brands = access.content_brands(db.session)
+    return brands[0].slug if len(brands) == 1 else None
+
+
+@bp.route("/kb/articles/<id:article_id>/<locale>", methods=["GET", "POST"])
+def kb_translation(article_id, locale):
+    article = access.article_for_editor_or_404(db.session, article_id)
+    brand = db.session.get(Brand, article.brand_id)
+    if locale not in brand.locales:
+        abort(404)
+    current = db.session.scalar(
+        select(Translation).where(
+            Translation.article_id == article.id, Translation.locale == locale
+        )
+    )
+    source = source_translation(db.session, article)
+    form = TranslationForm()
+    form.section_id.choices = choices(editing.section_choices(db.session, brand))
+    if request.method == "GET":
+        _fill(form, article, current, source, brand)
+    preview = _preview_of(form)
+    conflict = None
+    status = 200
+    if request.method == "POST" and preview is None:
+        if form.validate_on_submit():
+            base = form.base_version.data
+            result = save_translation(
+                db.session,
+                article,
+                locale,
+                _article_input(form, brand),
+                _translation_input(form, brand),
+                int(base) if base and base.isdigit() else None,
+                current_user.id,
+                clock.now(),
+            )
+            if result.ok:
+                _flash_notices(result)
+                flash(_("Article saved."), "success")
+                return redirect(
+                    url_for(".kb_translation", article_id=article.id, locale=locale), 303
+                )
+            db.session.rollback()
+            if result.conflict is not None:
+                conflict = result.conflict
+                form.base_version.data = str(conflict.version)  # saving again overwrites, knowingly
+                form.form_errors.append(
+                    _(
+                        "Someone else saved this article while you were editing. Their version is "
+                        "shown below; your text is kept in the form. Save again to replace theirs."
+                    )
+                )
+                status = 409
+            else:
+                _show_errors(form, result)
+                status = 400
+        else:
+            status = 400
+    return _editor_page(
+        form,
+        brand,
+        article,
+        locale,
+        source=source if source is not current else None,
+        conflict=conflict,
+        preview=preview,
+        status=status,
+    )
+
+
+def _fill(form, article, current, source, brand) -> None:
+    form.section_id.data = article.section_id
+    form.kind.data = article.kind
+    form.labels.data = ", ".join(article.label_names)
+    form.promoted.data = article.promoted
+    form.position.data = article.position
+    form.event_at.data = to_local(article.event_at, brand.timezone)
+    if current is None:
+        form.status.data = "draft"
+        form.base_version.data = ""
+        return
+    form.title.data = current.title
+    form.slug.data = current.slug
+    form.body_md.data = current.body_md
+    form.status.data = current.status
+    form.publish_at.data = to_local(current.publish_at, brand.timezone)
+    form.unpublish_at.data = to_local(current.unpublish_at, brand.timezone)
+    form.base_version.data = str(current.version)
+
+
+@bp.post("/kb/preview")
+def kb_preview():
+    """The live preview: rendered exactly as the public page renders it (htmx partial)."""
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return render_page(
+            "admin/preview.html", html=None, error=_("The text is too long."), status=400
+        )
+    try:
+        html = render(form.body_md.data or "").html
+        error = None
+    except MarkdownError:
+        html, error = None, _("The text could not be rendered.")
+    return render_page("admin/preview.html", html=html, error=error)
+
+
+def _translation_or_404(article, locale) -> Translation:
+    t = db.session.scalar(
+        select(Translation).where(
+            Translation.article_id == article.id, Translation.locale == locale
+        )
+    )
+    if t is None:
+        abort(404)
+    return t
+
+
+@bp.get("/kb/articles/<id:article_id>/<locale>/revisions")
+def kb_revisions(article_id, locale):
+    article = access.article_for_editor_or_404(db.session, article_id)
+    t = _translation_or_404(article, locale)
+    revisions = editing.revisions(db.session, t)
+    by_id = {r.id: r for r in revisions}
+    a, b = by_id.get(_int_arg("a") or 0), by_id.get(_int_arg("b") or 0)
+    diff = None
+    if a and b:
+        diff = list(
+            difflib.unified_diff(
+                f"# {a.title}\n\n{a.body_md}".splitlines(),
+                f"# {b.title}\n\n{b.body_md}".splitlines(),
+                fromfile=f"v{a.version}",
+                tofile=f"v{b.version}",
+                lineterm="",
+                n=3,
+            )
+        )
+    return render_page(
+        "admin/revisions.html",
+        "diff",
+        article=article,
+        translation=t,
+        revisions=revisions,
+        a=a,
+        b=b,
+        diff=diff,
+        locale=locale,
+    )
+
+
+@bp.post("/kb/articles/<id:article_id>/<locale>/revisions/<id:revision_id>/restore")
+def kb_restore(article_id, locale, revision_id):
+    article = access.article_for_editor_or_404(db.session, article_id)
+    _translation_or_404(article, locale)
+    revision = access.revision_for_editor_or_404(db.session, article, revision_id)
+    PreviewForm()  # CSRF is checked for every POST by CSRFProtect
+    restore_revision(db.session, revision, current_user.id, clock.now())
+    flash(_("Version %(version)s restored as a new version.", version=revision.version), "success")
+    return redirect(url_for(".kb_translation", article_id=article.id, locale=locale), 303)
+
+
+def preview_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PREVIEW_SALT)
+
+
+@bp.post("/kb/articles/<id:article_id>/<locale>/share")
+def kb_share(article_id, locale):
+    article = access.article_for_editor_or_404(db.session, article_id)
+    t = _translation_or_404(article, locale)
+    token = preview_serializer().dumps({"t": t.id})
+    link = url_for("helpcenter.draft_preview", token=token, _external=True)
+    days = current_app.config["PREVIEW_LINK_DAYS"]
+    flash(_("Preview link (valid for %(days)s days): %(link)s", days=days, link=link), "link")
+    return redirect(url_for(".kb_translation", article_id=article.id, locale=locale), 303)
+
+
+@bp.get("/kb/schedule")
+def kb_schedule():
+    now = clock.now()
+    events = editing.upcoming(db.session, access.content_brand_ids(db.session), now)
+    return render_page("admin/schedule.html", events=events, now=now)
+
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+    "scheduled": _l("Scheduled"),
+    "missing": _l("Missing translation"),
+    "outdated": _l("Outdated translation"),
+}
+
+
+@bp.app_template_global()
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+@bp.app_template_filter()
+def reject_key(mapping: dict, key: str) -> dict:
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+@bp.app_template_global()
+def local_time(value, timezone: str) -> str:
+    """A time in the brand's timezone, with the zone's name (schedules are read per brand)."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+STRUCTURE_ERRORS = {
+    "title_required": _l("A title in the brand's default language is required."),
+    "title_too_long": _l("The title is too long."),
+    "category_unknown": _l("Choose a category of this brand."),
+    "section_not_empty": _l(
+        "This section still holds %(count)s articles. Move them to another section first."
+    ),
+    "category_not_empty": _l(
+        "This category still holds %(count)s articles. Move them to another category first."
+    ),
+}
+
+
+def _structure_brand():
+    brands = access.content_brands(db.session)
+    slug = request.values.get("brand") or (brands[0].slug if len(brands) == 1 else None)
+    if slug is None:
+        return None, brands
+    return access.brand_for_editor_or_404(db.session, slug), brands
+
+
+def _titles_from_form(brand) -> dict[str, str]:
+    return {loc: request.form.get(f"title_{loc}", "")[:1000] for loc in brand.locales}
+
+
+def _position_from_form() -> int:
+    value = request.form.get("position", "0").strip()
+    try:
+        return max(-100000, min(100000, int(value or 0)))
+    except ValueError:
+        return 0
+
+
+def _structure_page(brand, brands, failed=None, status=200):
+    """failed: (form key, {field: message}, typed values) of a form that was refused."""
+    return render_page(
+        "admin/structure.html",
+        status=status,
+        brand=brand,
+        brands=brands,
+        tree=structure.tree(db.session, brand) if brand else [],
+        failed=failed,
+        csrf_form=NodeForm(),
+    )
+
+
+def _structure_errors(result_errors: dict, count: int = 0) -> dict[str, str]:
+    return {k: str(STRUCTURE_ERRORS.get(v, v)) % {"count": count} for k, v in result_errors.items()}
+
+
+@bp.get("/kb/structure")
+def kb_structure():
+    brand, brands = _structure_brand()
+    return _structure_page(brand, brands)
+
+
+def _back_to_structure(brand, anchor=""):
+    return redirect(url_for(".kb_structure", brand=brand.slug) + anchor, 303)
+
+
+@bp.post("/kb/structure/categories")
+@bp.post("/kb/structure/categories/<id:category_id>")
+def kb_category_save(category_id=None):
+    category = access.category_for_editor_or_404(db.session, category_id) if category_id else None
+    brand = (
+        db.session.get(Brand, category.brand_id)
+        if category
+        else access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+    )
+    result = structure.save_category(
+        db.session, brand, _titles_from_form(brand), _position_from_form(), category
+    )
+    if not result.ok:
+        db.session.rollback()
+        key = f"category-{category_id or 'new'}"
+        failed = (key, _structure_errors(result.errors), request.form.to_dict())
+        return _structure_page(brand, access.content_brands(db.session), failed, status=400)
+    flash(_("Category saved."), "success")
+    return _back_to_structure(brand, f"#category-{result.node.id}")
+
+
+@bp.post("/kb/structure/categories/<id:category_id>/delete")
+def kb_category_delete(category_id):
+    category = access.category_for_editor_or_404(db.session, category_id)
+    brand = db.session.get(Brand, category.brand_id)
+    count = editing.articles_in(db.session, category_id=category.id)
+    error = structure.delete_category(db.session, category, count)
+    if error:
+        failed = (
+            f"category-{category_id}",
+            {"delete": _structure_errors({"d": error}, count)["d"]},
+            {},
+        )
+        return _structure_page(brand, access.content_brands(db.session), failed, status=409)
+    flash(_("Category deleted."), "success")
+    return _back_to_structure(brand)
+
+
+@bp.post("/kb/structure/sections")
+@bp.post("/kb/structure/sections/<id:section_id>")
+def kb_section_save(section_id=None):
+    section = access.section_for_editor_or_404(db.session, section_id) if section_id else None
+    brand = (
+        db.session.get(Brand, section.brand_id)
+        if section
+        else access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+    )
+    category_value = request.form.get("category_id", "")
+    category_id = (
+        int(category_value) if category_value.isdigit() and len(category_value) < 12 else None
+    )
+    result = structure.save_section(
+        db.session, brand, category_id, _titles_from_form(brand), _position_from_form(), section
+    )
+    if not result.ok:
+        db.session.rollback()
+        key = f"section-{section_id or 'new'}"
+        failed = (key, _structure_errors(result.errors), request.form.to_dict())
+        return _structure_page(brand, access.content_brands(db.session), failed, status=400)
+    flash(_("Section saved."), "success")
+    return _back_to_structure(brand, f"#section-{result.node.id}")
+
+
+@bp.post("/kb/structure/sections/<id:section_id>/delete")
+def kb_section_delete(section_id):
+    section = access.section_for_editor_or_404(db.session, section_id)
+    brand = db.session.get(Brand, section.brand_id)
+    count = editing.articles_in(db.session, section_id=section.id)
+    error = structure.delete_section(db.session, section, count)
+    if error:
+        failed = (
+            f"section-{section_id}",
+            {"delete": _structure_errors({"d": error}, count)["d"]},
+            {},
+        )
+        return _structure_page(brand, access.content_brands(db.session), failed, status=409)
+    flash(_("Section deleted."), "success")
+    return _back_to_structure(brand)

@@ -1,0 +1,297 @@
+"""Scheduled-publishing side effects, run by APScheduler in exactly one process (a lease).
+
+Every app process with the scheduler enabled (gunicorn workers, hosts) starts a lease keeper
+thread. The one holding the database lease runs a BackgroundScheduler whose jobs live in the same
+database (SQLAlchemyJobStore); the others wait and take over when the holder stops renewing.
+Jobs are stored as the "portal.scheduler:run_due_job" reference plus the holder's name, so the
+job store never pickles an app: run_due_job finds its app through the module's registry.
+
+Visibility never depends on this (kb.visibility decides at read time); only side effects do,
+and kb.publishing.run_due makes each happen at most once, catching up after downtime.
+"""
+
+import atexit
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import click
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from kb import clock, publishing
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+JOB_FUNC = "portal.scheduler:run_due_job"
+INTERVAL_JOB = "publishing-interval"
+NEXT_JOB = "publishing-next"
+_EXTENSION = "portal.scheduler"
+
+# holder -> Leader, for the jobs that run in this process (see run_due_job).
+_leaders: dict[str, "Leader"] = {}
+
+
+@dataclass
+class Scheduling:
+    """The app's scheduler state: the side-effect handlers and, when enabled, its leader."""
+
+    handlers: list[publishing.Handler] = field(
+        default_factory=lambda: list(publishing.DEFAULT_HANDLERS)
+    )
+    leader: "Leader | None" = None
+
+
+class _AppEngineJobStore(SQLAlchemyJobStore):
+    """The job store on the app's own engine, which it must not dispose of when it stops."""
+
+    def shutdown(self) -> None:
+        pass
+
+
+def holder_name() -> str:
+    """This process, recognisably: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Leader:
+    """One process's bid for the scheduler lease, and the APScheduler it runs while holding it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.holder = holder_name()
+        config = app.config
+        self.ttl = timedelta(seconds=float(config["SCHEDULER_LEASE_SECONDS"]))
+        self.renew_seconds = float(config["SCHEDULER_RENEW_SECONDS"])
+        self.interval_seconds = float(config["SCHEDULER_INTERVAL_SECONDS"])
+        self.misfire_grace_seconds = int(config["SCHEDULER_MISFIRE_GRACE_SECONDS"])
+        self.lookback = timedelta(days=float(config["SCHEDULER_LOOKBACK_DAYS"]))
+        with app.app_context():
+            self.engine = db.engine
+        self.scheduler: BackgroundScheduler | None = None
+        self._planned: datetime | None = None
+        self._lock = threading.RLock()  # guards scheduler and _planned
+        self._run_lock = threading.Lock()  # one run_due at a time in this process
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    # --- the lease loop ---------------------------------------------------------------------
+
+    def tick(self) -> bool:
+        """Take or renew the lease; start or stop the scheduler to match. True while leading."""
+        now = clock.now()
+        try:
+            with Session(self.engine) as session:
+                holds = publishing.acquire_lease(
+                    session, publishing.LEASE, self.holder, now, self.ttl
+                )
+        except SQLAlchemyError:
+            # Without the database we cannot know we still hold the lease: step down.
+            log.warning("scheduler lease check failed for %s", self.holder, exc_info=True)
+            holds = False
+        if holds and not self.leading:
+            self._start_scheduler(now)
+        elif not holds and self.leading:
+            log.info("scheduler: %s stopped leading", self.holder)
+            self._stop_scheduler(wait=False)
+        elif holds:
+            self.plan_next(now)  # picks up changes saved by editors in other processes
+        return holds
+
+    def start(self) -> None:
+        """Run the lease loop in a daemon thread; stop it (and release) at interpreter exit."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self.run_forever, name="scheduler-lease", daemon=True
+        )
+        self._thread.start()
+        atexit.register(self.stop)
+
+    def run_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.tick()
+            except Exception:  # the keeper must outlive any one failure
+                log.exception("scheduler lease loop")
+            self._stopping.wait(self.renew_seconds)
+
+    def stop(self) -> None:
+        """Stop bidding, shut the scheduler down (letting a running job finish), release."""
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.renew_seconds + 5)
+        was_leading = self.leading
+        self._stop_scheduler(wait=True)
+        try:
+            # Also when not leading: a bid may have won just before the stop.
+            with Session(self.engine) as session:
+                publishing.release_lease(session, publishing.LEASE, self.holder)
+        except SQLAlchemyError:
+            log.warning("could not release the scheduler lease", exc_info=True)
+        if was_leading:
+            log.info("scheduler: %s released the lease", self.holder)
+
+    # --- the APScheduler it runs while leading ----------------------------------------------
+
+    def _start_scheduler(self, now: datetime) -> None:
+        scheduler = BackgroundScheduler(
+            jobstores={"default": _AppEngineJobStore(engine=self.engine)},
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": self.misfire_grace_seconds,
+                "max_instances": 1,
+            },
+            timezone=UTC,
+        )
+        # Added before start(), so it replaces the previous leader's interval job before that
+        # could fire (a stale one-shot job finds no leader of its name and does nothing).
+        # The first run is now: catch up on what fell due while no one led.
+        scheduler.add_job(
+            JOB_FUNC,
+            "interval",
+            seconds=self.interval_seconds,
+            id=INTERVAL_JOB,
+            args=[self.holder],
+            next_run_time=now,
+            replace_existing=True,
+        )
+        with self._lock:
+            _leaders[self.holder] = self  # before start(): the catch-up run fires at once
+            try:
+                scheduler.start()
+            except Exception:
+                log.exception("scheduler did not start")
+                _leaders.pop(self.holder, None)
+                if scheduler.running:
+                    scheduler.shutdown(wait=False)
+                return
+            self.scheduler = scheduler
+            self._planned = None
+        log.info("scheduler: %s is leading", self.holder)
+        self.plan_next(now)
+
+    def _stop_scheduler(self, wait: bool) -> None:
+        with self._lock:
+            scheduler, self.scheduler = self.scheduler, None
+            self._planned = None
+            _leaders.pop(self.holder, None)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=wait)
+
+    def plan_next(self, now: datetime) -> None:
+        """A one-shot job at the next publish or unpublish moment, so it runs at its second."""
+        with Session(self.engine) as session:
+            when = publishing.next_due(session, now)
+        with self._lock:
+            if self.scheduler is None or when == self._planned:
+                return
+            if when is None:
+                try:
+                    self.scheduler.remove_job(NEXT_JOB)
+                except JobLookupError:
+                    pass
+            else:
+                self.scheduler.add_job(
+                    JOB_FUNC,
+                    "date",
+                    run_date=when,
+                    id=NEXT_JOB,
+                    args=[self.holder],
+                    replace_existing=True,
+                )
+            self._planned = when
+
+    def run_due(self) -> list[publishing.DueEvent]:
+        """One run of the side effects, if this process still holds the lease."""
+        with self._run_lock, self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                log.info("scheduler: %s skips a run, the lease is not ours", self.holder)
+                return []
+            events = publishing.run_due(
+                db.session, now, self.holder, handlers(self.app), self.lookback
+            )
+        self.plan_next(clock.now())
+        return events
+
+
+def run_due_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the side effects due now."""
+    leader = _leaders.get(holder)
+    if leader is None:
+        # A job a previous leader left behind, fired before being replaced: nothing to do.
+        log.info("scheduler: no leader %s in this process", holder)
+        return
+    leader.run_due()
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def handlers(app: Flask) -> list[publishing.Handler]:
+    return app.extensions[_EXTENSION].handlers
+
+
+def add_handler(app: Flask, handler: publishing.Handler) -> None:
+    """Run `handler(session, event)` for each due publish or unpublish event."""
+    handlers(app).append(handler)
+
+
+def is_enabled(app: Flask) -> bool:
+    """SCHEDULER_ENABLED when set; otherwise PORTAL_SCHEDULER=on, never while testing."""
+    enabled = app.config.get("SCHEDULER_ENABLED")
+    if enabled is None:
+        switch = str(app.config.get("PORTAL_SCHEDULER") or "off").lower()
+        enabled = switch in ("1", "on", "true", "yes") and not app.testing
+    return bool(enabled)
+
+
+def _inside_flask_command() -> bool:
+    # `flask db upgrade`, `flask demo` or `flask scheduler run` serve no requests and must not
+    # bid for the lease in the background; `flask run` is a server like gunicorn.
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.command.name != "run"
+
+
+def init_app(app: Flask) -> None:
+    state = Scheduling()
+    app.extensions[_EXTENSION] = state
+    if is_enabled(app) and not _inside_flask_command():
+        state.leader = Leader(app)
+        state.leader.start()
+
+
+def run_in_foreground(app: Flask) -> None:
+    """The lease loop in this thread, for a dedicated scheduler process; Ctrl-C or TERM stops."""
+    leader = Leader(app)
+
+    def _finish(_signum, _frame):
+        # Ends the loop between ticks, never inside a lease transaction.
+        leader._stopping.set()
+
+    signal.signal(signal.SIGTERM, _finish)
+    signal.signal(signal.SIGINT, _finish)
+    click.echo(f"Scheduler {leader.holder}: bidding for the lease every {leader.renew_seconds} s")
+    try:
+        leader.run_forever()
+    finally:
+        leader.stop()
+    click.echo(f"Scheduler {leader.holder}: stopped, lease released")
