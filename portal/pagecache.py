@@ -11,7 +11,8 @@ import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
-from flask import current_app, g, make_response, request
+from flask import current_app, g, make_response, request, session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from kb import clock, helpcenter
@@ -65,6 +66,11 @@ class PageCache:
             self._expiry.clear()
 
 
+def _personal() -> bool:
+    """Pages for a signed-in account or with a flashed message are neither stored nor served."""
+    return current_user.is_authenticated or "_flashes" in session
+
+
 def csrf_token() -> str:
     """The template's csrf_token(): a placeholder while a page is rendered for the cache."""
     return CSRF_PLACEHOLDER if g.get("rendering_for_cache") else generate_csrf()
@@ -77,7 +83,7 @@ def cached_page(variant=None):
         @functools.wraps(view)
         def wrapper(brand, locale, **kwargs):
             cache: PageCache | None = current_app.extensions.get("portal.pagecache")
-            if cache is None or request.method != "GET":
+            if cache is None or request.method != "GET" or _personal():
                 return view(brand=brand, locale=locale, **kwargs)
             hc = helpcenter_or_404(brand, locale)
             now = clock.now()

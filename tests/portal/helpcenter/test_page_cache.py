@@ -101,3 +101,23 @@ def test_cached_brand_survives_commits_across_requests(app, client, make, sectio
         assert client.get("/acme/en/faq").status_code == 200
     finally:
         app.config["BRAND_CACHE_SECONDS"] = 0
+
+
+def test_a_signed_in_staff_members_page_is_never_shown_to_visitors(app, client, make, login,
+                                                                   section):
+    make.article(section, {"en": "Reset"}, promoted=True)
+    staff = login("editor")
+    seen_by_staff = client.get("/acme/en/")
+    assert staff.name in seen_by_staff.get_data(as_text=True)
+    visitor = app.test_client().get("/acme/en/")
+    assert staff.name not in visitor.get_data(as_text=True)
+    assert "Sign out" not in visitor.get_data(as_text=True)
+    assert app.test_client().get("/acme/en/").headers["X-Portal-Cache"] == "hit"
+
+
+def test_a_flashed_message_is_not_cached_for_others(app, client, make, section):
+    make.article(section, {"en": "Reset"}, promoted=True)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Only for you")]
+    assert "Only for you" in client.get("/acme/en/").get_data(as_text=True)
+    assert "Only for you" not in app.test_client().get("/acme/en/").get_data(as_text=True)
