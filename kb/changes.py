@@ -22,6 +22,17 @@ from kb.models import (
 )
 
 _KEY = "kb.changed_brands"
+_PENDING = "kb.pending_articles"  # (object, deleted) seen before flush
+_ARTICLES = "kb.changed_articles"  # article ids whose translations' documents changed
+_DELETED = "kb.deleted_translations"
+_HOOKS: list = []
+
+
+def on_commit(hook):
+    """Call hook(session, article_ids, deleted_translation_ids) after each commit that changed
+    articles (the search index follows the database this way). The session may not emit SQL."""
+    _HOOKS.append(hook)
+    return hook
 
 
 def _brand_id(session: Session, obj) -> int | None:
@@ -45,10 +56,13 @@ def _brand_id(session: Session, obj) -> int | None:
 @event.listens_for(Session, "before_flush")
 def _collect_changed_brands(session: Session, _context, _instances) -> None:
     changed = session.info.setdefault(_KEY, set())
+    pending = session.info.setdefault(_PENDING, [])
     with session.no_autoflush:
         for obj in chain(session.new, session.dirty, session.deleted):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
+            if isinstance(obj, Article | Translation | ArticleLabel):
+                pending.append((obj, obj in session.deleted))
             if isinstance(obj, Brand) and obj in session.new:
                 continue  # a new brand starts at version 1
             brand_id = _brand_id(session, obj)
@@ -58,6 +72,15 @@ def _collect_changed_brands(session: Session, _context, _instances) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _bump_content_versions(session: Session, _context) -> None:
+    articles = session.info.setdefault(_ARTICLES, set())
+    deleted = session.info.setdefault(_DELETED, set())
+    for obj, was_deleted in session.info.pop(_PENDING, []):
+        if isinstance(obj, Translation) and was_deleted:
+            deleted.add(obj.id)
+        elif isinstance(obj, Article):
+            articles.add(obj.id)
+        elif obj.article_id is not None:
+            articles.add(obj.article_id)
     changed = session.info.pop(_KEY, None)
     if not changed:
         return
@@ -70,3 +93,18 @@ def _bump_content_versions(session: Session, _context) -> None:
     for obj in session.identity_map.values():
         if isinstance(obj, Brand) and obj.id in changed:
             session.expire(obj, ["content_version"])
+
+
+@event.listens_for(Session, "after_commit")
+def _run_commit_hooks(session: Session) -> None:
+    articles = session.info.pop(_ARTICLES, set())
+    deleted = session.info.pop(_DELETED, set())
+    if (articles or deleted) and _HOOKS:
+        for hook in _HOOKS:
+            hook(session, articles, deleted)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    for key in (_KEY, _PENDING, _ARTICLES, _DELETED):
+        session.info.pop(key, None)

@@ -367,3 +367,37 @@ def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> dat
         )
     soonest = [t for t in session.execute(select(*ends)).one() if t is not None]
     return min(soonest) if soonest else None
+
+
+@dataclass
+class Found:
+    """A search hit that passed the database re-check, ready to show."""
+
+    article: Article
+    translation: Translation
+    snippet: str
+    position: int
+
+
+def recheck(session: Session, hc: HelpCenter, hits: Sequence, now: datetime) -> list[Found]:
+    """Keep only hits whose translation is visible in this brand now (the index can lag)."""
+    if not hits:
+        return []
+    rows = session.execute(
+        select(Translation, Article)
+        .join(Article, Article.id == Translation.article_id)
+        .options(defer(Translation.body_md), defer(Translation.body_html))
+        .where(
+            Translation.id.in_([h.translation_id for h in hits]),
+            Article.brand_id == hc.brand.id,
+            Translation.locale.in_(hc.locales),
+            visible(now),
+        )
+    ).all()
+    by_id = {t.id: (t, a) for t, a in rows}
+    found = []
+    for position, hit in enumerate(hits, start=1):
+        if hit.translation_id in by_id:
+            t, a = by_id[hit.translation_id]
+            found.append(Found(article=a, translation=t, snippet=hit.snippet, position=position))
+    return found

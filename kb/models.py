@@ -326,5 +326,33 @@ class PublishEvent(Base):
     holder: Mapped[str] = mapped_column(String(200), default="")
 
 
+class SearchLog(Base):
+    """One search as typed in a help center: no visitor, address or account is recorded."""
+
+    __tablename__ = "search_logs"
+    __table_args__ = (Index("ix_search_logs_brand_created", "brand_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class SearchClick(Base):
+    """A result opened from a search."""
+
+    __tablename__ = "search_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    search_id: Mapped[int] = mapped_column(
+        ForeignKey("search_logs.id", ondelete="CASCADE"), index=True
+    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 # Registers the content-version listeners; imported last, as it needs the classes above.
 from kb import changes  # noqa: E402,F401

@@ -57,6 +57,10 @@ def create_app(test_config: dict | None = None) -> Portal:
     from portal import pagecache, scheduler
 
     pagecache.init_app(app)
+
+    from portal import search
+
+    search.init_app(app)
     scheduler.init_app(app)
 
     limiter.init_app(app)
@@ -78,7 +82,11 @@ def create_app(test_config: dict | None = None) -> Portal:
     cli.register(app)
 
     app.before_request(_refuse_nul_bytes)
-    app.jinja_env.globals.update(language_name=language_name, ui_locales=UI_LOCALES)
+    app.jinja_env.globals.update(
+        language_name=language_name,
+        ui_locales=UI_LOCALES,
+        has_endpoint=lambda name: name in app.view_functions,
+    )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     app.wsgi_app = BrandHosts(app)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from kb import clock, publishing
 from portal.extensions import db
+from portal.serving import serving
 
 log = logging.getLogger(__name__)
 
@@ -264,17 +265,10 @@ def is_enabled(app: Flask) -> bool:
     return bool(enabled)
 
 
-def _inside_flask_command() -> bool:
-    # `flask db upgrade`, `flask demo` or `flask scheduler run` serve no requests and must not
-    # bid for the lease in the background; `flask run` is a server like gunicorn.
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and ctx.command.name != "run"
-
-
 def init_app(app: Flask) -> None:
     state = Scheduling()
     app.extensions[_EXTENSION] = state
-    if is_enabled(app) and not _inside_flask_command():
+    if is_enabled(app) and serving():
         state.leader = Leader(app)
         state.leader.start()
 

@@ -51,6 +51,8 @@ def _clean(request):
     app = request.getfixturevalue("app")
     if "portal.pagecache" in app.extensions:
         app.extensions["portal.pagecache"].clear()
+    if "portal.search" in app.extensions:
+        app.extensions["portal.search"].clear()
     with app.app_context():
         db.session.rollback()
         for table in reversed(Base.metadata.sorted_tables):

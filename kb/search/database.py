@@ -1,73 +1,52 @@
-"""A simple database search (LIKE on title and text): the fallback when no index answers."""
-
-from dataclasses import dataclass
-from datetime import datetime
+"""The database search (LIKE on title and text): the fallback when the index cannot answer."""
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.helpcenter import PAGE_SIZE, HelpCenter, Item, pick_translations, readable_articles
 from kb.models import Article, Translation
+from kb.search.query import Hit, SearchRequest, SearchResults
 from kb.visibility import visible
-
-MAX_QUERY_CHARS = 200
-MAX_TERMS = 8
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    text: str
-    page: int = 1
-
-    @classmethod
-    def parse(cls, text: str | None, page: str | None = None) -> "SearchQuery":
-        text = "".join(ch for ch in (text or "") if ch.isprintable() or ch.isspace())
-        text = " ".join(text.split())[:MAX_QUERY_CHARS]
-        number = int(page) if page and page.isdigit() and len(page) < 6 else 1
-        return cls(text=text, page=max(number, 1))
-
-    @property
-    def terms(self) -> list[str]:
-        return self.text.split()[:MAX_TERMS]
-
-
-@dataclass
-class SearchResults:
-    items: list[Item]
-    total: int
-    page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
 
 
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(session: Session, hc: HelpCenter, query: SearchQuery, now: datetime) -> SearchResults:
-    """Articles whose visible translation in the visitor's locale has every term."""
-    if not query.terms:
-        return SearchResults(items=[], total=0, page=1)
-    matches = select(Translation.article_id).where(
-        Translation.locale == hc.locale,
-        visible(now),
-        *[
-            or_(
-                func.lower(Translation.title).like(f"%{_escape_like(t.lower())}%", escape="\\"),
-                func.lower(Translation.body_md).like(f"%{_escape_like(t.lower())}%", escape="\\"),
-            )
-            for t in query.terms
-        ],
+def search(session: Session, request: SearchRequest) -> SearchResults:
+    """Visible translations in the requested locales whose title or text has every word."""
+    words = request.words
+    if not words:
+        return SearchResults(hits=[], total=0, page=1, fallback=True)
+    stmt = (
+        select(Translation.id, Translation.article_id, Translation.locale, Translation.title)
+        .join(Article, Article.id == Translation.article_id)
+        .where(
+            Article.brand_id == request.brand_id,
+            Translation.locale.in_(request.locales),
+            visible(request.now),
+            *[
+                or_(
+                    func.lower(Translation.title).like(f"%{_escape_like(w)}%", escape="\\"),
+                    func.lower(Translation.body_md).like(f"%{_escape_like(w)}%", escape="\\"),
+                )
+                for w in words
+            ],
+        )
     )
-    stmt = readable_articles(hc, now).where(Article.id.in_(matches))
+    if request.section_id:
+        stmt = stmt.where(Article.section_id == request.section_id)
+    if request.kind:
+        stmt = stmt.where(Article.kind == request.kind)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    articles = session.scalars(
+    rows = session.execute(
         stmt.order_by(Article.promoted.desc(), Article.position, Article.id)
-        .limit(PAGE_SIZE)
-        .offset((query.page - 1) * PAGE_SIZE)
+        .limit(request.per_page)
+        .offset((request.page - 1) * request.per_page)
     ).all()
+    hits = [
+        Hit(translation_id=r.id, article_id=r.article_id, locale=r.locale, score=0.0, snippet="")
+        for r in rows
+    ]
     return SearchResults(
-        items=pick_translations(session, hc, articles, now), total=total, page=query.page
+        hits=hits, total=total, page=request.page, per_page=request.per_page, fallback=True
     )

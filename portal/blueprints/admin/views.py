@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
-from kb import clock, editing, structure
+from kb import clock, editing, insights, structure
 from kb.authoring import (
     ArticleInput,
     TranslationInput,
@@ -555,3 +555,21 @@ def kb_section_delete(section_id):
         return _structure_page(brand, access.content_brands(db.session), failed, status=409)
     flash(_("Section deleted."), "success")
     return _back_to_structure(brand)
+
+
+@bp.get("/kb/search-insights")
+def kb_search_insights():
+    brands = access.content_brands(db.session)
+    brand = {b.slug: b for b in brands}.get(request.args.get("brand", ""))
+    days = _int_arg("days") or 30
+    days = days if days in (7, 30, 90) else 30
+    stats = insights.search_stats(
+        db.session,
+        [b.id for b in brands],
+        clock.now(),
+        days=days,
+        brand_id=brand.id if brand else None,
+    )
+    return render_page(
+        "admin/search_insights.html", "tables", brands=brands, brand=brand, days=days, stats=stats
+    )

@@ -2,18 +2,19 @@
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from kb import clock, helpcenter
-from kb import search as kb_search
 from kb.locales import negotiate
-from kb.models import ArticleVote
-from kb.search import SearchQuery
+from kb.models import ARTICLE_KINDS, ArticleVote, SearchClick, SearchLog
+from kb.search import SearchRequest, SearchResults, clean_text
 from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp
 from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
 from portal.pagecache import cached_page
 from portal.rendering import render
+from portal.search import service as search_service
 from portal.tenancy import brand_or_404, helpcenter_or_404
 
 LOCALE_COOKIE = "locale"
@@ -261,10 +262,88 @@ def notices(brand, locale):
 
 @bp.get("/<brand>/<locale>/search")
 def search(brand, locale):
+    """Full search page; with ?instant=1 and htmx, the dropdown under a search box."""
     hc = helpcenter_or_404(brand, locale)
-    q = SearchQuery.parse(request.args.get("q"), request.args.get("page"))
-    results = kb_search.search(db.session, hc, q, clock.now())
-    return render("helpcenter/search.html", "results", hc=hc, q=q, results=results)
+    text = clean_text(request.args.get("q"))
+    instant = request.args.get("instant") == "1" and bool(request.htmx)
+    all_languages = request.args.get("all") == "1"
+    kind = request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None
+    section_arg = request.args.get("section", "")
+    section_id = int(section_arg) if section_arg.isdigit() and len(section_arg) < 10 else None
+    now = clock.now()
+    search_request = SearchRequest(
+        brand_id=hc.brand.id,
+        locales=tuple(hc.locales) if all_languages else (hc.locale,),
+        text=text,
+        now=now,
+        section_id=section_id,
+        kind=kind,
+        page=_page_arg(),
+        per_page=6 if instant else 10,
+    )
+    results = SearchResults(hits=[], total=0, page=1)
+    if text:
+        results = search_service().search(db.session, search_request)
+    found = helpcenter.recheck(db.session, hc, results.hits, now)
+    context = dict(
+        hc=hc,
+        text=text,
+        results=results,
+        found=found,
+        all_languages=all_languages,
+        kind=kind,
+        section_id=section_id,
+    )
+    if instant:
+        return render("helpcenter/search.html", "instant", **context)
+    log_id = None
+    if text and results.page == 1 and not (kind or section_id):
+        entry = SearchLog(
+            brand_id=hc.brand.id,
+            locale=hc.locale,
+            query=text.lower()[:200],
+            results=results.total,
+            created_at=now,
+        )
+        db.session.add(entry)
+        db.session.commit()
+        log_id = entry.id
+    tree = helpcenter.category_tree(db.session, hc)
+    return render(
+        "helpcenter/search.html",
+        "results",
+        **context,
+        log_id=log_id,
+        section_names={s.id: s.title for c in tree for s in c.children},
+        popular=helpcenter.promoted(db.session, hc, now) if text and not found else [],
+        staff_notice=results.fallback
+        and current_user.is_authenticated
+        and current_user.role in ("admin", "editor", "agent"),
+    )
+
+
+@bp.get("/<brand>/<locale>/search/click/<id:log_id>/<id:article_id>")
+def search_click(brand, locale, log_id, article_id):
+    """Counts a result opened from a search (no visitor data), then goes to the article."""
+    hc = helpcenter_or_404(brand, locale)
+    entry = db.session.get(SearchLog, log_id)
+    view = _article_or_404(hc, article_id)
+    if entry is not None and entry.brand_id == hc.brand.id:
+        position = request.args.get("pos", "0")
+        db.session.add(
+            SearchClick(
+                search_id=entry.id,
+                article_id=article_id,
+                position=int(position) if position.isdigit() else 0,
+            )
+        )
+        db.session.commit()
+    return redirect(
+        url_for(
+            ".article", brand=brand, locale=locale, id_slug=f"{article_id}-{view.translation.slug}"
+        ),
+        303,
+    )
 
 
 @bp.get("/preview/<token>")

@@ -103,8 +103,9 @@ def test_cached_brand_survives_commits_across_requests(app, client, make, sectio
         app.config["BRAND_CACHE_SECONDS"] = 0
 
 
-def test_a_signed_in_staff_members_page_is_never_shown_to_visitors(app, client, make, login,
-                                                                   section):
+def test_a_signed_in_staff_members_page_is_never_shown_to_visitors(
+    app, client, make, login, section
+):
     make.article(section, {"en": "Reset"}, promoted=True)
     staff = login("editor")
     seen_by_staff = client.get("/acme/en/")

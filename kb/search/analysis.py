@@ -1,0 +1,126 @@
+"""Analysers by locale: CJK character bigrams (ko, ja, zh) and stemming (en, sv, others).
+
+Korean and Japanese write words inside longer runs without spaces (결제수단을, 支払い方法), so
+whole-word tokens miss them. Indexing overlapping character bigrams of every CJK run, and
+turning the query into the same bigrams, finds a word anywhere inside a run. Latin words inside
+CJK text (product names) are kept as lower-cased words, so mixed text works both ways.
+"""
+
+import re
+import unicodedata
+
+from whoosh.analysis import (
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    Token,
+    Tokenizer,
+)
+from whoosh.lang import stopwords_for_language
+
+CJK_LOCALES = ("ko", "ja", "zh")
+STEM_LOCALES = ("en", "sv")
+STOP_WORDS = {locale: frozenset(stopwords_for_language(locale)) for locale in STEM_LOCALES}
+
+# Hangul syllables and jamo, CJK ideographs, hiragana, katakana (incl. the long vowel mark).
+_CJK = (
+    "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # Hangul
+    "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # kana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ideographs
+)
+# A CJK run, or a word of other letters and digits (which never swallows CJK: QR결제 is "qr" +
+# 결제, 2段階認証 is "2" + 段階...).
+_WORD = rf"(?:(?![{_CJK}])[^\W_])+"
+_RUNS = re.compile(rf"([{_CJK}]+)|({_WORD}(?:['’.]{_WORD})*)", re.UNICODE)
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width Latin and digits to ASCII, half-width kana to full) and lower case."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK_CHAR.search(text or ""))
+
+
+class CJKBigramTokenizer(Tokenizer):
+    """CJK runs become overlapping bigrams (a lone character stays a unigram); other words stay.
+
+    Runs are found in the original text, so character offsets (for highlighting) point at the
+    original; each run's text is NFKC-normalised and lower-cased.
+    """
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _RUNS.finditer(value or ""):
+            cjk, word = match.group(1), match.group(2)
+            if cjk:
+                run = normalise(cjk)
+                grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+                spans = [(min(i, len(cjk) - 1), min(i + 2, len(cjk))) for i in range(len(grams))]
+            else:
+                grams = [normalise(word)]
+                spans = [(0, len(word))]
+            offset = match.start()
+            for gram, (start, end) in zip(grams, spans, strict=True):
+                token.text = gram
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = gram
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + offset + start
+                    token.endchar = start_char + offset + end
+                pos += 1
+                yield token
+
+
+class NormaliseFilter(Filter):
+    """NFKC: full-width Latin letters and digits match their ASCII forms (ＱＲ is qr)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = unicodedata.normalize("NFKC", t.text)
+            yield t
+
+
+def cjk_analyzer():
+    return CJKBigramTokenizer() | LowercaseFilter()
+
+
+def analyzer_for(locale: str):
+    """The analyser a locale's text is indexed and queried with."""
+    if locale in CJK_LOCALES:
+        return cjk_analyzer()
+    words = RegexTokenizer() | NormaliseFilter() | LowercaseFilter()
+    if locale in STEM_LOCALES:
+        return words | StopFilter(stoplist=STOP_WORDS[locale]) | StemFilter(lang=locale)
+    return words
+
+
+def words_analyzer():
+    """Unstemmed, normalised words (for "did you mean")."""
+    return RegexTokenizer() | NormaliseFilter() | LowercaseFilter()
+
+
+def terms(locale: str, text: str) -> list[str]:
+    """The index terms a query string becomes in this locale (duplicates kept in order)."""
+    return [t.text for t in analyzer_for(locale)(normalise(text)) if t.text]

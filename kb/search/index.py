@@ -1,0 +1,370 @@
+"""The Whoosh engine: one document per article translation, filtered inside the index.
+
+Fields per analyser family (title_ko, body_ko, title_en, ...) let each locale have its own
+analyser; visibility (brand, locale, status, publish window) are indexed fields, so every query
+carries its filter and nothing from another brand or a hidden article can match, be counted in
+a facet, or appear in a snippet.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from markupsafe import escape
+from whoosh import index as whoosh_index
+from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, Formatter, get_text
+from whoosh.query import And, NumericRange, Or, Term
+from whoosh.scoring import BM25F
+from whoosh.sorting import FieldFacet
+
+from kb.search.analysis import CJK_LOCALES, analyzer_for, normalise, words_analyzer
+from kb.search.documents import Document
+from kb.search.query import Hit, SearchRequest, SearchResults, build_query, phrase_ok
+
+log = logging.getLogger(__name__)
+
+FAMILIES = ("ko", "ja", "zh", "en", "sv", "xx")  # xx: any other locale, a plain analyser
+TITLE_BOOST = 3.0
+WRITE_TIMEOUT = 15.0
+
+
+def family(locale: str) -> str:
+    return locale if locale in FAMILIES else "xx"
+
+
+def schema() -> Schema:
+    fields = {
+        "id": ID(unique=True, stored=True),
+        "article_id": NUMERIC(int, bits=64, stored=True, sortable=True),
+        "brand_id": ID(),
+        "locale": ID(stored=True),
+        "kind": ID(stored=True, sortable=True),
+        "section_id": ID(stored=True, sortable=True),
+        "labels": KEYWORD(commas=True, lowercase=True),
+        "status": ID(),
+        "publish_at": NUMERIC(int, bits=64),
+        "unpublish_at": NUMERIC(int, bits=64),
+        "promoted": BOOLEAN(),
+        "audience": ID(),
+        "stamp": STORED(),
+        "title": STORED(),
+        "text": STORED(),
+        # Unstemmed words of Latin-script text, for "did you mean".
+        "words": TEXT(analyzer=words_analyzer(), spelling=True),
+    }
+    for fam in FAMILIES:
+        analyzer = analyzer_for(fam)
+        fields[f"title_{fam}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST)
+        fields[f"body_{fam}"] = TEXT(analyzer=analyzer, phrase=True)
+    return Schema(**fields)
+
+
+def _fields(doc: Document) -> dict:
+    fam = family(doc.locale)
+    out = {
+        "id": str(doc.translation_id),
+        "article_id": doc.article_id,
+        "brand_id": str(doc.brand_id),
+        "locale": doc.locale,
+        "kind": doc.kind,
+        "section_id": str(doc.section_id),
+        "labels": ",".join(doc.labels),
+        "status": doc.status,
+        "publish_at": doc.publish_at,
+        "unpublish_at": doc.unpublish_at,
+        "promoted": doc.promoted,
+        "audience": "public",
+        "stamp": doc.stamp,
+        "title": doc.title,
+        "text": doc.text,
+        f"title_{fam}": doc.title,
+        f"body_{fam}": doc.text,
+    }
+    if fam not in CJK_LOCALES:
+        out["words"] = f"{doc.title} {doc.text}"
+    return out
+
+
+class MarkFormatter(Formatter):
+    """Snippets as escaped text with <mark> around matches."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{escape(get_text(text, token, replace))}</mark>"
+
+    def _text(self, text):
+        return str(escape(text))
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or cannot be read; callers fall back to the database search."""
+
+
+class WhooshIndex:
+    """One index directory; a searcher kept open and refreshed when the index changes."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._index = None
+        self._searcher = None
+
+    # -- opening -------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        try:
+            return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+        except Exception:  # a damaged table of contents raises Whoosh's own errors
+            return False
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        whoosh_index.create_in(str(self.path), schema())
+        self.close()
+
+    def _open(self):
+        if self._index is None:
+            if not self.exists():
+                raise IndexUnavailable(f"no search index (or a damaged one) at {self.path}")
+            try:
+                self._index = whoosh_index.open_dir(str(self.path))
+            except Exception as exc:  # Whoosh raises many kinds on damaged files
+                raise IndexUnavailable(f"cannot open the search index: {exc}") from exc
+        return self._index
+
+    def searcher(self):
+        with self._lock:
+            ix = self._open()
+            try:
+                if self._searcher is None:
+                    self._searcher = ix.searcher(weighting=BM25F())
+                elif not self._searcher.up_to_date():
+                    self._searcher = self._searcher.refresh()
+            except Exception as exc:
+                self._searcher = None
+                self._index = None
+                raise IndexUnavailable(f"cannot read the search index: {exc}") from exc
+            return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = None
+            self._index = None
+
+    # -- writing -------------------------------------------------------------------------
+
+    def update(self, docs: Iterable[Document], delete_ids: Iterable[int] = ()) -> int:
+        """Add or replace documents and delete others, in one commit."""
+        ix = self._open()
+        writer = ix.writer(timeout=WRITE_TIMEOUT)
+        count = 0
+        try:
+            for translation_id in delete_ids:
+                writer.delete_by_term("id", str(translation_id))
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+                count += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return count
+
+    def rebuild(self, docs: Iterable[Document], progress=None) -> int:
+        """Build a fresh index beside this one, then swap it in."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=self.path.name + ".new-", dir=self.path.parent))
+        ix = whoosh_index.create_in(str(fresh), schema())
+        writer = ix.writer(limitmb=128, procs=1)
+        count = 0
+        try:
+            for doc in docs:
+                writer.add_document(**_fields(doc))
+                count += 1
+                if progress:
+                    progress(1)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        writer.commit()
+        self.close()
+        old = Path(tempfile.mkdtemp(prefix=self.path.name + ".old-", dir=self.path.parent))
+        if self.path.exists():
+            os.replace(self.path, old / "index")
+        os.replace(fresh, self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        return count
+
+    def stamps(self) -> dict[int, str]:
+        """translation id -> stamp of every document (for `search check`)."""
+        searcher = self.searcher()
+        return {
+            int(fields["id"]): fields["stamp"]
+            for fields in searcher.all_stored_fields()
+            if "id" in fields
+        }
+
+    # -- reading -------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        searcher = self.searcher()
+        results = self._search(searcher, request, relaxed=False)
+        if results.total == 0:
+            # Nothing has every word: try again with most of them (compounds written apart,
+            # other particles or endings, inflected Swedish).
+            results = self._search(searcher, request, relaxed=True)
+        return results
+
+    def _search(self, searcher, request: SearchRequest, relaxed: bool) -> SearchResults:
+        query = build_query(request, family, relaxed=relaxed)
+        if query is None:
+            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
+        visible = self._visible(request)
+        filters = [visible]
+        if request.section_id:
+            filters.append(Term("section_id", str(request.section_id)))
+        if request.kind:
+            filters.append(Term("kind", request.kind))
+        # Facets count what the visible query matches before the section/kind choice.
+        # Facets and totals count articles: across languages an article counts once.
+        facet_results = searcher.search(
+            query,
+            filter=visible,
+            limit=None,
+            groupedby=[FieldFacet("section_id"), FieldFacet("kind")],
+            scored=False,
+            terms=False,
+        )
+        articles_of = self._article_ids(searcher, many=len(request.locales) > 1)
+        by_section = facet_results.groups("section_id")
+        by_kind = facet_results.groups("kind")
+        facets = {
+            "section": {int(k): articles_of(v) for k, v in by_section.items()},
+            "kind": {k: articles_of(v) for k, v in by_kind.items()},
+        }
+        chosen = set(facet_results.docs())
+        if request.section_id:
+            chosen &= set(by_section.get(str(request.section_id), ()))
+        if request.kind:
+            chosen &= set(by_kind.get(request.kind, ()))
+        window = request.page * request.per_page
+        # Phrases are checked on the best candidates only (the bigram AND already narrows).
+        extra = 100 if request.phrases else 0
+        results = searcher.search(
+            query, filter=And(filters), limit=(window + extra) * len(request.locales)
+        )
+        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
+        results.formatter = MarkFormatter()
+        matched, seen = [], set()
+        for hit in results:
+            if hit["article_id"] in seen or not phrase_ok(request, hit["title"], hit["text"]):
+                continue
+            seen.add(hit["article_id"])
+            matched.append(hit)
+        # With phrases, the count is of the checked candidates; otherwise every match.
+        total = len(matched) if request.phrases else articles_of(chosen)
+        page_hits = matched[(request.page - 1) * request.per_page : window]
+        hits = []
+        for hit in page_hits:
+            fam = family(hit["locale"])
+            snippet = hit.highlights(f"body_{fam}", text=hit["text"], top=2) or str(
+                escape(hit["text"][:200])
+            )
+            hits.append(
+                Hit(
+                    translation_id=int(hit["id"]),
+                    article_id=hit["article_id"],
+                    locale=hit["locale"],
+                    score=hit.score,
+                    snippet=snippet,
+                )
+            )
+        return SearchResults(
+            hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets
+        )
+
+    @staticmethod
+    def _article_ids(searcher, many: bool):
+        """Counts distinct articles among document numbers (one per article in one locale)."""
+        if not many:
+            return len
+        reader = searcher.reader()
+        if reader.has_column("article_id"):
+            column = reader.column_reader("article_id")
+            return lambda docnums: len({column[d] for d in docnums})
+        return lambda docnums: len({searcher.stored_fields(d)["article_id"] for d in docnums})
+
+    def suggest(self, request: SearchRequest) -> str | None:
+        """A corrected Latin-script query, every word of which appears in a visible article of
+        this brand (so no word of another brand's, or of a draft, is ever shown)."""
+        searcher = self.searcher()
+        words = normalise(request.text).replace('"', " ").split()
+        if not words or any(any(ord(c) > 0x2FF for c in w) for w in words):
+            return None
+        visible = self._visible(request)
+        corrector = searcher.corrector("words")
+        fixed, changed = [], False
+        for word in words[:MAX_SUGGEST_WORDS]:
+            if len(word) < 3 or self._present(searcher, word, visible):
+                fixed.append(word)
+                continue
+            candidates = corrector.suggest(word, limit=20, maxdist=2)
+            ranked = sorted(
+                candidates,
+                key=lambda c: (_distance(word, c), -searcher.doc_frequency("words", c), c),
+            )
+            choice = next((c for c in ranked if self._present(searcher, c, visible)), None)
+            if choice is None:
+                return None
+            fixed.append(choice)
+            changed = True
+        return " ".join(fixed) if changed else None
+
+    @staticmethod
+    def _present(searcher, word: str, visible) -> bool:
+        return not searcher.search(Term("words", word), filter=visible, limit=1).is_empty()
+
+    @staticmethod
+    def _visible(request: SearchRequest):
+        return And(
+            [
+                Term("brand_id", str(request.brand_id)),
+                Or([Term("locale", loc) for loc in request.locales]),
+                Term("status", "published"),
+                Term("audience", "public"),
+                NumericRange("publish_at", None, request.now_epoch),
+                NumericRange("unpublish_at", request.now_epoch + 1, None),
+            ]
+        )
+
+    def ids_for_brand(self, brand_id: int) -> set[int]:
+        """Translation ids the index holds for one brand."""
+        searcher = self.searcher()
+        found = searcher.search(Term("brand_id", str(brand_id)), limit=None, scored=False)
+        return {int(hit["id"]) for hit in found}
+
+
+MAX_SUGGEST_WORDS = 6
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (a swap of neighbours counts once: invioce -> invoice)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]

@@ -1,0 +1,164 @@
+"""Search requests: parsing what a visitor typed into index queries, safely.
+
+The visitor's text never reaches Whoosh's query parser: no field prefixes, wildcards or
+operators. Words become the locale's analyser terms; quoted phrases are matched as words and
+then checked as phrases on the best candidates.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh.query import And, AndMaybe, Or, Prefix, Term
+
+from kb.search.analysis import CJK_LOCALES, analyzer_for, normalise
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 10
+PER_PAGE = 10
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    brand_id: int
+    locales: tuple[str, ...]
+    text: str
+    now: datetime
+    section_id: int | None = None
+    kind: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def now_epoch(self) -> int:
+        return int(self.now.timestamp())
+
+    @property
+    def phrases(self) -> list[str]:
+        return [normalise(p).strip() for p in _PHRASE.findall(self.text) if p.strip()]
+
+    @property
+    def words(self) -> list[str]:
+        plain = _PHRASE.sub(" ", self.text).replace('"', " ")
+        out = [w for w in normalise(plain).split()]
+        for phrase in self.phrases:
+            out.extend(phrase.split())
+        return out[:MAX_WORDS]
+
+
+@dataclass
+class Hit:
+    translation_id: int
+    article_id: int
+    locale: str
+    score: float
+    snippet: str  # HTML: escaped text with <mark> around matches
+
+
+@dataclass
+class SearchResults:
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+    facets: dict = field(default_factory=lambda: {"section": {}, "kind": {}})
+    suggestion: str | None = None
+    fallback: bool = False  # answered by the database search (index unavailable)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def clean_text(text: str | None) -> str:
+    text = "".join(ch for ch in (text or "") if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+LABEL_BOOST = 2.0
+PROMOTED_BOOST = 1.5
+
+
+def _cjk(term: str) -> bool:
+    return not term.isascii()
+
+
+def _term(name: str, term: str, fam: str):
+    if fam in CJK_LOCALES and len(term) == 1 and _cjk(term):
+        return Prefix(name, term)  # a lone character: any bigram it starts
+    return Term(name, term)
+
+
+def _loose(name: str, term: str, fam: str):
+    """Relaxed pass: a Latin stem also matches longer words it starts (avbetalning ->
+    avbetalningsplan, autogirot -> autogiro)."""
+    if fam in CJK_LOCALES or len(term) < 5 or _cjk(term):
+        return _term(name, term, fam)
+    return Or([Term(name, term), Prefix(name, term[:-1] if len(term) > 6 else term)])
+
+
+def _required(n: int) -> int:
+    """How many of a word's (or a CJK query's) n terms must match in the relaxed pass."""
+    return n if n <= 2 else max(2, -(-n * 3 // 5))
+
+
+def _fields(fam: str) -> tuple[str, str]:
+    return f"title_{fam}", f"body_{fam}"
+
+
+def _strict(terms: list[str], word: str, fam: str):
+    """Every term of one typed word, in the title or in the body, or the word as a label."""
+    per_field = []
+    for name in _fields(fam):
+        parts = [_term(name, t, fam) for t in terms]
+        per_field.append(And(parts) if len(parts) > 1 else parts[0])
+    per_field.append(Term("labels", word, boost=LABEL_BOOST))
+    return Or(per_field)
+
+
+def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
+    analyzer = analyzer_for(locale)
+    per_word = []
+    for word in request.words:
+        terms = [t.text for t in analyzer(word) if t.text]
+        if terms:
+            per_word.append((word, terms))
+    if not per_word:
+        return None
+    if not relaxed:
+        parts = [_strict(terms, word, fam) for word, terms in per_word]
+        return And(parts) if len(parts) > 1 else parts[0]
+    # Relaxed: the query's terms pooled, most of them required (a particle or a space
+    # between the words of a compound then no longer hides the article).
+    pooled = list(dict.fromkeys(t for _word, terms in per_word for t in terms))
+    clauses = [
+        Or([_loose(name, t, fam) for name in _fields(fam)] + [Term("labels", t)]) for t in pooled
+    ]
+    if len(clauses) == 1:
+        return clauses[0]
+    return Or(clauses, minmatch=_required(len(clauses)))
+
+
+def build_query(request: SearchRequest, family, relaxed: bool = False):
+    """Strict: every word matches (in title, body or labels), in any requested locale.
+    Relaxed (asked for when strict finds nothing): most terms match. Promoted articles get a
+    small boost either way."""
+    per_locale = []
+    for locale in request.locales:
+        q = _locale_query(request, locale, family(locale), relaxed)
+        if q is not None:
+            per_locale.append(q)
+    if not per_locale:
+        return None
+    main = Or(per_locale) if len(per_locale) > 1 else per_locale[0]
+    return AndMaybe(main, Term("promoted", True, boost=PROMOTED_BOOST))
+
+
+def phrase_ok(request: SearchRequest, title: str, text: str) -> bool:
+    """Quoted phrases must appear as typed (case and width folded)."""
+    if not request.phrases:
+        return True
+    haystack = normalise(f"{title}\n{text}")
+    haystack = " ".join(haystack.split())
+    return all(p in haystack for p in request.phrases)

@@ -1,0 +1,130 @@
+"""Analysers as a searcher sees them: Korean and Japanese inside runs, stemming, widths."""
+
+import pytest
+
+from kb import clock
+from kb.models import Translation
+from kb.search import SearchRequest, WhooshIndex
+from kb.search.analysis import terms
+from kb.search.documents import documents
+
+
+@pytest.fixture
+def brand(make):
+    return make.brand(locales=("ko", "ja", "en", "sv"))
+
+
+@pytest.fixture
+def section(make, brand):
+    return make.section(make.category(brand))
+
+
+@pytest.fixture
+def search(tmp_path, session, brand):
+    """search(locale, text) -> results, after indexing every translation in the session."""
+    index = WhooshIndex(tmp_path / "index")
+    index.create()
+
+    def run(locale, text):
+        index.update(documents(session))
+        request = SearchRequest(brand_id=brand.id, locales=(locale,), text=text, now=clock.now())
+        return index.search(request)
+
+    yield run
+    index.close()
+
+
+@pytest.fixture
+def found(search, session):
+    """found(locale, text) -> the titles of the hits, best first."""
+
+    def titles(locale, text):
+        hits = search(locale, text).hits
+        return [session.get(Translation, hit.translation_id).title for hit in hits]
+
+    return titles
+
+
+def test_korean_word_is_found_inside_longer_runs(found, make, section):
+    make.article(section, {"ko": "결제수단을 바꾸는 방법"}, body="카드를 새로 등록하세요.")
+    make.article(section, {"ko": "환불 안내"}, body="결제가 취소되면 환불됩니다.")
+    make.article(section, {"ko": "비밀번호 재설정"}, body="메일을 확인하세요.")
+    assert sorted(found("ko", "결제")) == ["결제수단을 바꾸는 방법", "환불 안내"]
+
+
+def test_japanese_word_is_found_inside_longer_runs(found, make, section):
+    make.article(section, {"ja": "支払い方法の変更"}, body="カードを登録してください。")
+    make.article(section, {"ja": "パスワードの再設定"}, body="メールを確認してください。")
+    assert found("ja", "支払い") == ["支払い方法の変更"]
+
+
+def test_swedish_singular_finds_plural(found, make, section):
+    make.article(section, {"sv": "Hantera prenumerationer"}, body="Avsluta när du vill.")
+    assert found("sv", "prenumeration") == ["Hantera prenumerationer"]
+
+
+def test_english_singular_finds_plural_and_back(found, make, section):
+    make.article(section, {"en": "Download invoices"}, body="Every month.")
+    make.article(section, {"en": "Change the battery"}, body="Open the cover.")
+    assert found("en", "invoice") == ["Download invoices"]
+    assert found("en", "batteries") == ["Change the battery"]
+
+
+def test_english_product_name_in_korean_text_is_found(found, make, section):
+    make.article(section, {"ko": "결제 안내"}, body="Hanbit 앱에서 결제 내역을 확인하세요.")
+    assert found("ko", "Hanbit") == ["결제 안내"]
+    assert found("ko", "hanbit 결제") == ["결제 안내"]
+
+
+def test_latin_word_written_against_hangul_is_found(found, make, section):
+    # Korean writes particles and nouns straight after Latin names: QR코드로, Hanbit앱에서.
+    make.article(section, {"ko": "간편 결제"}, body="QR코드로 결제하거나 Hanbit앱에서 결제하세요.")
+    assert found("ko", "QR") == ["간편 결제"]
+    assert found("ko", "Hanbit") == ["간편 결제"]
+    assert found("ko", "코드") == ["간편 결제"]
+
+
+def test_full_width_query_finds_half_width_text(found, make, section):
+    make.article(section, {"ko": "QR 결제", "en": "Pay by QR"}, body="QR code")
+    assert found("ko", "ＱＲ") == ["QR 결제"]
+    assert found("en", "ＱＲ") == ["Pay by QR"]
+
+
+def test_half_width_query_finds_full_width_korean_text(found, make, section):
+    make.article(section, {"ko": "ＱＲ 결제"}, body="ＱＲ 코드를 스캔하세요.")
+    assert found("ko", "QR") == ["ＱＲ 결제"]
+
+
+def test_half_width_query_finds_full_width_english_text(found, make, section):
+    make.article(section, {"en": "Pay by ＱＲ code"}, body="Scan the ＱＲ code at the till.")
+    assert found("en", "QR") == ["Pay by ＱＲ code"]
+
+
+def test_half_width_katakana_matches_full_width(found, make, section):
+    make.article(section, {"ja": "ｼﾊﾗｲ について"}, body="ｶｰﾄﾞ で払えます。")
+    assert found("ja", "シハライ") == ["ｼﾊﾗｲ について"]
+
+
+def test_single_korean_syllable_query_does_not_crash(found, make, section):
+    make.article(section, {"ko": "결제 안내"}, body="카드 결제")
+    assert found("ko", "결") == ["결제 안내"]
+    assert found("ko", "휑") == []
+
+
+def test_query_terms_are_the_index_terms():
+    # The same analyser on both sides: a query becomes exactly the bigrams the text was indexed as.
+    assert terms("ko", "결제수단") == ["결제", "제수", "수단"]
+    assert terms("ja", "支払い") == ["支払", "払い"]
+    assert terms("en", "ＱＲ Invoices") == ["qr", "invoic"]
+
+
+def test_korean_snippet_marks_the_searched_word_after_compatibility_characters(
+    search, make, section
+):
+    # ㈜ and … grow under NFKC ((주), ...): the marks must still land on the word in the text.
+    make.article(
+        section, {"ko": "결제 내역"}, body="㈜한빛… 회원님의 결제 내역은 여기에서 확인하세요."
+    )
+    snippet = search("ko", "결제").hits[0].snippet
+    assert "<mark>결제</mark>" in snippet
+    assert "<mark>역은</mark>" not in snippet

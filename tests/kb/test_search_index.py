@@ -1,0 +1,263 @@
+"""The Whoosh index on its own: visibility inside the query, ranking, snippets, facets, upkeep."""
+
+import gc
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kb.search import Document, IndexUnavailable, SearchRequest, WhooshIndex
+from kb.search.documents import FOREVER, documents, epoch
+
+T = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+BRAND, OTHER_BRAND = 1, 2
+
+
+def doc(translation_id, title, text="", **fields) -> Document:
+    values = dict(
+        translation_id=translation_id,
+        article_id=translation_id,
+        brand_id=BRAND,
+        locale="en",
+        kind="guide",
+        section_id=10,
+        labels=(),
+        title=title,
+        text=text,
+        status="published",
+        publish_at=epoch(T - timedelta(days=1)),
+        unpublish_at=FOREVER,
+        promoted=False,
+        stamp=f"stamp-{translation_id}",
+    )
+    values.update(fields)
+    return Document(**values)
+
+
+def ask(text, now=T, brand_id=BRAND, locales=("en",), **options) -> SearchRequest:
+    return SearchRequest(brand_id=brand_id, locales=locales, text=text, now=now, **options)
+
+
+def ids(results) -> list[int]:
+    return [hit.translation_id for hit in results.hits]
+
+
+@pytest.fixture
+def index(tmp_path):
+    index = WhooshIndex(tmp_path / "index")
+    index.create()
+    yield index
+    index.close()
+
+
+HIDDEN = {
+    "draft": dict(status="draft"),
+    "archived": dict(status="archived"),
+    "scheduled": dict(publish_at=epoch(T + timedelta(hours=1))),
+    "unpublished": dict(unpublish_at=epoch(T - timedelta(hours=1))),
+    "other brand": dict(brand_id=OTHER_BRAND),
+    "other locale": dict(locale="ko"),
+}
+
+
+@pytest.mark.parametrize("hidden", HIDDEN.values(), ids=HIDDEN.keys())
+def test_hidden_documents_are_not_in_hits_counts_or_facets(index, hidden):
+    index.update(
+        [
+            doc(1, "Router lights", "The router blinks."),
+            doc(2, "Router secrets", "Hidden router notes.", kind="faq", section_id=20, **hidden),
+        ]
+    )
+    results = index.search(ask("router"))
+    assert ids(results) == [1]
+    assert results.total == 1
+    assert results.facets == {"section": {10: 1}, "kind": {"guide": 1}}
+
+
+def test_scheduled_document_is_found_from_its_publish_second(index):
+    index.update([doc(1, "Winter sale", publish_at=epoch(T))])
+    assert index.search(ask("sale", now=T - SECOND)).total == 0
+    assert ids(index.search(ask("sale", now=T))) == [1]
+    assert ids(index.search(ask("sale", now=T + SECOND))) == [1]
+
+
+def test_unpublished_document_is_gone_from_its_unpublish_second(index):
+    index.update([doc(1, "Winter sale", unpublish_at=epoch(T))])
+    assert ids(index.search(ask("sale", now=T - SECOND))) == [1]
+    assert index.search(ask("sale", now=T)).total == 0
+
+
+def test_word_in_the_title_ranks_above_the_same_word_in_the_body(index):
+    index.update(
+        [
+            doc(1, "When the screen stays dark", "A lockout message appears after five tries."),
+            doc(2, "Account lockout", "Wait ten minutes, then try again."),
+        ]
+    )
+    assert ids(index.search(ask("lockout"))) == [2, 1]
+
+
+def test_snippet_marks_the_match_and_escapes_markup_from_the_text(index):
+    index.update([doc(1, "Paying", "Pay the invoice now. <img src=x onerror=alert(1)> Thanks.")])
+    snippet = index.search(ask("invoice")).hits[0].snippet
+    assert "<mark>invoice</mark>" in snippet
+    assert "&lt;img" in snippet
+    assert "<img" not in snippet
+
+
+def test_facets_count_matches_by_kind_and_section(index):
+    index.update(
+        [
+            doc(1, "Reset the modem", section_id=10),
+            doc(2, "Modem lights", section_id=10),
+            doc(3, "Is my modem supported?", kind="faq", section_id=20),
+            doc(4, "Replace the cable", section_id=20),
+        ]
+    )
+    facets = index.search(ask("modem")).facets
+    assert facets == {"section": {10: 2, 20: 1}, "kind": {"guide": 2, "faq": 1}}
+
+
+def test_kind_and_section_narrow_the_hits_but_not_the_facets(index):
+    index.update(
+        [
+            doc(1, "Reset the modem", section_id=10),
+            doc(2, "Is my modem supported?", kind="faq", section_id=20),
+            doc(3, "Modem lights", section_id=20),
+        ]
+    )
+    by_kind = index.search(ask("modem", kind="faq"))
+    by_section = index.search(ask("modem", section_id=20))
+    assert ids(by_kind) == [2] and by_kind.total == 1
+    assert sorted(ids(by_section)) == [2, 3] and by_section.total == 2
+    assert by_kind.facets["kind"] == {"guide": 2, "faq": 1}
+
+
+def test_second_page_holds_the_hits_after_the_first_ten(index):
+    index.update([doc(i, f"Modem guide {i}") for i in range(1, 13)])
+    first, second = index.search(ask("modem")), index.search(ask("modem", page=2))
+    assert first.total == second.total == 12 and first.pages == 2
+    assert len(first.hits) == 10 and len(second.hits) == 2
+    assert set(ids(first)).isdisjoint(ids(second))
+
+
+def test_every_requested_locale_is_searched_with_its_own_analyser(index):
+    index.update([doc(1, "결제수단 변경", "카드를 바꾸세요.", locale="ko")])
+    assert index.search(ask("결제")).total == 0
+    assert ids(index.search(ask("결제", locales=("en", "ko")))) == [1]
+
+
+def test_quoted_phrase_must_appear_as_typed(index):
+    index.update([doc(1, "Account lockout"), doc(2, "Lockout of a shared account")])
+    assert ids(index.search(ask('"account lockout"'))) == [1]
+
+
+@pytest.mark.parametrize("text", ["title:secret", "brand_id:2 secret", "secret*", "secre?"])
+def test_query_syntax_is_searched_as_plain_words(index, text):
+    index.update([doc(1, "Secret plans", brand_id=OTHER_BRAND), doc(2, "Public plans")])
+    assert index.search(ask(text)).total == 0
+
+
+def test_update_replaces_the_document_of_a_translation(index):
+    index.update([doc(1, "Old title")])
+    index.update([replace(doc(1, "New heading"), stamp="changed")])
+    assert index.search(ask("old")).total == 0
+    assert ids(index.search(ask("heading"))) == [1]
+    assert index.stamps() == {1: "changed"}
+
+
+def test_update_deletes_the_given_translations(index):
+    index.update([doc(1, "Modem one"), doc(2, "Modem two")])
+    index.update([], [1])
+    assert ids(index.search(ask("modem"))) == [2]
+    assert set(index.stamps()) == {2}
+
+
+def test_rebuild_replaces_everything_the_index_held(index):
+    index.update([doc(1, "Modem one"), doc(2, "Modem two")])
+    assert index.rebuild([doc(3, "Modem three")]) == 1
+    assert ids(index.search(ask("modem"))) == [3]
+    assert list(index.path.parent.iterdir()) == [index.path]  # no leftover build folders
+
+
+def test_index_stamps_equal_the_database_stamps_after_indexing(index, session, make):
+    brand = make.brand(locales=("en", "ko"))
+    article = make.article(make.section(make.category(brand)))
+    index.update(documents(session))
+    expected = {d.translation_id: d.stamp for d in documents(session)}
+    assert set(expected) == {t.id for t in article.translations}
+    assert index.stamps() == expected
+
+
+def test_documents_follow_the_database_rows(session, make):
+    brand = make.brand(locales=("en",))
+    section = make.section(make.category(brand))
+    article = make.article(
+        section, {"en": "Pay by card"}, body="Use **any** card.", kind="faq", labels=("billing",)
+    )
+    (found,) = documents(session)
+    assert (found.article_id, found.brand_id, found.section_id) == (
+        article.id,
+        brand.id,
+        section.id,
+    )
+    assert (found.title, found.text, found.kind, found.labels) == (
+        "Pay by card",
+        "Use any card.",
+        "faq",
+        ("billing",),
+    )
+    assert found.unpublish_at == FOREVER
+
+
+def test_stamp_changes_when_the_translation_changes(session, make):
+    brand = make.brand(locales=("en",))
+    article = make.article(make.section(make.category(brand)))
+    (before,) = documents(session)
+    article.translations[0].status = "draft"
+    session.commit()
+    (after,) = documents(session)
+    assert before.stamp != after.stamp
+
+
+def test_missing_index_is_unavailable(tmp_path):
+    index = WhooshIndex(tmp_path / "nowhere")
+    assert not index.exists()
+    with pytest.raises(IndexUnavailable):
+        index.search(ask("modem"))
+
+
+def outcome(call) -> str:
+    """ "ok", "unavailable", or the unexpected error as text. The traceback is dropped here, as
+    Whoosh leaves a damaged file open until its frames are collected (a ResourceWarning)."""
+    try:
+        call()
+    except IndexUnavailable:
+        return "unavailable"
+    except Exception as exc:  # what a caller without a fallback would have to handle
+        return f"{type(exc).__module__}.{type(exc).__name__}: {exc}"
+    finally:
+        gc.collect()
+    return "ok"
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # Whoosh's open file on a damaged TOC
+def test_damaged_index_is_unavailable(tmp_path):
+    WhooshIndex(tmp_path / "index").create()
+    for path in (tmp_path / "index").iterdir():
+        path.write_bytes(b"garbage " * 16)
+    index = WhooshIndex(tmp_path / "index")
+    assert outcome(lambda: index.search(ask("modem"))) == "unavailable"
+
+
+def test_suggest_offers_the_closest_indexed_word(index):
+    index.update([doc(1, "Restart your router")])
+    assert index.suggest(ask("routr")) == "router"
+
+
+def test_suggest_leaves_known_short_and_non_latin_words_alone(index):
+    index.update([doc(1, "Restart your router")])
+    assert index.suggest(ask("router")) is None
+    assert index.suggest(ask("xq")) is None
+    assert index.suggest(ask("결제")) is None
