@@ -23,7 +23,7 @@ from whoosh.scoring import BM25F
 from whoosh.sorting import FieldFacet
 
 from kb.search.analysis import CJK_LOCALES, analyzer_for, normalise, words_analyzer
-from kb.search.documents import Document
+from kb.search.documents import FOREVER, Document
 from kb.search.query import Hit, SearchRequest, SearchResults, build_query, phrase_ok
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def schema() -> Schema:
         "section_id": ID(stored=True, sortable=True),
         "labels": KEYWORD(commas=True, lowercase=True),
         "status": ID(),
-        "publish_at": NUMERIC(int, bits=64),
-        "unpublish_at": NUMERIC(int, bits=64),
+        "publish_at": NUMERIC(int, bits=64, sortable=True),
+        "unpublish_at": NUMERIC(int, bits=64, sortable=True),
         "promoted": BOOLEAN(),
         "audience": ID(),
         "stamp": STORED(),
@@ -114,6 +114,7 @@ class WhooshIndex:
         self._lock = threading.Lock()
         self._index = None
         self._searcher = None
+        self._visible_cache: dict = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class WhooshIndex:
     def search(self, request: SearchRequest) -> SearchResults:
         searcher = self.searcher()
         results = self._search(searcher, request, relaxed=False)
-        if results.total == 0:
+        if results.total == 0 and not request.phrases:
             # Nothing has every word: try again with most of them (compounds written apart,
             # other particles or endings, inflected Swedish).
             results = self._search(searcher, request, relaxed=True)
@@ -228,12 +229,10 @@ class WhooshIndex:
         query = build_query(request, family, relaxed=relaxed)
         if query is None:
             return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
-        visible = self._visible(request)
-        filters = [visible]
-        if request.section_id:
-            filters.append(Term("section_id", str(request.section_id)))
-        if request.kind:
-            filters.append(Term("kind", request.kind))
+        visible = self._visible_docs(searcher, request)
+        if isinstance(visible, set) and not visible:
+            # Whoosh reads an empty filter set as "no filter": nothing is visible, say so.
+            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
         # Facets count what the visible query matches before the section/kind choice.
         # Facets and totals count articles: across languages an article counts once.
         facet_results = searcher.search(
@@ -259,8 +258,12 @@ class WhooshIndex:
         window = request.page * request.per_page
         # Phrases are checked on the best candidates only (the bigram AND already narrows).
         extra = 100 if request.phrases else 0
+        if not chosen:  # (an empty filter set would mean "no filter" to Whoosh)
+            return SearchResults(
+                hits=[], total=0, page=request.page, per_page=request.per_page, facets=facets
+            )
         results = searcher.search(
-            query, filter=And(filters), limit=(window + extra) * len(request.locales)
+            query, filter=chosen, limit=(window + extra) * len(request.locales)
         )
         results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
         results.formatter = MarkFormatter()
@@ -310,7 +313,7 @@ class WhooshIndex:
         words = normalise(request.text).replace('"', " ").split()
         if not words or any(any(ord(c) > 0x2FF for c in w) for w in words):
             return None
-        visible = self._visible(request)
+        visible = self._visible_docs(searcher, request)
         corrector = searcher.corrector("words")
         fixed, changed = [], False
         for word in words[:MAX_SUGGEST_WORDS]:
@@ -331,7 +334,52 @@ class WhooshIndex:
 
     @staticmethod
     def _present(searcher, word: str, visible) -> bool:
+        if isinstance(visible, set) and not visible:
+            return False
         return not searcher.search(Term("words", word), filter=visible, limit=1).is_empty()
+
+    def _visible_docs(self, searcher, request: SearchRequest):
+        """The document numbers a visitor may see now, for one brand and set of locales.
+
+        Whoosh turns open-ended numeric ranges into a walk over every document, for every
+        search; here the set is computed once from the publish columns and kept until the
+        searcher changes or the brand's next publish or unpublish moment comes.
+        """
+        reader = searcher.reader()
+        if not (reader.has_column("publish_at") and reader.has_column("unpublish_at")):
+            return self._visible(request)  # an index built before the columns: reindex
+        now = request.now_epoch
+        key = (request.brand_id, request.locales)
+        cached = self._visible_cache.get(key)
+        if cached and cached[0] is searcher and cached[1] <= now < cached[2]:
+            return cached[3]
+        base = searcher.search(
+            And(
+                [
+                    Term("brand_id", str(request.brand_id)),
+                    Or([Term("locale", loc) for loc in request.locales]),
+                    Term("status", "published"),
+                    Term("audience", "public"),
+                ]
+            ),
+            limit=None,
+            scored=False,
+        ).docs()
+        publish = reader.column_reader("publish_at")
+        unpublish = reader.column_reader("unpublish_at")
+        visible, next_change = set(), FOREVER
+        for doc in base:
+            start, end = publish[doc], unpublish[doc]
+            if start <= now < end:
+                visible.add(doc)
+            if start > now:
+                next_change = min(next_change, start)
+            if end > now:
+                next_change = min(next_change, end)
+        if len(self._visible_cache) > 256:
+            self._visible_cache.clear()
+        self._visible_cache[key] = (searcher, now, next_change, visible)
+        return visible
 
     @staticmethod
     def _visible(request: SearchRequest):
