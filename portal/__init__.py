@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(helpcenter_bp)
+    _skip_limiter_for_reading_pages(app)
 
     from portal import errors
 
@@ -94,6 +95,23 @@ def create_app(test_config: dict | None = None) -> Portal:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def _skip_limiter_for_reading_pages(app: Flask) -> None:
+    """Public reading pages carry no rate limit, yet Flask-Limiter resolves limits for every
+    request (a fifth of a cached page's time). Its check is skipped for the help-center
+    blueprint only; limited forms (sign-in, later inquiries) live in other blueprints."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    if check not in funcs:
+        return
+
+    def check_unless_reading():
+        if request.blueprint != "helpcenter":
+            return check()
+        return None
+
+    funcs[funcs.index(check)] = check_unless_reading
 
 
 def _refuse_nul_bytes():

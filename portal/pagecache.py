@@ -12,7 +12,6 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from flask import current_app, g, make_response, request, session
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from kb import clock, helpcenter
@@ -68,7 +67,12 @@ class PageCache:
 
 def _personal() -> bool:
     """Pages for a signed-in account or with a flashed message are neither stored nor served."""
-    return current_user.is_authenticated or "_flashes" in session
+    # Read from the session and the remember cookie, without loading the account.
+    return (
+        "_user_id" in session
+        or "_flashes" in session
+        or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    )
 
 
 def csrf_token() -> str:

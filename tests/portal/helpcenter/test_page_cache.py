@@ -122,3 +122,11 @@ def test_a_flashed_message_is_not_cached_for_others(app, client, make, section):
         session["_flashes"] = [("success", "Only for you")]
     assert "Only for you" in client.get("/acme/en/").get_data(as_text=True)
     assert "Only for you" not in app.test_client().get("/acme/en/").get_data(as_text=True)
+
+
+def test_a_remembered_sign_in_is_never_served_a_cached_page(app, make, section):
+    make.article(section, {"en": "Reset"}, promoted=True)
+    app.test_client().get("/acme/en/")  # cached for visitors
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", "1|whatever")
+    assert remembered.get("/acme/en/").headers["X-Portal-Cache"] != "hit"
