@@ -477,53 +477,62 @@ def _back_to_structure(brand, anchor=""):
     return redirect(url_for(".kb_structure", brand=brand.slug) + anchor, 303)
 
 
+def _node_brand(node):
+    """The brand of an existing category or section, or the one a new one is posted for."""
+    if node is not None:
+        return db.session.get(Brand, node.brand_id)
+    return access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+
+
+def _after_save(kind: str, node_id, brand, result, saved_message: str):
+    """Back to the structure page, or the page again with the form's errors and values."""
+    if not result.ok:
+        db.session.rollback()
+        failed = (
+            f"{kind}-{node_id or 'new'}",
+            _structure_errors(result.errors),
+            request.form.to_dict(),
+        )
+        return _structure_page(brand, access.content_brands(db.session), failed, status=400)
+    flash(saved_message, "success")
+    return _back_to_structure(brand, f"#{kind}-{result.node.id}")
+
+
+def _after_delete(kind: str, node_id, brand, error, count: int, deleted_message: str):
+    """Back to the structure page, or the page again saying why the delete was refused."""
+    if error:
+        message = _structure_errors({"delete": error}, count)["delete"]
+        failed = (f"{kind}-{node_id}", {"delete": message}, {})
+        return _structure_page(brand, access.content_brands(db.session), failed, status=409)
+    flash(deleted_message, "success")
+    return _back_to_structure(brand)
+
+
 @bp.post("/kb/structure/categories")
 @bp.post("/kb/structure/categories/<id:category_id>")
 def kb_category_save(category_id=None):
     category = access.category_for_editor_or_404(db.session, category_id) if category_id else None
-    brand = (
-        db.session.get(Brand, category.brand_id)
-        if category
-        else access.brand_for_editor_or_404(db.session, request.form.get("brand"))
-    )
+    brand = _node_brand(category)
     result = structure.save_category(
         db.session, brand, _titles_from_form(brand), _position_from_form(), category
     )
-    if not result.ok:
-        db.session.rollback()
-        key = f"category-{category_id or 'new'}"
-        failed = (key, _structure_errors(result.errors), request.form.to_dict())
-        return _structure_page(brand, access.content_brands(db.session), failed, status=400)
-    flash(_("Category saved."), "success")
-    return _back_to_structure(brand, f"#category-{result.node.id}")
+    return _after_save("category", category_id, brand, result, _("Category saved."))
 
 
 @bp.post("/kb/structure/categories/<id:category_id>/delete")
 def kb_category_delete(category_id):
     category = access.category_for_editor_or_404(db.session, category_id)
-    brand = db.session.get(Brand, category.brand_id)
+    brand = _node_brand(category)
     count = editing.articles_in(db.session, category_id=category.id)
     error = structure.delete_category(db.session, category, count)
-    if error:
-        failed = (
-            f"category-{category_id}",
-            {"delete": _structure_errors({"d": error}, count)["d"]},
-            {},
-        )
-        return _structure_page(brand, access.content_brands(db.session), failed, status=409)
-    flash(_("Category deleted."), "success")
-    return _back_to_structure(brand)
+    return _after_delete("category", category_id, brand, error, count, _("Category deleted."))
 
 
 @bp.post("/kb/structure/sections")
 @bp.post("/kb/structure/sections/<id:section_id>")
 def kb_section_save(section_id=None):
     section = access.section_for_editor_or_404(db.session, section_id) if section_id else None
-    brand = (
-        db.session.get(Brand, section.brand_id)
-        if section
-        else access.brand_for_editor_or_404(db.session, request.form.get("brand"))
-    )
+    brand = _node_brand(section)
     category_value = request.form.get("category_id", "")
     category_id = (
         int(category_value) if category_value.isdigit() and len(category_value) < 12 else None
@@ -531,30 +540,16 @@ def kb_section_save(section_id=None):
     result = structure.save_section(
         db.session, brand, category_id, _titles_from_form(brand), _position_from_form(), section
     )
-    if not result.ok:
-        db.session.rollback()
-        key = f"section-{section_id or 'new'}"
-        failed = (key, _structure_errors(result.errors), request.form.to_dict())
-        return _structure_page(brand, access.content_brands(db.session), failed, status=400)
-    flash(_("Section saved."), "success")
-    return _back_to_structure(brand, f"#section-{result.node.id}")
+    return _after_save("section", section_id, brand, result, _("Section saved."))
 
 
 @bp.post("/kb/structure/sections/<id:section_id>/delete")
 def kb_section_delete(section_id):
     section = access.section_for_editor_or_404(db.session, section_id)
-    brand = db.session.get(Brand, section.brand_id)
+    brand = _node_brand(section)
     count = editing.articles_in(db.session, section_id=section.id)
     error = structure.delete_section(db.session, section, count)
-    if error:
-        failed = (
-            f"section-{section_id}",
-            {"delete": _structure_errors({"d": error}, count)["d"]},
-            {},
-        )
-        return _structure_page(brand, access.content_brands(db.session), failed, status=409)
-    flash(_("Section deleted."), "success")
-    return _back_to_structure(brand)
+    return _after_delete("section", section_id, brand, error, count, _("Section deleted."))
 
 
 @bp.get("/kb/search-insights")
