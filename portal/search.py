@@ -99,10 +99,9 @@ class SearchService:
         return found
 
     def rebuild(self, session: Session, brand_id: int | None = None, progress=None) -> int:
-        if brand_id is None:
+        if brand_id is None or not self.index.exists():
+            # (one brand alone into a missing or outdated index would leave the others out)
             return self.index.rebuild(docs.documents(session), progress)
-        if not self.index.exists():
-            self.index.create()
         fresh = list(docs.documents(session, brand_id=brand_id))
         keep = {d.translation_id for d in fresh}
         stale = self.index.ids_for_brand(brand_id) - keep  # gone from the database

@@ -93,6 +93,53 @@ class CJKBigramTokenizer(Tokenizer):
                 yield token
 
 
+class WordPairTokenizer(Tokenizer):
+    """Neighbouring words written with only spaces between them, as one token each: "reset
+    password", and in CJK text the characters either side of the space ("설정합니다 이" gives
+    "다 이"). Quoted phrases need these pairs, which narrows their candidates to the documents
+    where the words at least meet before the text itself is checked."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        value = value or ""
+        pos, previous = start_pos, None
+        for match in _RUNS.finditer(value):
+            cjk = match.group(1)
+            text = normalise(match.group(0))
+            if previous is not None and value[previous[2] : match.start()].isspace():
+                left = previous[0][-1] if previous[1] else previous[0]
+                token.text = f"{left} {text[0] if cjk else text}"
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = token.text
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + previous[2] - 1
+                    token.endchar = start_char + match.start() + 1
+                pos += 1
+                yield token
+            previous = (text, bool(cjk), match.end())
+
+
+def pair_terms(text: str) -> list[str]:
+    """The word pairs of a phrase, as the index holds them."""
+    return [t.text for t in WordPairTokenizer()(text)]
+
+
 class NormaliseFilter(Filter):
     """NFKC: full-width Latin letters and digits match their ASCII forms (ＱＲ is qr)."""
 

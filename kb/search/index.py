@@ -6,6 +6,7 @@ carries its filter and nothing from another brand or a hidden article can match,
 a facet, or appear in a snippet.
 """
 
+import heapq
 import logging
 import os
 import shutil
@@ -17,13 +18,21 @@ from pathlib import Path
 from markupsafe import escape
 from whoosh import index as whoosh_index
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, get_text
+from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
-from whoosh.sorting import FieldFacet
 
-from kb.search.analysis import CJK_LOCALES, analyzer_for, normalise, words_analyzer
+from kb.search.analysis import (
+    CJK_LOCALES,
+    WordPairTokenizer,
+    analyzer_for,
+    normalise,
+    pair_terms,
+    words_analyzer,
+)
+from kb.search.analysis import terms as terms_for
 from kb.search.documents import FOREVER, Document
+from kb.search.postings import Postings
 from kb.search.query import Hit, SearchRequest, SearchResults, build_query, phrase_ok
 
 log = logging.getLogger(__name__)
@@ -56,11 +65,13 @@ def schema() -> Schema:
         "text": STORED(),
         # Unstemmed words of Latin-script text, for "did you mean".
         "words": TEXT(analyzer=words_analyzer(), spelling=True),
+        # Neighbouring words, to find a quoted phrase's candidates (not scored).
+        "pairs": TEXT(analyzer=WordPairTokenizer(), phrase=False),
     }
     for fam in FAMILIES:
         analyzer = analyzer_for(fam)
-        fields[f"title_{fam}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST)
-        fields[f"body_{fam}"] = TEXT(analyzer=analyzer, phrase=True)
+        fields[f"title_{fam}"] = TEXT(analyzer=analyzer, phrase=False, field_boost=TITLE_BOOST)
+        fields[f"body_{fam}"] = TEXT(analyzer=analyzer, phrase=False)
     return Schema(**fields)
 
 
@@ -84,6 +95,7 @@ def _fields(doc: Document) -> dict:
         "text": doc.text,
         f"title_{fam}": doc.title,
         f"body_{fam}": doc.text,
+        "pairs": f"{doc.title}\n{doc.text}",
     }
     if fam not in CJK_LOCALES:
         out["words"] = f"{doc.title} {doc.text}"
@@ -115,14 +127,20 @@ class WhooshIndex:
         self._index = None
         self._searcher = None
         self._visible_cache: dict = {}
+        self._searcher_state: _SearcherState | None = None
 
     # -- opening -------------------------------------------------------------------------
 
     def exists(self) -> bool:
+        """An index is here, readable, and built with the fields this version queries (one
+        from an older version counts as missing, so it is rebuilt)."""
         try:
-            return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+            if not (self.path.is_dir() and whoosh_index.exists_in(str(self.path))):
+                return False
+            on_disk = whoosh_index.open_dir(str(self.path)).schema
         except Exception:  # a damaged table of contents raises Whoosh's own errors
             return False
+        return set(schema().names()) <= set(on_disk.names())
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -226,85 +244,107 @@ class WhooshIndex:
         return results
 
     def _search(self, searcher, request: SearchRequest, relaxed: bool) -> SearchResults:
+        empty = SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
         query = build_query(request, family, relaxed=relaxed)
         if query is None:
-            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
+            return empty
+        state = self._state(searcher)
         visible = self._visible_docs(searcher, request)
-        if isinstance(visible, set) and not visible:
-            # Whoosh reads an empty filter set as "no filter": nothing is visible, say so.
-            return SearchResults(hits=[], total=0, page=request.page, per_page=request.per_page)
-        # Facets count what the visible query matches before the section/kind choice.
-        # Facets and totals count articles: across languages an article counts once.
-        facet_results = searcher.search(
-            query,
-            filter=visible,
-            limit=None,
-            groupedby=[FieldFacet("section_id"), FieldFacet("kind")],
-            scored=False,
-            terms=False,
-        )
-        articles_of = self._article_ids(searcher, many=len(request.locales) > 1)
-        by_section = facet_results.groups("section_id")
-        by_kind = facet_results.groups("kind")
+        if not isinstance(visible, set):  # an index without the publish columns: reindex
+            visible = set(searcher.search(visible, limit=None, scored=False).docs())
+        matched, parts = state.postings.evaluate(query)
+        matched &= visible
+        for pair in {t for phrase in request.phrases for t in pair_terms(phrase)}:
+            matched &= state.postings.term("pairs", pair).keys()
+        if not matched:
+            return empty
+        if request.phrases:
+            # Quoted phrases: the words' documents are the candidates; each is checked against
+            # its text in score order (the best first, up to a budget; beyond it the total and
+            # the facets are estimated from the share that passed).
+            scores = state.postings.score(matched, parts)
+            ranked = sorted(scores, key=lambda d: (-scores[d], d))
+            passed, checked = [], 0
+            for doc in ranked:
+                if checked >= PHRASE_CHECKS:
+                    break
+                checked += 1
+                fields = searcher.stored_fields(doc)
+                if phrase_ok(request, fields["title"], fields["text"]):
+                    passed.append(doc)
+            if checked == len(ranked):
+                return self._page(searcher, state, request, set(passed), passed, scores, 1.0)
+            share = len(passed) / checked
+            results = self._page(searcher, state, request, matched, passed, scores, share)
+            results.approximate = True
+            return results
+        scores = state.postings.score(matched, parts)
+        return self._page(searcher, state, request, matched, None, scores, 1.0)
+
+    def _page(self, searcher, state, request, matched, ranked, scores, share) -> SearchResults:
+        """Facets over every match, then the section/kind choice, then the page of hits (one
+        per article, its best-scoring language)."""
+        many = len(request.locales) > 1
+        articles = state.column("article_id")
+
+        def count(docs) -> int:
+            n = len({articles[d] for d in docs}) if many else len(docs)
+            return n if share == 1.0 else round(n * share)
+
+        sections, kinds = state.column("section_id"), state.column("kind")
+        by_section, by_kind = {}, {}
+        for doc in matched:
+            by_section.setdefault(sections[doc], []).append(doc)
+            by_kind.setdefault(kinds[doc], []).append(doc)
         facets = {
-            "section": {int(k): articles_of(v) for k, v in by_section.items()},
-            "kind": {k: articles_of(v) for k, v in by_kind.items()},
+            "section": {int(k): count(v) for k, v in by_section.items() if k},
+            "kind": {k: count(v) for k, v in by_kind.items() if k},
         }
-        chosen = set(facet_results.docs())
+        chosen = matched
         if request.section_id:
-            chosen &= set(by_section.get(str(request.section_id), ()))
+            chosen = chosen & set(by_section.get(str(request.section_id), ()))
         if request.kind:
-            chosen &= set(by_kind.get(request.kind, ()))
-        window = request.page * request.per_page
-        # Phrases are checked on the best candidates only (the bigram AND already narrows).
-        extra = 100 if request.phrases else 0
-        if not chosen:  # (an empty filter set would mean "no filter" to Whoosh)
-            return SearchResults(
-                hits=[], total=0, page=request.page, per_page=request.per_page, facets=facets
-            )
-        results = searcher.search(
-            query, filter=chosen, limit=(window + extra) * len(request.locales)
-        )
-        results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-        results.formatter = MarkFormatter()
-        matched, seen = [], set()
-        for hit in results:
-            if hit["article_id"] in seen or not phrase_ok(request, hit["title"], hit["text"]):
-                continue
-            seen.add(hit["article_id"])
-            matched.append(hit)
-        # With phrases, the count is of the checked candidates; otherwise every match.
-        total = len(matched) if request.phrases else articles_of(chosen)
-        page_hits = matched[(request.page - 1) * request.per_page : window]
-        hits = []
-        for hit in page_hits:
-            fam = family(hit["locale"])
-            snippet = hit.highlights(f"body_{fam}", text=hit["text"], top=2) or str(
-                escape(hit["text"][:200])
-            )
-            hits.append(
-                Hit(
-                    translation_id=int(hit["id"]),
-                    article_id=hit["article_id"],
-                    locale=hit["locale"],
-                    score=hit.score,
-                    snippet=snippet,
-                )
-            )
+            chosen = chosen & set(by_kind.get(request.kind, ()))
+        if ranked is None:
+            window = request.page * request.per_page
+            limit = window * len(request.locales)
+            key = lambda d: (scores[d], -d)  # noqa: E731
+            ranked = heapq.nlargest(limit, chosen, key=key)
+            if many and len(ranked) < len(chosen) and len({articles[d] for d in ranked}) < window:
+                ranked = sorted(chosen, key=key, reverse=True)
+        else:
+            ranked = [d for d in ranked if d in chosen]
+        best, seen = [], set()
+        for doc in ranked:
+            if articles[doc] not in seen:
+                seen.add(articles[doc])
+                best.append(doc)
+        start = (request.page - 1) * request.per_page
+        hits = [
+            self._hit(searcher, request, doc, scores[doc])
+            for doc in best[start : start + request.per_page]
+        ]
+        total = max(count(chosen), len(best))
         return SearchResults(
             hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets
         )
 
     @staticmethod
-    def _article_ids(searcher, many: bool):
-        """Counts distinct articles among document numbers (one per article in one locale)."""
-        if not many:
-            return len
-        reader = searcher.reader()
-        if reader.has_column("article_id"):
-            column = reader.column_reader("article_id")
-            return lambda docnums: len({column[d] for d in docnums})
-        return lambda docnums: len({searcher.stored_fields(d)["article_id"] for d in docnums})
+    def _hit(searcher, request: SearchRequest, doc: int, score: float) -> Hit:
+        fields = searcher.stored_fields(doc)
+        return Hit(
+            translation_id=int(fields["id"]),
+            article_id=fields["article_id"],
+            locale=fields["locale"],
+            score=score,
+            snippet=snippet(fields["text"], fields["locale"], request.words),
+        )
+
+    def _state(self, searcher) -> "_SearcherState":
+        state = self._searcher_state
+        if state is None or state.searcher is not searcher:
+            state = self._searcher_state = _SearcherState(searcher)
+        return state
 
     def suggest(self, request: SearchRequest) -> str | None:
         """A corrected Latin-script query, every word of which appears in a visible article of
@@ -402,6 +442,62 @@ class WhooshIndex:
 
 
 MAX_SUGGEST_WORDS = 6
+SNIPPET_WINDOW = 480  # characters of text analysed for a snippet, around the first match
+
+
+def snippet(text: str, locale: str, words: list[str]) -> str:
+    """Up to two fragments of the text with the query's terms in <mark>, escaped.
+
+    Only a window around the first place a term appears is analysed (an article can be long,
+    and the analyser is Python)."""
+    wanted = frozenset(t for w in words for t in terms_for(locale, w))
+    folded = normalise(text)
+    if len(folded) != len(text):  # NFKC changed lengths: offsets would not match
+        folded = text.lower()
+    first = min((i for t in wanted if (i := folded.find(t)) >= 0), default=0)
+    start = max(0, first - SNIPPET_WINDOW // 6)
+    if start:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    window = text[start : start + SNIPPET_WINDOW]
+    marked = highlight(
+        window,
+        wanted,
+        analyzer_for(family(locale)),
+        ContextFragmenter(maxchars=160, surround=40),
+        MarkFormatter(),
+        top=2,
+    )
+    return marked or str(escape(text[:200]))
+
+
+PHRASE_CHECKS = 300  # candidates checked for a quoted phrase before the counts are estimated
+
+
+class _SearcherState:
+    """What one searcher's queries share: decoded postings and columns read once."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.postings = Postings(searcher)
+        self._columns: dict[str, list] = {}
+
+    def column(self, name: str) -> list:
+        found = self._columns.get(name)
+        if found is None:
+            reader = self.searcher.reader()
+            if reader.has_column(name):
+                found = list(reader.column_reader(name))
+            else:  # an index built before the column: from the stored fields
+                found = [
+                    (fields or {}).get(name)
+                    for fields in (
+                        reader.stored_fields(d) if not reader.is_deleted(d) else None
+                        for d in range(reader.doc_count_all())
+                    )
+                ]
+            self._columns[name] = found
+        return found
 
 
 def _distance(a: str, b: str) -> int:

@@ -11,12 +11,15 @@ from datetime import datetime
 
 from whoosh.query import And, AndMaybe, Or, Prefix, Term
 
-from kb.search.analysis import CJK_LOCALES, analyzer_for, normalise
+from kb.search.analysis import CJK_LOCALES, analyzer_for, has_cjk, normalise
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 10
 PER_PAGE = 10
 _PHRASE = re.compile(r'"([^"]+)"')
+KO_FUNCTION_WORDS = frozenset(
+    "수 것 등 및 또 더 그 이 저 때 중 할 될 된 한".split() + "의 를 을 에 가 는 도".split()
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,13 @@ class SearchRequest:
         plain = _PHRASE.sub(" ", self.text).replace('"', " ")
         out = [w for w in normalise(plain).split()]
         for phrase in self.phrases:
-            out.extend(phrase.split())
+            parts = phrase.split()
+            # A one-character CJK word inside a phrase (그, 이, 수) is in nearly every document;
+            # the phrase's word pairs and the check of its text stand for it.
+            out.extend(w for w in parts if len(parts) == 1 or not _lone_cjk(w))
+        if any(not _lone_cjk(w) for w in out):
+            # Korean one-syllable function words (할 수 있다, 그 것) say nothing beside others.
+            out = [w for w in out if w not in KO_FUNCTION_WORDS]
         return out[:MAX_WORDS]
 
 
@@ -65,6 +74,7 @@ class SearchResults:
     facets: dict = field(default_factory=lambda: {"section": {}, "kind": {}})
     suggestion: str | None = None
     fallback: bool = False  # answered by the database search (index unavailable)
+    approximate: bool = False  # the total and facets are estimates (a common quoted phrase)
 
     @property
     def pages(self) -> int:
@@ -78,6 +88,10 @@ def clean_text(text: str | None) -> str:
 
 LABEL_BOOST = 2.0
 PROMOTED_BOOST = 1.5
+
+
+def _lone_cjk(word: str) -> bool:
+    return len(word) == 1 and has_cjk(word)
 
 
 def _cjk(term: str) -> bool:

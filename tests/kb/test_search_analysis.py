@@ -5,7 +5,7 @@ import pytest
 from kb import clock
 from kb.models import Translation
 from kb.search import SearchRequest, WhooshIndex
-from kb.search.analysis import terms
+from kb.search.analysis import pair_terms, terms
 from kb.search.documents import documents
 
 
@@ -128,3 +128,17 @@ def test_korean_snippet_marks_the_searched_word_after_compatibility_characters(
     snippet = search("ko", "결제").hits[0].snippet
     assert "<mark>결제</mark>" in snippet
     assert "<mark>역은</mark>" not in snippet
+
+
+@pytest.mark.parametrize(
+    "text, pairs",
+    [
+        ("Reset  password, now", ["reset password"]),
+        ("설정합니다 이 앱", ["다 이", "이 앱"]),
+        ("QR결제 앱을 여세요", ["제 앱", "을 여"]),
+        ("Mobile의 닫으세요", ["의 닫"]),
+        ("설정합니다. 이", []),
+    ],
+)
+def test_word_pairs_join_neighbours_across_spaces_only(text, pairs):
+    assert pair_terms(text) == pairs

@@ -153,6 +153,47 @@ def test_quoted_phrase_must_appear_as_typed(index):
     assert ids(index.search(ask('"account lockout"'))) == [1]
 
 
+def test_quoted_korean_phrase_needs_its_words_side_by_side(index):
+    index.update(
+        [
+            doc(1, "비밀번호 변경", "그 사용자의 비밀번호를 바꿉니다.", locale="ko"),
+            doc(2, "사용자 관리", "그리고 사용자를 추가합니다.", locale="ko"),
+        ]
+    )
+    assert ids(index.search(ask('"그 사용자"', locales=("ko",)))) == [1]
+
+
+def test_common_phrase_beyond_the_checked_candidates_gives_estimated_counts(index, monkeypatch):
+    monkeypatch.setattr("kb.search.index.PHRASE_CHECKS", 4)
+    both = [doc(i, f"Reset password {i}", "Reset password here.") for i in range(1, 9)]
+    apart = [doc(i, f"Password {i}", "Reset the password.") for i in range(9, 17)]
+    index.update(both + apart)
+    results = index.search(ask('"reset password"'))
+    assert results.approximate
+    assert set(ids(results)) <= set(range(1, 9)) and ids(results)  # only checked ones shown
+    assert len(ids(results)) <= results.total <= 16
+
+
+def test_ranking_follows_bm25_term_frequency_and_length(index):
+    index.update(
+        [
+            doc(1, "Modem", "modem " + "other words here " * 40),
+            doc(2, "Modem", "modem modem modem, a short one."),
+            doc(3, "Router", "the modem sits behind it " + "filler " * 80),
+        ]
+    )
+    results = index.search(ask("modem"))
+    assert ids(results) == [2, 1, 3]
+    assert results.hits[0].score > results.hits[1].score > results.hits[2].score > 0
+
+
+def test_lone_korean_function_word_beside_other_words_is_left_out(index):
+    index.update([doc(1, "카드 등록", "카드를 등록할 수 있습니다.", locale="ko")])
+    assert ask("등록할 수 있습니다").words == ["등록할", "있습니다"]
+    assert ask("수").words == ["수"]
+    assert ids(index.search(ask("등록할 수 있습니다", locales=("ko",)))) == [1]
+
+
 @pytest.mark.parametrize("text", ["title:secret", "brand_id:2 secret", "secret*", "secre?"])
 def test_query_syntax_is_searched_as_plain_words(index, text):
     index.update([doc(1, "Secret plans", brand_id=OTHER_BRAND), doc(2, "Public plans")])
@@ -226,6 +267,21 @@ def test_missing_index_is_unavailable(tmp_path):
     assert not index.exists()
     with pytest.raises(IndexUnavailable):
         index.search(ask("modem"))
+
+
+def test_index_built_by_an_older_version_counts_as_missing(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    (tmp_path / "index").mkdir()
+    whoosh_index.create_in(str(tmp_path / "index"), Schema(id=ID(stored=True)))
+    index = WhooshIndex(tmp_path / "index")
+    assert not index.exists()
+    with pytest.raises(IndexUnavailable):
+        index.search(ask("modem"))
+    index.rebuild([doc(1, "Modem lights")])
+    assert index.exists()
+    assert ids(index.search(ask("modem"))) == [1]
 
 
 def outcome(call) -> str:
