@@ -22,7 +22,7 @@ Run it from the project folder:
     .venv/bin/python bench/search_speed.py --articles 5000 --queries 100 --seed 7
     .venv/bin/python bench/search_speed.py --profile      # cProfile the slowest query types
 
-The default run takes about 4 minutes here (the Whoosh build is most of it); --profile adds
+The default run takes about 5 minutes here (the Whoosh build is most of it); --profile adds
 the slowest types' queries again under cProfile (about 3 minutes more while they are slow).
 
 Everything happens in a temporary folder that is removed at the end. It is a report: the exit
@@ -619,9 +619,10 @@ def generate_queries(count: int, docs: list[Document], vocab: Vocabulary, seed: 
             # Words that follow each other in a visible article (with a content word in English:
             # nobody quotes "or if").
             doc = rng.choice(visible[(brand, "ko" if korean else "en")])
-            words = doc.text.replace(".", " ").split()
             length = rng.choice((2, 2, 3))
+            sentences = [s.split() for s in doc.text.split(".") if len(s.split()) > length]
             for _ in range(100):
+                words = rng.choice(sentences)  # (a phrase never spans a full stop)
                 start = rng.randrange(len(words) - length)
                 phrase = " ".join(words[start : start + length])
                 if korean or any(w.lower() in content for w in words[start : start + length]):

@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from kb.locales import UI_LOCALES, language_name
 from portal import config
+from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand

@@ -20,3 +20,5 @@ def staff_only():
 # Route modules register on bp; imported last, as they need it.
 from portal.blueprints.admin import attachments  # noqa: E402,F401,I001
 from portal.blueprints.admin import views  # noqa: E402,F401,I001
+from portal.blueprints.admin import inquiry_forms  # noqa: E402,F401,I001
+from portal.blueprints.admin import mail  # noqa: E402,F401,I001

@@ -1,0 +1,220 @@
+"""Help-desk tables: inquiry forms and their fields, tickets, messages, files and the mail outbox.
+
+They share kb's declarative Base (one metadata, one migration history); kb never imports them.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kb.clock import now
+from kb.db import Base, UTCDateTime
+
+FIELD_TYPES = (
+    "text",  # short text
+    "textarea",  # long text
+    "email",
+    "number",
+    "date",
+    "dropdown",
+    "multiselect",
+    "checkbox",  # checkboxes: several of the options, or one yes/no box without options
+    "radio",
+    "file",
+    "hidden",  # filled from a query parameter of the form's URL (device, app version, ...)
+)
+CHOICE_TYPES = ("dropdown", "multiselect", "checkbox", "radio")
+FORM_AUDIENCES = ("everyone", "signed_in", "organizations")
+TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+
+
+class InquiryForm(Base):
+    """A brand's form for one kind of request. Subject and description are always asked."""
+
+    __tablename__ = "inquiry_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who may use it: room for customer accounts (signed-in customers, chosen organizations).
+    audience: Mapped[str] = mapped_column(String(16), default="everyone")
+    organization_ids: Mapped[list] = mapped_column(JSON, default=list)
+    names: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> name
+    descriptions: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> text
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    fields: Mapped[list["FormField"]] = relationship(
+        back_populates="form",
+        cascade="all, delete-orphan",
+        order_by="FormField.position, FormField.id",
+    )
+
+
+class FormField(Base):
+    """One question of a form, with its validation and an optional condition on another field."""
+
+    __tablename__ = "form_fields"
+    __table_args__ = (UniqueConstraint("form_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("inquiry_forms.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))  # the input's name: f_<key>
+    type: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    labels: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> label
+    help: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> help text
+    # options: [{"value": "ios", "labels": {"en": "iPhone", "ko": "아이폰"}}, ...]
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    min_length: Mapped[int | None] = mapped_column(Integer)
+    max_length: Mapped[int | None] = mapped_column(Integer)
+    pattern: Mapped[str | None] = mapped_column(String(200))
+    min_value: Mapped[float | None]
+    max_value: Mapped[float | None]
+    # Shown only when the field with this key has this value (or includes it, for lists).
+    condition_key: Mapped[str | None] = mapped_column(String(64))
+    condition_value: Mapped[str | None] = mapped_column(String(200))
+    query_param: Mapped[str | None] = mapped_column(String(64))  # hidden fields
+
+    form: Mapped[InquiryForm] = relationship(back_populates="fields")
+
+
+class Ticket(Base):
+    """A request: what was submitted, kept as submitted (labels and answers), whoever asked."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_brand_status", "brand_id", "status"),
+        Index("ix_tickets_requester_email", "requester_email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    form_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inquiry_forms.id", ondelete="SET NULL"), index=True
+    )
+    form_version: Mapped[int | None] = mapped_column(Integer)
+    form_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_email: Mapped[str] = mapped_column(String(254))
+    # [{"key", "label", "type", "value", "display"}], as the requester saw and answered them.
+    answers: Mapped[list] = mapped_column(JSON, default=list)
+    # Collected: hidden fields, user agent, the article the requester came from.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # One render of a form = one key = at most one ticket (double clicks, retries).
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Part of the private link's signature; a new value revokes every link sent so far.
+    link_secret: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    messages: Mapped[list["TicketMessage"]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"
+    )
+    files: Mapped[list["TicketFile"]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketFile.id"
+    )
+
+
+class TicketMessage(Base):
+    """One message of a ticket's conversation (public, or an agent's internal note)."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_email: Mapped[str | None] = mapped_column(String(254))
+    from_requester: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    body: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class TicketFile(Base):
+    """A file sent with a ticket or a message. Before the form is sent it is staged: kept under
+    the form's submission key (so a re-shown form keeps it) with no ticket yet."""
+
+    __tablename__ = "ticket_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # names a staged file in forms
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_messages.id", ondelete="CASCADE")
+    )
+    submission_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    field_key: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="files")
+
+
+class OutboxMail(Base):
+    """A mail to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)  # the Message-ID header
+    sender: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender has it
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up: shown to admins
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class SuggestionClick(Base):
+    """A suggested article opened from a form (deflection: no ticket followed with that key)."""
+
+    __tablename__ = "suggestion_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("inquiry_forms.id", ondelete="SET NULL"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    submission_key: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
