@@ -1,4 +1,4 @@
-"""flask commands: demo, scheduler."""
+"""flask commands: demo, scheduler, mail."""
 
 from datetime import timedelta
 
@@ -6,11 +6,13 @@ import click
 from flask import Flask, current_app
 
 from kb import clock, publishing
-from portal import scheduler
+from portal import mail, scheduler
 from portal.extensions import db
 
 
 def register(app: Flask) -> None:
+    mail.register_cli(app)
+
     @app.cli.command("demo")
     def demo() -> None:
         """Load the demo brands, articles and accounts (password portal-demo)."""

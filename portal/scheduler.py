@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb import clock, publishing
+from portal import mail
 from portal.extensions import db
 from portal.serving import serving
 
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 JOB_FUNC = "portal.scheduler:run_due_job"
 INTERVAL_JOB = "publishing-interval"
 NEXT_JOB = "publishing-next"
+# The leader also sends the mail outbox (portal.mail), on its own interval.
+MAIL_JOB_FUNC = "portal.scheduler:send_mail_job"
+MAIL_JOB = "mail-interval"
 _EXTENSION = "portal.scheduler"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -78,6 +82,7 @@ class Leader:
         self.interval_seconds = float(config["SCHEDULER_INTERVAL_SECONDS"])
         self.misfire_grace_seconds = int(config["SCHEDULER_MISFIRE_GRACE_SECONDS"])
         self.lookback = timedelta(days=float(config["SCHEDULER_LOOKBACK_DAYS"]))
+        self.mail_interval_seconds = float(config.get("MAIL_SEND_INTERVAL_SECONDS") or 30)
         with app.app_context():
             self.engine = db.engine
         self.scheduler: BackgroundScheduler | None = None
@@ -174,6 +179,15 @@ class Leader:
             next_run_time=now,
             replace_existing=True,
         )
+        scheduler.add_job(
+            MAIL_JOB_FUNC,
+            "interval",
+            seconds=self.mail_interval_seconds,
+            id=MAIL_JOB,
+            args=[self.holder],
+            next_run_time=now,
+            replace_existing=True,
+        )
         with self._lock:
             _leaders[self.holder] = self  # before start(): the catch-up run fires at once
             try:
@@ -233,6 +247,13 @@ class Leader:
         self.plan_next(clock.now())
         return events
 
+    def send_mail(self) -> dict[str, int] | None:
+        """Send the due mail, if this process still holds the lease."""
+        with self.app.app_context():
+            if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
+                return None
+        return mail.send_due_now(self.app, holder=self.holder)
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -242,6 +263,13 @@ def run_due_job(holder: str) -> None:
         log.info("scheduler: no leader %s in this process", holder)
         return
     leader.run_due()
+
+
+def send_mail_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the mail outbox."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.send_mail()
 
 
 # --- wiring -----------------------------------------------------------------------------------

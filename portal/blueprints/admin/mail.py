@@ -1,3 +1,43 @@
-"""The mail viewer: /admin/mail (what the local SMTP sink received, and the outbox)."""
+"""The mail viewer: /admin/mail (what the local SMTP sink received, and the outbox). Admins only."""
 
-from portal.blueprints.admin import bp  # noqa: F401
+from flask import abort, request
+
+from portal import access, mail
+from portal.blueprints.admin import bp
+from portal.desk import outbox
+from portal.extensions import db
+from portal.rendering import render
+
+OUTBOX_ROWS = 50
+SINK_ROWS = 200
+
+
+@bp.before_request
+def admins_only():
+    """Every route of this module (endpoints "admin.mail..."): admins, not editors."""
+    if (request.endpoint or "").startswith("admin.mail") and not access.is_admin():
+        abort(403)
+
+
+@bp.get("/mail")
+def mail_index():
+    return render(
+        "admin/mail.html",
+        received=mail.sink_messages(mail.sink_folder(), limit=SINK_ROWS),
+        counts=outbox.counts_by_state(db.session),
+        rows=db.session.scalars(outbox.latest(OUTBOX_ROWS)).all(),
+    )
+
+
+@bp.get("/mail/<name>")
+def mail_message(name):
+    message = mail.sink_message(mail.sink_folder(), name)
+    if message is None:
+        abort(404)
+    return render(
+        "admin/mail_message.html",
+        name=name,
+        headers=[(key, str(value)) for key, value in message.items()],
+        text=mail.message_part(message, "plain"),
+        html=mail.message_part(message, "html"),
+    )
