@@ -22,6 +22,7 @@ from kb.models import (
     Translation,
 )
 from kb.slugs import slugify
+from portal.demo import forms as demo_forms
 from portal.desk.accounts import create_or_update_user
 
 DEMO_PASSWORD = "portal-demo"
@@ -58,6 +59,7 @@ def load(session: Session) -> list[str]:
             brand = load_brand(session, org, data, users["editor@example.com"].id, now)
             for email in ("editor@example.com", "agent@example.com"):
                 session.add(BrandMember(user_id=users[email].id, brand_id=brand.id))
+            demo_forms.load(session, {slug: brand})
             loaded.append(slug)
     session.commit()
     return loaded

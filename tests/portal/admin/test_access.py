@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.models import Revision, Translation
+from portal.desk import forms
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ def world(make, ctx):
     )
     ctx.add(revision)
     ctx.commit()
+    form = forms.create_form(ctx, theirs, {"en": "Their secret form"}, {})
+    field = forms.add_field(ctx, form, key="secret", type="text", labels={"en": "Their field"})
     return {
         "mine": mine,
         "theirs": theirs,
@@ -33,6 +36,9 @@ def world(make, ctx):
         "revision_id": revision.id,
         "locale": "en",
         "att_id": 1,
+        "name": "20261125T120000000000Z-0a1b2c3d.eml",  # a mail-sink file name
+        "form_id": form.id,
+        "field_id": field.id,
     }
 
 
@@ -65,10 +71,17 @@ def test_every_admin_route_is_403_for_agents_and_customers(app, client, login, w
         assert response.status_code == 403, (rule.rule, method)
 
 
+# Installation-wide pages: admins only, 403 for editors of any brand.
+ADMIN_ONLY = ("admin.mail_index", "admin.mail_message")
+
+
 def test_editor_of_another_brand_never_sees_or_changes_its_content(app, client, ctx, login, world):
     login("editor", brands=[world["mine"]])
     for rule, method in admin_routes(app):
         url = url_for_rule(rule, world)
+        if rule.endpoint in ADMIN_ONLY:
+            assert client.open(url, method=method).status_code == 403, rule.rule
+            continue
         if "<" not in rule.rule:
             # Lists: reachable, but without the other brand's content.
             response = client.open(url + "?brand=theirs", method=method)
@@ -76,6 +89,7 @@ def test_editor_of_another_brand_never_sees_or_changes_its_content(app, client, 
                 assert response.status_code in (200, 302, 404), (rule.rule, method)
                 assert "Their secret draft" not in response.get_data(as_text=True), rule.rule
                 assert "Their category" not in response.get_data(as_text=True), rule.rule
+                assert "Their secret form" not in response.get_data(as_text=True), rule.rule
             continue
         for headers in ({}, {"HX-Request": "true"}):
             response = client.open(
