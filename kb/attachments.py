@@ -228,6 +228,54 @@ def _article_usage(session: Session, article_id: int) -> tuple[int, int]:
     return int(count), int(total)
 
 
+@dataclass
+class Received:
+    """An upload streamed to a temporary file beside the store: checked, not yet kept."""
+
+    tmp: Path
+    name: str
+    sha256: str
+    size: int
+    content_type: str | None  # None: not on the allow-list (or name and content disagree)
+
+    def keep(self, uploads_dir: Path) -> Path:
+        """Moves the bytes into place (after the row is committed); same content, same name."""
+        target = path_for(uploads_dir, self.sha256)
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(self.tmp, 0o600)
+        os.replace(self.tmp, target)
+        return target
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+def receive(uploads_dir: Path, stream: BinaryIO, filename: str | None, max_bytes: int) -> Received:
+    """Streams an upload into a temporary file while hashing and sniffing it; stops reading one
+    byte past `max_bytes` (the size check then fails without reading the rest)."""
+    uploads_dir = Path(uploads_dir)
+    uploads_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = clean_filename(filename)
+    fd, tmp_name = tempfile.mkstemp(dir=uploads_dir, prefix=".upload-")  # mode 0600
+    tmp = Path(tmp_name)
+    try:
+        inspector = _Inspector()
+        with os.fdopen(fd, "wb") as out:
+            while inspector.size <= max_bytes:
+                chunk = stream.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                inspector.feed(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    content_type = content_type_for(inspector.content_type(), name)
+    return Received(tmp, name, inspector.sha256.hexdigest(), inspector.size, content_type)
+
+
 def store(
     session: Session,
     uploads_dir: Path,
@@ -246,34 +294,20 @@ def store(
     cap, validates, commits the row and only then moves the bytes into place.
     """
     uploads_dir = Path(uploads_dir)
-    uploads_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = clean_filename(filename)
-    fd, tmp_name = tempfile.mkstemp(dir=uploads_dir, prefix=".upload-")  # mode 0600
-    tmp = Path(tmp_name)
+    received = receive(uploads_dir, stream, filename, limits.file_bytes)
     try:
-        inspector = _Inspector()
-        with os.fdopen(fd, "wb") as out:
-            while inspector.size <= limits.file_bytes:
-                chunk = stream.read(CHUNK_BYTES)
-                if not chunk:
-                    break
-                inspector.feed(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        content_type = content_type_for(inspector.content_type(), name)
         count, total = _article_usage(session, article_id)
-        errors = validate(inspector.size, content_type, count, total, limits)
+        errors = validate(received.size, received.content_type, count, total, limits)
         if errors:
             return StoreResult(errors={"file": errors})
         attachment = Attachment(
             brand_id=brand_id,
             article_id=article_id,
             locale=locale,
-            sha256=inspector.sha256.hexdigest(),
-            filename=name,
-            content_type=content_type,
-            size=inspector.size,
+            sha256=received.sha256,
+            filename=received.name,
+            content_type=received.content_type,
+            size=received.size,
             uploaded_by=uploaded_by,
             created_at=now,
         )
@@ -286,13 +320,10 @@ def store(
             code = "too_many" if count > limits.files_per_article else "total_too_large"
             return StoreResult(errors={"file": [code]})
         session.commit()
-        target = path_for(uploads_dir, attachment.sha256)
-        target.parent.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)  # same content, same name: stored once
+        received.keep(uploads_dir)
         return StoreResult(attachment=attachment)
     finally:
-        tmp.unlink(missing_ok=True)
+        received.discard()
 
 
 def delete(session: Session, uploads_dir: Path, attachment: Attachment) -> None:

@@ -69,10 +69,12 @@ def create_app(test_config: dict | None = None) -> Portal:
     from portal.blueprints.account import bp as account_bp
     from portal.blueprints.admin import bp as admin_bp
     from portal.blueprints.helpcenter import bp as helpcenter_bp
+    from portal.blueprints.requests import bp as requests_bp
 
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(helpcenter_bp)
+    app.register_blueprint(requests_bp)
     _skip_limiter_for_reading_pages(app)
 
     from portal import errors
@@ -88,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Portal:
         language_name=language_name,
         ui_locales=UI_LOCALES,
         has_endpoint=lambda name: name in app.view_functions,
+        localized=_localized,
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
@@ -113,6 +116,12 @@ def _skip_limiter_for_reading_pages(app: Flask) -> None:
         return None
 
     funcs[funcs.index(check)] = check_unless_reading
+
+
+def _localized(texts, locale, fallback):
+    from portal.desk.tickets import localized
+
+    return localized(texts, locale, fallback)
 
 
 def _refuse_nul_bytes():

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import Article, Brand, BrandMember, Category, Revision, Section, Translation
+from portal.desk.models import InquiryForm
 
 STAFF_ROLES = ("admin", "editor", "agent")
 CONTENT_ROLES = ("admin", "editor")
@@ -17,6 +18,11 @@ def role() -> str | None:
 
 def is_content_staff() -> bool:
     return role() in CONTENT_ROLES
+
+
+def is_admin() -> bool:
+    """Admins run the installation itself (mail, settings): more than any one brand."""
+    return role() == "admin"
 
 
 def content_brand_ids(session: Session) -> list[int] | None:
@@ -77,6 +83,14 @@ def section_for_editor_or_404(session: Session, section_id: int) -> Section:
     if section is None or not may_edit_brand(session, section.brand_id):
         abort(404)
     return section
+
+
+def form_for_editor_or_404(session: Session, form_id: int) -> InquiryForm:
+    """An inquiry form of a brand the current user edits; unknown and forbidden answer 404."""
+    form = session.get(InquiryForm, form_id)
+    if form is None or not may_edit_brand(session, form.brand_id):
+        abort(404)
+    return form
 
 
 def revision_for_editor_or_404(session: Session, article: Article, revision_id: int) -> Revision:

@@ -13,6 +13,13 @@ ENV_KEYS = (
     "PROXY_FIX_HOPS",
     "PORTAL_PAGE_CACHE",
     "PORTAL_SCHEDULER",
+    "PORTAL_BASE_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
 )
 
 
@@ -38,6 +45,11 @@ def defaults(instance_path: str) -> dict:
         "PORTAL_PAGE_CACHE": "on",  # rendered public pages per process; "off" to disable
         "REDIS_URL": None,  # shared rate-limit counters; in-process memory when unset
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        # Inquiry forms: per address, per email, and the least time a person takes to fill one.
+        "INQUIRY_RATE_LIMIT": "10 per minute;60 per day",
+        "INQUIRY_EMAIL_RATE_LIMIT": "5 per 10 minutes;20 per day",
+        "INQUIRY_MIN_SECONDS": 3,
+        "INQUIRY_KEY_MAX_AGE": 2 * 24 * 3600,
         "SESSION_PROTECTION": "basic",
         "PREVIEW_LINK_DAYS": 7,
         # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for
@@ -49,6 +61,18 @@ def defaults(instance_path: str) -> dict:
         "SCHEDULER_INTERVAL_SECONDS": 30,
         "SCHEDULER_MISFIRE_GRACE_SECONDS": 3600,
         "SCHEDULER_LOOKBACK_DAYS": 7,
+        # Outgoing mail (portal.mail): the outbox is sent over SMTP by the scheduler leader
+        # (or `flask mail send`). Port 8025 is `flask mail sink`, the local catch-all server.
+        "PORTAL_BASE_URL": "http://127.0.0.1:5000",  # links in mail; never the request's Host
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 8025,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT_SECONDS": 30,
+        "MAIL_FROM": "Portal <no-reply@portal.localhost>",
+        "MAIL_SINK_DIR": str(Path(instance_path) / "mail-sink"),
+        "MAIL_SEND_INTERVAL_SECONDS": 30,
     }
 
 

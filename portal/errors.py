@@ -15,7 +15,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def _page(status: int, description: str | None = None):
+def page(status: int, description: str | None = None):
     if _wants_json():
         return jsonify(error={"status": status, "message": description or ""}), status
     return render(
@@ -26,13 +26,13 @@ def _page(status: int, description: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _page(400, "csrf")
+        return page(400, "csrf")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
-        response = _page(exc.code)
+        response = page(exc.code)
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response = app.make_response(response)
             response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -41,4 +41,4 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        return _page(InternalServerError.code)
+        return page(InternalServerError.code)

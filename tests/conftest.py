@@ -26,6 +26,9 @@ def _test_config(tmp_path_factory, **extra) -> dict:
         "WTF_CSRF_ENABLED": False,
         "BRAND_CACHE_SECONDS": 0,
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "INQUIRY_RATE_LIMIT": "10000 per minute",
+        "INQUIRY_EMAIL_RATE_LIMIT": "10000 per minute",
+        "INQUIRY_MIN_SECONDS": 0,
         **extra,
     }
 

@@ -160,6 +160,7 @@ def upgrade():
     sa.Column('message_id', sa.Integer(), nullable=True),
     sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.Column('field_key', sa.String(length=64), nullable=True),
+    sa.Column('stage_key', sa.String(length=200), nullable=True),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
@@ -168,6 +169,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_ticket_files_brand_id_brands'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['message_id'], ['ticket_messages.id'], name=op.f('fk_ticket_files_message_id_ticket_messages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ticket_files_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.UniqueConstraint('stage_key', name=op.f('uq_ticket_files_stage_key')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_files')),
     sa.UniqueConstraint('token', name=op.f('uq_ticket_files_token'))
     )

@@ -141,9 +141,7 @@ class TicketMessage(Base):
     __tablename__ = "ticket_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author_name: Mapped[str] = mapped_column(String(200))
     author_email: Mapped[str | None] = mapped_column(String(254))
@@ -173,6 +171,9 @@ class TicketFile(Base):
     )
     submission_key: Mapped[str | None] = mapped_column(String(64), index=True)
     field_key: Mapped[str | None] = mapped_column(String(64))
+    # "<submission key>:<field key>:<sha256>" while staged: the same file sent twice with one
+    # form (a double click with an attachment) is kept once.
+    stage_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))

@@ -41,3 +41,44 @@ def test_vote_with_the_pages_csrf_token_is_counted(csrf_client, make, ctx):
     )
     assert response.status_code == 303
     assert len(ctx.scalars(select(ArticleVote)).all()) == 1
+
+
+def _inquiry_form(make):
+    from portal.desk.models import InquiryForm
+
+    brand = make.brand(slug="acme", locales=("en",))
+    form = InquiryForm(brand_id=brand.id, names={"en": "Question"})
+    make.session.add(form)
+    make.session.commit()
+    return form
+
+
+def _inquiry(page: str, **extra) -> dict:
+    data = {
+        "key": re.search(r'name="key" value="([^"]+)"', page).group(1),
+        "name": "Mina",
+        "email": "mina@example.com",
+        "subject": "Card declined",
+        "description": "My card keeps being declined at checkout.",
+    }
+    data.update(extra)
+    return data
+
+
+def test_inquiry_without_csrf_token_is_refused_and_shown_again_with_its_text(
+    csrf_client, make, ctx
+):
+    from portal.desk.models import Ticket
+
+    form = _inquiry_form(make)
+    url = f"/acme/en/requests/new?form={form.id}"
+    page = csrf_client.get(url).get_data(as_text=True)
+    response = csrf_client.post(url, data=_inquiry(page))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Your session expired" in html and "My card keeps being declined" in html
+    assert ctx.scalars(select(Ticket)).all() == []
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    sent = csrf_client.post(url, data=_inquiry(html, csrf_token=token))
+    assert sent.status_code == 303
+    assert len(ctx.scalars(select(Ticket)).all()) == 1

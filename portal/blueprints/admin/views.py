@@ -1,6 +1,7 @@
 """Knowledge-base back-office: article lists, the editor, revisions, structure, schedule."""
 
 import difflib
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -36,6 +37,7 @@ from portal.blueprints.admin.forms import (
     to_local,
     to_utc,
 )
+from portal.desk import tickets
 from portal.extensions import db
 from portal.rendering import render as render_page
 
@@ -565,6 +567,18 @@ def kb_search_insights():
         days=days,
         brand_id=brand.id if brand else None,
     )
+    deflected = tickets.deflection(
+        db.session,
+        [b.id for b in brands],
+        clock.now() - timedelta(days=days),
+        brand_id=brand.id if brand else None,
+    )
     return render_page(
-        "admin/search_insights.html", "tables", brands=brands, brand=brand, days=days, stats=stats
+        "admin/search_insights.html",
+        "tables",
+        brands=brands,
+        brand=brand,
+        days=days,
+        stats=stats,
+        deflected=deflected,
     )

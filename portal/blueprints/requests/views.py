@@ -1,0 +1,470 @@
+"""Inquiry forms for visitors and customers, and the private page of a request."""
+
+import logging
+import re
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from kb import clock, helpcenter
+from kb.search import SearchRequest, clean_text
+from portal.blueprints.requests import bp
+from portal.desk import files as ticket_files
+from portal.desk import tickets
+from portal.desk.models import InquiryForm, SuggestionClick, TicketFile
+from portal.extensions import db, limiter
+from portal.rendering import render
+from portal.search import service as search_service
+from portal.tenancy import helpcenter_or_404
+
+log = logging.getLogger(__name__)
+
+MAX_FORM_ID_DIGITS = 9
+_ARTICLE_PATH = re.compile(r"/articles/(\d{1,9})(?:-|$|/|\?)")
+
+
+# Error codes of desk.tickets and desk.files -> messages shown beside the field.
+def error_message(code: str) -> str:
+    return {
+        "required": _("Please fill this in."),
+        "invalid_email": _("Enter an email address like name@example.com."),
+        "invalid_choice": _("Choose one of the options."),
+        "too_long": _("This is too long."),
+        "too_short": _("This is too short."),
+        "pattern": _("This is not in the expected format."),
+        "not_a_number": _("Enter a number."),
+        "too_small": _("This number is too small."),
+        "too_large": _("This is too large."),
+        "not_a_date": _("Enter a date."),
+        "empty": _("The file is empty."),
+        "type_not_allowed": _("This kind of file is not accepted."),
+        "too_many": _("No more files can be added to this request."),
+        "total_too_large": _("The files together are too large."),
+    }.get(code, _("Please check this."))
+
+
+def _listed_forms(brand_id: int) -> list[InquiryForm]:
+    return list(
+        db.session.scalars(
+            select(InquiryForm)
+            .where(
+                InquiryForm.brand_id == brand_id,
+                InquiryForm.listed.is_(True),
+                InquiryForm.audience == "everyone",
+            )
+            .order_by(InquiryForm.position, InquiryForm.id)
+        )
+    )
+
+
+def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
+    """A form of this brand that this visitor may use; other brands' ids answer 404."""
+    if not form_arg or not form_arg.isdigit() or len(form_arg) > MAX_FORM_ID_DIGITS:
+        abort(404)
+    form = db.session.get(InquiryForm, int(form_arg))
+    if form is None or form.brand_id != hc.brand.id or form.audience != "everyone":
+        abort(404)  # (signed-in and organization forms come with customer accounts)
+    return form
+
+
+def _uploads_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _values() -> dict[str, list[str]]:
+    return {name: request.form.getlist(name) for name in request.form}
+
+
+def _query() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k != "form"}
+
+
+def _details(form: InquiryForm, sub: tickets.Submission, hc) -> dict:
+    referrer = request.form.get("from", "") or ""
+    match = _ARTICLE_PATH.search(referrer)
+    return {
+        "hidden": sub.hidden,
+        "user_agent": (request.user_agent.string or "")[:300],
+        "referrer_article_id": int(match.group(1)) if match else None,
+    }
+
+
+def _email_limit_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    if current_user.is_authenticated:
+        email = current_user.email
+    return "inquiry-email:" + email
+
+
+def _inquiry_limit() -> str:
+    return current_app.config["INQUIRY_RATE_LIMIT"]
+
+
+def _inquiry_email_limit() -> str:
+    return current_app.config["INQUIRY_EMAIL_RATE_LIMIT"]
+
+
+def _is_submit() -> bool:
+    return request.method == "POST" and request.form.get("action") != "refresh"
+
+
+@bp.route("/<brand>/<locale>/requests/new", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, exempt_when=lambda: not _is_submit())
+@limiter.limit(
+    _inquiry_email_limit, key_func=_email_limit_key, exempt_when=lambda: not _is_submit()
+)
+def new_request(brand, locale):
+    """The brand's forms; with ?form=<id>, that form (GET), its refresh and its sending (POST)."""
+    hc = helpcenter_or_404(brand, locale)
+    if "form" not in request.args:
+        if request.method == "POST":
+            abort(405)
+        forms = _listed_forms(hc.brand.id)
+        return render("requests/forms.html", hc=hc, forms=forms)
+    form = _form_or_404(hc, request.args.get("form"))
+    secret = current_app.config["SECRET_KEY"]
+    signed_in = current_user.is_authenticated
+    if request.method == "GET":
+        key_token = tickets.issue_key(secret)
+        sub = tickets.Submission()
+        sub.answers = {k: v for k, v in request.args.items() if k.startswith("f_")}
+        return _show(hc, form, sub, key_token, staged=[], notice=None)
+
+    key_token = request.form.get("key", "")
+    key, issued = tickets.open_key(secret, key_token, current_app.config["INQUIRY_KEY_MAX_AGE"])
+    sub = tickets.check_submission(form, _values(), _query(), signed_in)
+    if key is None:
+        # Forged, or left open for days: a fresh key, everything typed kept (files not).
+        fresh = tickets.issue_key(secret)
+        notice = _("This form was open for a long time. Please check it and send it again.")
+        return _show(hc, form, sub, fresh, staged=[], notice=notice, status=400)
+
+    now = clock.now()
+    done = tickets.existing_ticket(db.session, key)
+    if done is not None:  # a second click or a retry of a form already sent
+        return _sent(hc, done)
+
+    # Files: remove the ones the visitor took off, keep each accepted new one, and reject
+    # only the file that fails (its field gets the message, the rest stays).
+    removed = set(request.form.getlist("remove_file"))
+    ticket_files.unstage(db.session, key, removed)
+    file_errors: dict[str, str] = {}
+    shown = {f.key: f for f in tickets.shown_fields(form, sub.answers)}
+    for name, storage in request.files.items(multi=True):
+        if not storage or not storage.filename:
+            continue
+        field_key = name[2:] if name.startswith("f_") else None
+        if name != "attachments" and (field_key not in shown or shown[field_key].type != "file"):
+            continue
+        _row, errors = ticket_files.stage(
+            db.session,
+            _uploads_dir(),
+            brand_id=hc.brand.id,
+            submission_key=key,
+            field_key=field_key,
+            stream=storage.stream,
+            filename=storage.filename,
+            now=now,
+        )
+        if errors:
+            file_errors[name] = errors[0]
+            file_errors[f"{name}:name"] = storage.filename[:200]
+    staged = ticket_files.staged(db.session, key)
+    for f in shown.values():
+        if f.type == "file" and f.required and not any(s.field_key == f.key for s in staged):
+            sub.errors.setdefault(f"f_{f.key}", "required")
+
+    if request.form.get("action") == "refresh":
+        return _show(hc, form, sub, key_token, staged, notice=None, fragment=bool(request.htmx))
+
+    # Abuse checks, quiet for people: a filled honeypot is thanked and dropped.
+    if request.form.get("website"):
+        log.info("Inquiry dropped: honeypot filled (form %s)", form.id)
+        return render("requests/sent.html", hc=hc, ticket=None, status=200)
+    min_seconds = current_app.config["INQUIRY_MIN_SECONDS"]
+    if min_seconds and issued is not None and (now - issued).total_seconds() < min_seconds:
+        notice = _("That was quick! Please check your request and send it again.")
+        return _show(hc, form, sub, key_token, staged, notice=notice, status=400)
+
+    # Questions that answers opened without JavaScript are shown and asked before sending.
+    asked = set(filter(None, request.form.get("shown", "").split(",")))
+    newly_shown = {f"f_{f.key}" for f in shown.values() if f.key not in asked}
+    if newly_shown:
+        sub.errors = {k: v for k, v in sub.errors.items() if k not in newly_shown}
+    if sub.errors or file_errors or newly_shown:
+        notice = None
+        if newly_shown and not sub.errors and not file_errors:
+            notice = _("Your answers opened more questions. Please answer them and send again.")
+        return _show(
+            hc, form, sub, key_token, staged, notice=notice, file_errors=file_errors, status=422
+        )
+
+    user = current_user if signed_in else None
+    if user is not None:
+        sub.name, sub.email = user.name, user.email
+    answers = tickets.answers_as_submitted(form, sub, hc.locale, hc.brand.default_locale)
+
+    def queue_confirmation(ticket):
+        from portal.mail import queue_mail  # (the mail module needs the app; imported late)
+
+        queue_mail(
+            db.session,
+            "request_received",
+            brand=hc.brand,
+            locale=hc.locale,
+            to=ticket.requester_email,
+            ticket_id=ticket.id,
+            ticket=ticket,
+            link=_private_link(hc, ticket, external=True),
+        )
+
+    ticket, _created = tickets.create_ticket(
+        db.session,
+        form=form,
+        locale=hc.locale,
+        sub=sub,
+        answers=answers,
+        requester_id=user.id if user is not None else None,
+        details=_details(form, sub, hc),
+        submission_key=key,
+        now=now,
+        before_commit=queue_confirmation,
+    )
+    return _sent(hc, ticket)
+
+
+def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200, fragment=False):
+    shown = tickets.shown_fields(form, sub.answers)
+    controls = {f.condition_key for f in form.fields if f.condition_key}
+    context = dict(
+        hc=hc,
+        form=form,
+        sub=sub,
+        key_token=key_token,
+        staged=staged,
+        notice=notice,
+        shown=shown,
+        controls=controls,
+        file_errors=file_errors or {},
+        error_message=error_message,
+        localized=tickets.localized,
+        came_from=request.form.get("from") or request.referrer or "",
+        action_url=url_for(
+            "requests.new_request", brand=hc.brand.slug, locale=hc.locale, **request.args
+        ),
+    )
+    if fragment:
+        return render("requests/form.html", "questions", status=status, **context)
+    return render("requests/form.html", status=status, **context)
+
+
+def _private_link(hc, ticket, external=False) -> str:
+    token = tickets.link_token(current_app.config["SECRET_KEY"], ticket)
+    path = url_for(
+        "requests.show_request",
+        brand=hc.brand.slug,
+        locale=ticket.locale,
+        ticket_id=ticket.id,
+        token=token,
+    )
+    if external:
+        return current_app.config.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/") + path
+    return path
+
+
+def _sent(hc, ticket):
+    """POST -> 303 -> the request's page (for the requester only: the link carries the token)."""
+    flash(
+        _(
+            "We received your request #%(id)d. We sent a link to follow it to your email.",
+            id=ticket.id,
+        )
+    )
+    return redirect(_private_link(hc, ticket), 303)
+
+
+def _ticket_or_404(hc, ticket_id: int):
+    token = request.values.get("token")
+    ticket = tickets.ticket_for_link(db.session, current_app.config["SECRET_KEY"], ticket_id, token)
+    if ticket is None or ticket.brand_id != hc.brand.id:
+        abort(404)
+    return ticket, token
+
+
+@bp.route("/<brand>/<locale>/requests/<id:ticket_id>", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, methods=["POST"])
+def show_request(brand, locale, ticket_id):
+    """A request through its private link: the conversation, answers and files; reply."""
+    hc = helpcenter_or_404(brand, locale)
+    ticket, token = _ticket_or_404(hc, ticket_id)
+    error = None
+    reply = ""
+    if request.method == "POST":
+        reply = (request.form.get("body") or "").strip()
+        if not reply:
+            error = error_message("required")
+        elif len(reply) > tickets.MAX_DESCRIPTION:
+            error = error_message("too_long")
+        else:
+            tickets.add_requester_reply(db.session, ticket, reply, clock.now())
+            db.session.commit()
+            flash(_("Your reply was added."))
+            return redirect(
+                url_for(
+                    request.endpoint, brand=brand, locale=locale, ticket_id=ticket.id, token=token
+                ),
+                303,
+            )
+    response = current_app.make_response(
+        render(
+            "requests/request.html",
+            hc=hc,
+            ticket=ticket,
+            token=token,
+            messages=tickets.public_messages(db.session, ticket),
+            reply=reply,
+            error=error,
+            status=422 if error else 200,
+        )
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token must not leak in Referer
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<brand>/<locale>/requests/<id:ticket_id>/files/<id:file_id>/<path:name>")
+def request_file(brand, locale, ticket_id, file_id, name):
+    hc = helpcenter_or_404(brand, locale)
+    ticket, _token = _ticket_or_404(hc, ticket_id)
+    row = db.session.get(TicketFile, file_id)
+    if row is None or row.ticket_id != ticket.id:
+        abort(404)
+    return _send_ticket_file(row)
+
+
+def _send_ticket_file(row: TicketFile):
+    from flask import send_file
+
+    from kb import attachments
+
+    path = ticket_files.path_for(_uploads_dir(), row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=not attachments.is_inline(row.content_type),
+        download_name=row.filename,
+        conditional=True,
+        etag=row.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/<brand>/<locale>/requests/suggestions")
+def suggestions(brand, locale):
+    """Articles that may answer the subject being typed (htmx, under the subject field)."""
+    hc = helpcenter_or_404(brand, locale)
+    text = clean_text(request.args.get("subject"))
+    found = []
+    if len(text) >= 2:
+        now = clock.now()
+        results = search_service().search(
+            db.session,
+            SearchRequest(
+                brand_id=hc.brand.id, locales=(hc.locale,), text=text, now=now, per_page=5
+            ),
+        )
+        found = helpcenter.recheck(db.session, hc, results.hits, now)[:5]
+    return render(
+        "requests/form.html",
+        "suggestions",
+        hc=hc,
+        found=found,
+        key=request.args.get("key", "")[:200],
+        form_id=request.args.get("form", "")[:MAX_FORM_ID_DIGITS],
+    )
+
+
+@bp.get("/<brand>/<locale>/requests/suggested/<id:article_id>")
+def suggested(brand, locale, article_id):
+    """Records that a suggested article was opened from a form, then shows it."""
+    hc = helpcenter_or_404(brand, locale)
+    view = helpcenter.article(db.session, hc, article_id, clock.now())
+    if view is None:
+        abort(404)
+    key, _issued = tickets.open_key(
+        current_app.config["SECRET_KEY"],
+        request.args.get("key"),
+        current_app.config["INQUIRY_KEY_MAX_AGE"],
+    )
+    form_arg = request.args.get("form", "")
+    if key is not None:
+        form = (
+            db.session.get(InquiryForm, int(form_arg))
+            if form_arg.isdigit() and len(form_arg) <= MAX_FORM_ID_DIGITS
+            else None
+        )
+        db.session.add(
+            SuggestionClick(
+                brand_id=hc.brand.id,
+                form_id=form.id if form is not None and form.brand_id == hc.brand.id else None,
+                article_id=article_id,
+                submission_key=key,
+            )
+        )
+        db.session.commit()
+    return redirect(
+        url_for(
+            "helpcenter.article",
+            brand=hc.brand.slug,
+            locale=hc.locale,
+            id_slug=f"{article_id}-{view.translation.slug}",
+        ),
+        303,
+    )
+
+
+@bp.errorhandler(CSRFError)
+def session_expired(exc):
+    """A form sent after its session ended: shown again with everything typed and a fresh
+    token, never a bare error page."""
+    return _again(
+        400,
+        _("Your session expired before the form was sent. Please check it and send it again."),
+        csrf="csrf",
+    )
+
+
+@bp.errorhandler(429)
+def too_many(exc):
+    """Over a rate limit: a clear 429 that shows the form again with everything typed."""
+    return _again(
+        429,
+        _(
+            "Too many requests were sent from here just now. Please wait a few minutes and "
+            "send again; your text is kept below."
+        ),
+    )
+
+
+def _again(status: int, notice: str, csrf: str | None = None):
+    args = request.view_args or {}
+    if request.endpoint != "requests.new_request" or "form" not in request.args:
+        from portal.errors import page
+
+        return page(status, csrf)
+    hc = helpcenter_or_404(args.get("brand"), args.get("locale"))
+    form = _form_or_404(hc, request.args.get("form"))
+    sub = tickets.check_submission(form, _values(), _query(), current_user.is_authenticated)
+    sub.errors = {}
+    key_token = request.form.get("key") or tickets.issue_key(current_app.config["SECRET_KEY"])
+    return _show(hc, form, sub, key_token, staged=[], notice=notice, status=status)

@@ -1,0 +1,128 @@
+"""Files sent with requests: checked by kb.attachments' one validator, staged under the form's
+submission key until the ticket exists, then served only through the ticket's access check."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kb import attachments
+from portal.desk.models import TicketFile
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 30
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+STAGED_FOR = timedelta(days=1)  # a staged file nobody sent is removed after this
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int = MAX_FILE_BYTES
+    files: int = MAX_FILES
+    total_bytes: int = MAX_TOTAL_BYTES
+
+
+def staged(session: Session, submission_key: str) -> list[TicketFile]:
+    return list(
+        session.scalars(
+            select(TicketFile)
+            .where(TicketFile.submission_key == submission_key, TicketFile.ticket_id.is_(None))
+            .order_by(TicketFile.id)
+        )
+    )
+
+
+def _usage(session: Session, submission_key: str) -> tuple[int, int]:
+    count, total = session.execute(
+        select(func.count(TicketFile.id), func.coalesce(func.sum(TicketFile.size), 0)).where(
+            TicketFile.submission_key == submission_key
+        )
+    ).one()
+    return int(count), int(total)
+
+
+def stage(
+    session: Session,
+    uploads_dir: Path,
+    *,
+    brand_id: int,
+    submission_key: str,
+    field_key: str | None,
+    stream: BinaryIO,
+    filename: str | None,
+    now: datetime,
+    limits: Limits = Limits(),
+) -> tuple[TicketFile | None, list[str]]:
+    """Keeps one uploaded file for a submission not yet sent: (the file, []) or (None, error
+    codes). A rejected file rejects only itself."""
+    received = attachments.receive(uploads_dir, stream, filename, limits.file_bytes)
+    try:
+        count, total = _usage(session, submission_key)
+        errors = attachments.validate(
+            received.size,
+            received.content_type,
+            count,
+            total,
+            attachments.Limits(limits.file_bytes, limits.files, limits.total_bytes),
+        )
+        if errors:
+            return None, errors
+        stage_key = f"{submission_key}:{field_key or ''}:{received.sha256}"
+        same = session.scalar(select(TicketFile).where(TicketFile.stage_key == stage_key))
+        if same is not None:
+            return same, []  # sent again with the same form (a double click): kept once
+        row = TicketFile(
+            token=secrets.token_hex(16),
+            brand_id=brand_id,
+            submission_key=submission_key,
+            field_key=field_key,
+            stage_key=stage_key,
+            sha256=received.sha256,
+            filename=received.name or "file",
+            content_type=received.content_type,
+            size=received.size,
+            created_at=now,
+        )
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # the same file from a parallel send of the same form
+            session.rollback()
+            return session.scalar(select(TicketFile).where(TicketFile.stage_key == stage_key)), []
+        received.keep(Path(uploads_dir))
+        return row, []
+    finally:
+        received.discard()
+
+
+def unstage(session: Session, submission_key: str, tokens: set[str]) -> None:
+    """Drops staged files the visitor removed (only this submission's, never a ticket's)."""
+    if tokens:
+        session.execute(
+            delete(TicketFile).where(
+                TicketFile.submission_key == submission_key,
+                TicketFile.ticket_id.is_(None),
+                TicketFile.token.in_(tokens),
+            )
+        )
+        session.commit()
+
+
+def remove_abandoned(session: Session, now: datetime) -> int:
+    """Staged files of forms never sent (the bytes stay while another row uses them)."""
+    result = session.execute(
+        delete(TicketFile).where(
+            TicketFile.ticket_id.is_(None), TicketFile.created_at < now - STAGED_FOR
+        )
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def path_for(uploads_dir: Path, row: TicketFile) -> Path:
+    return attachments.path_for(uploads_dir, row.sha256)
