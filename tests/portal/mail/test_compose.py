@@ -57,7 +57,7 @@ def queue_request_received(app, ctx, brand, ticket, **request) -> OutboxMail:
 
 def test_request_received_mail_is_queued_with_subject_link_and_brand(app, ctx, brand, ticket):
     mail = queue_request_received(app, ctx, brand, ticket)
-    assert mail.subject == f"Request #{ticket.id} received: 결제가 <안 돼요> & 환불"
+    assert mail.subject == f"문의 #{ticket.id} 접수: 결제가 <안 돼요> & 환불"  # in Korean
     assert mail.recipient == "minji@example.test"
     assert mail.sender == "한빛페이 <no-reply@portal.localhost>"
     assert mail.brand_id == brand.id and mail.ticket_id == ticket.id
