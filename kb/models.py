@@ -50,6 +50,8 @@ class Brand(Base):
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#f2a900")
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Shared secret (HS256) for single sign-on from the brand's own site: /<brand>/access/jwt.
+    jwt_secret: Mapped[str | None] = mapped_column(String(200))
     # Bumped in the same transaction as any change to the brand's content (kb.changes).
     content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -96,6 +98,19 @@ class User(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Customer accounts (portal.desk): shown to agents instead of the name when set.
+    nickname: Mapped[str | None] = mapped_column(String(100))
+    # None until the address is confirmed: sign-up passes None explicitly (other accounts are
+    # made confirmed). Nothing works for an unconfirmed customer.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now)
+    # Part of every session cookie: bumped on password change, which ends every session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The customer's company (portal.desk.models.CustomerOrganization), not the tenant above.
+    customer_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_organizations.id", ondelete="SET NULL"), index=True
+    )
+    # Single sign-on: the id the brand's own site gives this person.
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class Category(Base):

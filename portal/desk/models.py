@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,6 +123,18 @@ class Ticket(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     # One render of a form = one key = at most one ticket (double clicks, retries).
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The requester's organization when sent; its members see the request when the
+    # organization shares requests, or when the requester shared it with the organization.
+    customer_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_organizations.id", ondelete="SET NULL"), index=True
+    )
+    shared_with_org: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    satisfaction: Mapped[str | None] = mapped_column(String(8))  # "good" or "bad"
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     # Part of the private link's signature; a new value revokes every link sent so far.
     link_secret: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -219,3 +232,63 @@ class SuggestionClick(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     submission_key: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class CustomerOrganization(Base):
+    """A customer's company. Members can see each other's requests when it shares them."""
+
+    __tablename__ = "customer_organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # New customers with an address at one of these domains join it (lower case, no "@").
+    domains: Mapped[list] = mapped_column(JSON, default=list)
+    shares_requests: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class TicketShare(Base):
+    """A person a request is shared with (CC), by email; linked to their account once known."""
+
+    __tablename__ = "ticket_shares"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "email"),
+        Index("ix_ticket_shares_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class AccountToken(Base):
+    """A single-use, expiring token mailed to a person: confirm an address, reset a password.
+    Only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # confirm, reset, email
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(254))  # purpose "email"
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="SET NULL"))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SsoTokenUse(Base):
+    """A single sign-on token (its jti) that was used once, per brand: a replay is refused."""
+
+    __tablename__ = "sso_token_uses"
+    __table_args__ = (UniqueConstraint("brand_id", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    jti: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
