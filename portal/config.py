@@ -50,6 +50,16 @@ def defaults(instance_path: str) -> dict:
         "INQUIRY_EMAIL_RATE_LIMIT": "5 per 10 minutes;20 per day",
         "INQUIRY_MIN_SECONDS": 3,
         "INQUIRY_KEY_MAX_AGE": 2 * 24 * 3600,
+        # Customer accounts: limits per address and per email, link lifetimes.
+        "SIGNUP_RATE_LIMIT": "5 per minute;30 per day",
+        "RESET_RATE_LIMIT": "5 per minute;20 per day",
+        "CONFIRM_LINK_HOURS": 48,
+        "RESET_LINK_HOURS": 2,
+        # Single sign-on tokens older than this (by their iat) are refused.
+        "SSO_MAX_AGE_SECONDS": 180,
+        # A customer's reply within this many days after "solved" reopens the request; later
+        # it starts a follow-up request linked to it.
+        "REOPEN_DAYS": 14,
         "SESSION_PROTECTION": "basic",
         "PREVIEW_LINK_DAYS": 7,
         # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for

@@ -29,6 +29,8 @@ def _test_config(tmp_path_factory, **extra) -> dict:
         "INQUIRY_RATE_LIMIT": "10000 per minute",
         "INQUIRY_EMAIL_RATE_LIMIT": "10000 per minute",
         "INQUIRY_MIN_SECONDS": 0,
+        "SIGNUP_RATE_LIMIT": "10000 per minute",
+        "RESET_RATE_LIMIT": "10000 per minute",
         **extra,
     }
 

@@ -1,7 +1,8 @@
-"""Sign-in for every account: /login and /logout."""
+"""Accounts: sign-in for everyone, customer sign-up, confirmation, reset, settings, SSO."""
 
 from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from portal.blueprints.account import views  # noqa: E402,F401
+from portal.blueprints.account import views  # noqa: E402,F401,I001
+from portal.blueprints.account import sso  # noqa: E402,F401,I001
