@@ -123,6 +123,9 @@ class SearchService:
                         with Session(self.engine) as session:
                             count = self.rebuild(session)
                         log.warning("Search index rebuilt: %s documents", count)
+                        # Commits made while it was built saw no index and were not applied.
+                        with Session(self.engine) as session:
+                            self.reconcile(session)
             except Exception:
                 log.exception("Rebuilding the search index failed")
             finally:

@@ -43,6 +43,11 @@ def live_server(tmp_path_factory):
             "SECRET_KEY": "browser-tests",
             "DATABASE_URL": f"sqlite:///{tmp}/portal.db",
             "TESTING": True,
+            # Every browser test comes from 127.0.0.1: the per-address limits are for the web.
+            "INQUIRY_RATE_LIMIT": "1000 per minute",
+            "INQUIRY_EMAIL_RATE_LIMIT": "1000 per minute",
+            "SIGNUP_RATE_LIMIT": "1000 per minute",
+            "RESET_RATE_LIMIT": "1000 per minute",
         }
     )
     with app.app_context():

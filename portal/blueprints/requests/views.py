@@ -15,7 +15,7 @@ from kb.search import SearchRequest, clean_text
 from portal.blueprints.requests import bp
 from portal.desk import files as ticket_files
 from portal.desk import tickets
-from portal.desk.models import InquiryForm, SuggestionClick, TicketFile
+from portal.desk.models import InquiryForm, SuggestionClick
 from portal.extensions import db, limiter
 from portal.rendering import render
 from portal.search import service as search_service
@@ -179,7 +179,18 @@ def new_request(brand, locale):
             sub.errors.setdefault(f"f_{f.key}", "required")
 
     if request.form.get("action") == "refresh":
-        return _show(hc, form, sub, key_token, staged, notice=None, fragment=bool(request.htmx))
+        # Only showing the questions the answers open: nothing is marked wrong yet.
+        sub.errors = {}
+        return _show(
+            hc,
+            form,
+            sub,
+            key_token,
+            staged,
+            notice=None,
+            file_errors=file_errors,
+            fragment=bool(request.htmx),
+        )
 
     # Abuse checks, quiet for people: a filled honeypot is thanked and dropped.
     if request.form.get("website"):
@@ -285,88 +296,6 @@ def _sent(hc, ticket):
         )
     )
     return redirect(_private_link(hc, ticket), 303)
-
-
-def _ticket_or_404(hc, ticket_id: int):
-    token = request.values.get("token")
-    ticket = tickets.ticket_for_link(db.session, current_app.config["SECRET_KEY"], ticket_id, token)
-    if ticket is None or ticket.brand_id != hc.brand.id:
-        abort(404)
-    return ticket, token
-
-
-@bp.route("/<brand>/<locale>/requests/<id:ticket_id>", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
-def show_request(brand, locale, ticket_id):
-    """A request through its private link: the conversation, answers and files; reply."""
-    hc = helpcenter_or_404(brand, locale)
-    ticket, token = _ticket_or_404(hc, ticket_id)
-    error = None
-    reply = ""
-    if request.method == "POST":
-        reply = (request.form.get("body") or "").strip()
-        if not reply:
-            error = error_message("required")
-        elif len(reply) > tickets.MAX_DESCRIPTION:
-            error = error_message("too_long")
-        else:
-            tickets.add_requester_reply(db.session, ticket, reply, clock.now())
-            db.session.commit()
-            flash(_("Your reply was added."))
-            return redirect(
-                url_for(
-                    request.endpoint, brand=brand, locale=locale, ticket_id=ticket.id, token=token
-                ),
-                303,
-            )
-    response = current_app.make_response(
-        render(
-            "requests/request.html",
-            hc=hc,
-            ticket=ticket,
-            token=token,
-            messages=tickets.public_messages(db.session, ticket),
-            reply=reply,
-            error=error,
-            status=422 if error else 200,
-        )
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token must not leak in Referer
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.get("/<brand>/<locale>/requests/<id:ticket_id>/files/<id:file_id>/<path:name>")
-def request_file(brand, locale, ticket_id, file_id, name):
-    hc = helpcenter_or_404(brand, locale)
-    ticket, _token = _ticket_or_404(hc, ticket_id)
-    row = db.session.get(TicketFile, file_id)
-    if row is None or row.ticket_id != ticket.id:
-        abort(404)
-    return _send_ticket_file(row)
-
-
-def _send_ticket_file(row: TicketFile):
-    from flask import send_file
-
-    from kb import attachments
-
-    path = ticket_files.path_for(_uploads_dir(), row)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=not attachments.is_inline(row.content_type),
-        download_name=row.filename,
-        conditional=True,
-        etag=row.sha256,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.get("/<brand>/<locale>/requests/suggestions")
