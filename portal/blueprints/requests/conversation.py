@@ -1,0 +1,323 @@
+"""A request's page and "my requests": for its requester through the private link, and for
+signed-in customers within the scope of portal.desk.customer_requests."""
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import update
+
+from kb import attachments, clock
+from portal.blueprints.requests import bp
+from portal.blueprints.requests.views import _inquiry_limit, error_message
+from portal.desk import customer_requests as requests_
+from portal.desk import files as ticket_files
+from portal.desk import tickets
+from portal.desk.models import Ticket, TicketFile
+from portal.extensions import db, limiter
+from portal.rendering import render
+from portal.tenancy import helpcenter_or_404
+
+
+@dataclass
+class Viewer:
+    """Who is looking at a request: its private link's holder, or a signed-in customer."""
+
+    token: str | None = None
+    customer: requests_.Customer | None = None
+
+    @property
+    def is_requester(self) -> bool:
+        return self.token is not None or (
+            self.customer is not None and self._ticket.requester_id == self.customer.id
+        )
+
+    _ticket: Ticket | None = None
+
+    def url_args(self) -> dict:
+        return {"token": self.token} if self.token else {}
+
+
+def _ticket_or_404(hc, ticket_id: int) -> tuple[Ticket, Viewer]:
+    """The request and who views it; unknown and forbidden ids answer the same 404. Without a
+    token an anonymous visitor is sent to sign in (whatever the id: nothing is revealed)."""
+    token = request.values.get("token")
+    if token:
+        ticket = tickets.ticket_for_link(
+            db.session, current_app.config["SECRET_KEY"], ticket_id, token
+        )
+        if ticket is None or ticket.brand_id != hc.brand.id:
+            abort(404)
+        return ticket, Viewer(token=token, _ticket=ticket)
+    if not current_user.is_authenticated:
+        abort(_login_redirect())
+    customer = requests_.Customer.of(db.session, current_user.user)
+    ticket = requests_.ticket_for(db.session, customer, hc.brand.id, ticket_id)
+    if ticket is None:
+        abort(404)
+    return ticket, Viewer(customer=customer, _ticket=ticket)
+
+
+def _login_redirect():
+    return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+
+
+def _page_url(hc, ticket, viewer: Viewer) -> str:
+    return url_for(
+        "requests.show_request",
+        brand=hc.brand.slug,
+        locale=hc.locale,
+        ticket_id=ticket.id,
+        **viewer.url_args(),
+    )
+
+
+def _uploads_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _show(hc, ticket, viewer, reply="", error=None, share_error=None, status=200, block=None):
+    messages = tickets.public_messages(db.session, ticket)
+    context = dict(
+        hc=hc,
+        ticket=ticket,
+        viewer=viewer,
+        token=viewer.token,
+        messages=messages,
+        reply=reply,
+        error=error,
+        share_error=share_error,
+        shares=requests_.shares(db.session, ticket) if viewer.is_requester else [],
+        follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
+        if ticket.follow_up_of_id
+        else None,
+        can_reopen=requests_.can_reopen(ticket, clock.now(), current_app.config["REOPEN_DAYS"]),
+        signed_in=viewer.customer is not None,
+    )
+    response = current_app.make_response(
+        render("requests/request.html", block, status=status, **context)
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # a token must not leak in Referer
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<brand>/<locale>/requests/<id:ticket_id>", methods=["GET", "POST"])
+@limiter.limit(_inquiry_limit, methods=["POST"])
+def show_request(brand, locale, ticket_id):
+    """A request: its answers, files and public conversation; a reply (with files) from its
+    requester, or from anyone it is shared with."""
+    hc = helpcenter_or_404(brand, locale)
+    ticket, viewer = _ticket_or_404(hc, ticket_id)
+    if request.method == "GET":
+        return _show(hc, ticket, viewer)
+    body = (request.form.get("body") or "").strip()
+    error = None
+    if not body:
+        error = error_message("required")
+    elif len(body) > tickets.MAX_DESCRIPTION:
+        error = error_message("too_long")
+    reply_key = secrets.token_hex(16)  # the files of this reply, staged together
+    for storage in request.files.getlist("attachments"):
+        if error or not storage or not storage.filename:
+            continue
+        _row, problems = ticket_files.stage(
+            db.session,
+            _uploads_dir(),
+            brand_id=hc.brand.id,
+            submission_key=reply_key,
+            field_key=None,
+            stream=storage.stream,
+            filename=storage.filename,
+            now=clock.now(),
+            limits=ticket_files.Limits(files=10),
+        )
+        if problems:
+            error = f"{storage.filename[:200]}: {error_message(problems[0])}"
+    if error:
+        staged = ticket_files.staged(db.session, reply_key)
+        ticket_files.unstage(db.session, reply_key, {f.token for f in staged})
+        return _show(hc, ticket, viewer, reply=body, error=error, status=422)
+    now = clock.now()
+    if viewer.customer is not None:
+        target, message = requests_.reply(
+            db.session,
+            viewer.customer,
+            current_user.user,
+            ticket,
+            body,
+            now,
+            current_app.config["REOPEN_DAYS"],
+        )
+    else:
+        target, message = ticket, tickets.add_requester_reply(db.session, ticket, body, now)
+    db.session.execute(
+        update(TicketFile)
+        .where(TicketFile.submission_key == reply_key, TicketFile.ticket_id.is_(None))
+        .values(ticket_id=target.id, message_id=message.id)
+    )
+    db.session.commit()
+    if target.id != ticket.id:
+        flash(_("This request was closed, so we opened a new one with your reply."))
+    else:
+        flash(_("Your reply was added."))
+    return redirect(_page_url(hc, target, viewer), 303)
+
+
+def _requester_action(brand, locale, ticket_id):
+    """A change only the signed-in requester may make (sharing, solving, rating)."""
+    hc = helpcenter_or_404(brand, locale)
+    ticket, viewer = _ticket_or_404(hc, ticket_id)
+    if viewer.customer is None or ticket.requester_id != viewer.customer.id:
+        abort(404 if viewer.customer is None else 403)
+    return hc, ticket, viewer
+
+
+@bp.post("/<brand>/<locale>/requests/<id:ticket_id>/solve")
+def solve_request(brand, locale, ticket_id):
+    hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
+    if requests_.solve(ticket, clock.now()):
+        db.session.commit()
+        flash(_("Marked as solved. Thank you!"))
+    return redirect(_page_url(hc, ticket, viewer), 303)
+
+
+@bp.post("/<brand>/<locale>/requests/<id:ticket_id>/rating")
+def rate_request(brand, locale, ticket_id):
+    hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
+    score = request.form.get("score", "")
+    if requests_.rate(ticket, score, request.form.get("comment", ""), clock.now()):
+        db.session.commit()
+        flash(_("Thank you for rating our help."))
+    else:
+        flash(_("Choose good or bad to rate a solved request."), "error")
+    return redirect(_page_url(hc, ticket, viewer), 303)
+
+
+@bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares")
+def share_request(brand, locale, ticket_id):
+    """Share with people by email, or with the whole organization (one form, two buttons)."""
+    hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
+    now = clock.now()
+    action = request.form.get("action", "people")
+    if action in ("organization", "private"):
+        if viewer.customer.org_id is None:
+            abort(404)
+        ticket.shared_with_org = action == "organization"
+        ticket.customer_org_id = ticket.customer_org_id or viewer.customer.org_id
+        db.session.commit()
+        if action == "organization":
+            flash(_("Your organization can now see this request."))
+        else:
+            flash(_("This request is no longer shared with your organization."))
+    else:
+        added, errors = requests_.share_with(
+            db.session, viewer.customer, ticket, request.form.get("emails", ""), now
+        )
+        if errors:
+            db.session.rollback()
+            message = {
+                "required": _("Enter one or more email addresses."),
+                "invalid_email": _("Enter email addresses like name@example.com."),
+                "too_many": _("A request can be shared with at most 20 people."),
+            }[errors["emails"]]
+            if request.htmx:
+                return _show(hc, ticket, viewer, share_error=message, status=422, block="sharing")
+            return _show(hc, ticket, viewer, share_error=message, status=422)
+        for share in added:
+            _mail_share(hc, ticket, share.email)
+        db.session.commit()
+        if added:
+            count = len(added)
+            flash(ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count))
+        else:
+            flash(_("Already shared."))
+    if request.htmx:
+        return _show(hc, ticket, viewer, block="sharing")
+    return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
+
+
+@bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares/<id:share_id>/delete")
+def unshare_request(brand, locale, ticket_id, share_id):
+    hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
+    if not requests_.unshare(db.session, ticket, share_id):
+        abort(404)
+    db.session.commit()
+    flash(_("No longer shared with that person."))
+    if request.htmx:
+        return _show(hc, ticket, viewer, block="sharing")
+    return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
+
+
+def _mail_share(hc, ticket, email):
+    from portal.mail import absolute_url, queue_mail
+
+    queue_mail(
+        db.session,
+        "request_shared",
+        brand=hc.brand,
+        locale=ticket.locale,
+        to=email,
+        ticket_id=ticket.id,
+        ticket=ticket,
+        sharer=current_user.user.nickname or current_user.user.name,
+        link=absolute_url(
+            "requests.show_request", brand=hc.brand.slug, locale=ticket.locale, ticket_id=ticket.id
+        ),
+    )
+
+
+@bp.get("/<brand>/<locale>/requests/<id:ticket_id>/files/<id:file_id>/<path:name>")
+def request_file(brand, locale, ticket_id, file_id, name):
+    hc = helpcenter_or_404(brand, locale)
+    ticket, _viewer = _ticket_or_404(hc, ticket_id)
+    row = db.session.get(TicketFile, file_id)
+    if row is None or row.ticket_id != ticket.id:
+        abort(404)
+    path = ticket_files.path_for(_uploads_dir(), row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=row.content_type,  # chosen by us at upload, never the client's
+        as_attachment=not attachments.is_inline(row.content_type),
+        download_name=row.filename,
+        conditional=True,
+        etag=row.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/<brand>/<locale>/requests")
+def my_requests(brand, locale):
+    """My requests, requests shared with me, my organization's: filter, search, sort, and
+    keyset pages; HTMX swaps the list and pushes the URL, links work without JavaScript."""
+    hc = helpcenter_or_404(brand, locale)
+    if not current_user.is_authenticated:
+        return _login_redirect()
+    customer = requests_.Customer.of(db.session, current_user.user)
+    query = requests_.ListQuery.parse(request.args)
+    if query.tab == "organization" and customer.org_id is None:
+        abort(404)
+    page = requests_.list_requests(db.session, customer, hc.brand.id, query)
+    response = current_app.make_response(
+        render(
+            "requests/list.html",
+            "list",
+            hc=hc,
+            query=query,
+            page=page,
+            customer=customer,
+            status_filters=requests_.STATUS_FILTERS,
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,340 @@
+"""What a signed-in customer may see and do with requests: the one scope rule, the lists of
+"my requests" (keyset pages), sharing, solving, reopening and rating."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from kb.models import User
+from portal.desk.models import CustomerOrganization, Ticket, TicketMessage, TicketShare
+from portal.desk.tickets import valid_email
+
+TABS = ("mine", "shared", "organization")
+STATUS_FILTERS = {
+    "open": ("new", "open", "on_hold"),
+    "awaiting": ("pending",),  # awaiting the customer's reply
+    "solved": ("solved",),
+    "closed": ("closed",),
+}
+SORTS = ("updated", "created", "oldest")
+PER_PAGE = 20
+MAX_SEARCH = 100
+MAX_SHARES = 20
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The facts the scope needs about a signed-in person (taken from the account)."""
+
+    id: int
+    email: str
+    org_id: int | None
+    org_shares: bool
+
+    @classmethod
+    def of(cls, session: Session, user: User) -> "Customer":
+        shares = False
+        if user.customer_org_id is not None:
+            org = session.get(CustomerOrganization, user.customer_org_id)
+            shares = bool(org and org.shares_requests)
+        return cls(user.id, user.email.lower(), user.customer_org_id, shares)
+
+
+def _shared_with(customer: Customer):
+    return exists().where(
+        TicketShare.ticket_id == Ticket.id,
+        or_(TicketShare.user_id == customer.id, TicketShare.email == customer.email),
+    )
+
+
+def _organization_scope(customer: Customer):
+    if customer.org_id is None:
+        return false()
+    same_org = Ticket.customer_org_id == customer.org_id
+    return same_org if customer.org_shares else and_(same_org, Ticket.shared_with_org.is_(True))
+
+
+def visible_to(customer: Customer):
+    """The one rule: the requester, people it is shared with, and the requester's organization
+    when it shares requests (or this one was shared with it)."""
+    return or_(
+        Ticket.requester_id == customer.id,
+        _shared_with(customer),
+        _organization_scope(customer),
+    )
+
+
+def tab_scope(customer: Customer, tab: str):
+    if tab == "shared":
+        return and_(Ticket.requester_id != customer.id, _shared_with(customer))
+    if tab == "organization":
+        return and_(Ticket.requester_id != customer.id, _organization_scope(customer))
+    return Ticket.requester_id == customer.id
+
+
+def ticket_for(session: Session, customer: Customer, brand_id: int, ticket_id: int):
+    """The request if this customer may see it in this brand, else None (404 either way)."""
+    return session.scalar(
+        select(Ticket).where(
+            Ticket.id == ticket_id, Ticket.brand_id == brand_id, visible_to(customer)
+        )
+    )
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    tab: str = "mine"
+    status: str = ""
+    q: str = ""
+    sort: str = "updated"
+    after: str = ""  # keyset cursor: "<iso time>~<id>"
+
+    @classmethod
+    def parse(cls, args) -> "ListQuery":
+        tab = args.get("tab", "mine")
+        status = args.get("status", "")
+        sort = args.get("sort", "updated")
+        q = " ".join((args.get("q") or "").split())[:MAX_SEARCH]
+        after = args.get("after", "")
+        return cls(
+            tab=tab if tab in TABS else "mine",
+            status=status if status in STATUS_FILTERS else "",
+            q=q,
+            sort=sort if sort in SORTS else "updated",
+            after=after if _cursor(after) else "",
+        )
+
+    def args(self, **changes) -> dict:
+        values = {"tab": self.tab, "status": self.status, "q": self.q, "sort": self.sort}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v and not (k == "tab" and v == "mine")}
+
+
+_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+(?:\+00:00)?)~(\d{1,12})$")
+
+
+def _cursor(text: str):
+    match = _CURSOR.match(text or "")
+    if not match:
+        return None
+    try:
+        when = datetime.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        from datetime import UTC
+
+        when = when.replace(tzinfo=UTC)
+    return when, int(match.group(2))
+
+
+@dataclass
+class Page:
+    tickets: list
+    next_after: str | None
+    counts: dict  # tab -> number of requests (for the tab labels)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_requests(
+    session: Session, customer: Customer, brand_id: int, query: ListQuery, per_page=PER_PAGE
+) -> Page:
+    """One page of a tab, newest activity first (or by creation), after the cursor. The same
+    three queries whatever the number of requests: the page, and the counts per tab."""
+    column = Ticket.created_at if query.sort in ("created", "oldest") else Ticket.updated_at
+    descending = query.sort != "oldest"
+    stmt = select(Ticket).where(Ticket.brand_id == brand_id, tab_scope(customer, query.tab))
+    if query.status:
+        stmt = stmt.where(Ticket.status.in_(STATUS_FILTERS[query.status]))
+    if query.q:
+        pattern = f"%{_escape_like(query.q.lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Ticket.subject).like(pattern, escape="\\"),
+                func.lower(Ticket.description).like(pattern, escape="\\"),
+            )
+        )
+    cursor = _cursor(query.after)
+    if cursor is not None:
+        when, last_id = cursor
+        if descending:
+            stmt = stmt.where(or_(column < when, and_(column == when, Ticket.id < last_id)))
+        else:
+            stmt = stmt.where(or_(column > when, and_(column == when, Ticket.id > last_id)))
+    order = (column.desc(), Ticket.id.desc()) if descending else (column.asc(), Ticket.id.asc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(per_page + 1)))
+    next_after = None
+    if len(rows) > per_page:
+        rows = rows[:per_page]
+        last = rows[-1]
+        value = last.created_at if column is Ticket.created_at else last.updated_at
+        next_after = f"{value.isoformat()}~{last.id}"
+    return Page(tickets=rows, next_after=next_after, counts=tab_counts(session, customer, brand_id))
+
+
+def tab_counts(session: Session, customer: Customer, brand_id: int) -> dict:
+    counts = {}
+    for tab in TABS:
+        if tab == "organization" and customer.org_id is None:
+            continue
+        counts[tab] = session.scalar(
+            select(func.count(Ticket.id)).where(
+                Ticket.brand_id == brand_id, tab_scope(customer, tab)
+            )
+        )
+    return counts
+
+
+# -- what the requester (or someone who can see the request) does -----------------------------
+
+
+def is_requester(customer: Customer, ticket: Ticket) -> bool:
+    return ticket.requester_id == customer.id
+
+
+def shares(session: Session, ticket: Ticket) -> list[TicketShare]:
+    return list(
+        session.scalars(
+            select(TicketShare).where(TicketShare.ticket_id == ticket.id).order_by(TicketShare.id)
+        )
+    )
+
+
+def share_with(
+    session: Session, customer: Customer, ticket: Ticket, emails_text: str, now: datetime
+) -> tuple[list[TicketShare], dict]:
+    """Shares the request with people by email (the requester only). Returns the new shares
+    and errors ({"emails": code})."""
+    emails = [e.strip().lower() for e in re.split(r"[\s,;]+", emails_text or "") if e.strip()]
+    if not emails:
+        return [], {"emails": "required"}
+    if any(not valid_email(e) for e in emails):
+        return [], {"emails": "invalid_email"}
+    existing = {s.email for s in shares(session, ticket)}
+    if len(existing | set(emails)) > MAX_SHARES:
+        return [], {"emails": "too_many"}
+    added = []
+    for email in dict.fromkeys(emails):
+        if email in existing or email == ticket.requester_email.lower():
+            continue
+        account = session.scalar(select(User).where(func.lower(User.email) == email))
+        share = TicketShare(
+            ticket_id=ticket.id,
+            email=email,
+            user_id=account.id if account is not None else None,
+            added_by_id=customer.id,
+            created_at=now,
+        )
+        session.add(share)
+        added.append(share)
+    ticket.updated_at = now
+    session.flush()
+    return added, {}
+
+
+def unshare(session: Session, ticket: Ticket, share_id: int) -> bool:
+    share = session.get(TicketShare, share_id)
+    if share is None or share.ticket_id != ticket.id:
+        return False
+    session.delete(share)
+    return True
+
+
+def solve(ticket: Ticket, now: datetime) -> bool:
+    if ticket.status in ("solved", "closed"):
+        return False
+    ticket.status = "solved"
+    ticket.solved_at = now
+    ticket.updated_at = now
+    return True
+
+
+def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
+    """A reply within the window after solving reopens; after it (or once closed), a reply
+    starts a follow-up request."""
+    if ticket.status == "closed":
+        return False
+    if ticket.status != "solved":
+        return True
+    return ticket.solved_at is None or now - ticket.solved_at <= timedelta(days=reopen_days)
+
+
+def reply(
+    session: Session,
+    customer: Customer,
+    user: User,
+    ticket: Ticket,
+    body: str,
+    now: datetime,
+    reopen_days: int,
+) -> tuple[Ticket, TicketMessage]:
+    """A public reply from someone who can see the request. Returns the ticket it went to:
+    this one (reopened when solved recently), or a new follow-up linked to it."""
+    if not can_reopen(ticket, now, reopen_days):
+        follow_up = Ticket(
+            brand_id=ticket.brand_id,
+            locale=ticket.locale,
+            form_id=ticket.form_id,
+            form_version=ticket.form_version,
+            form_name=ticket.form_name,
+            subject=ticket.subject[:190],
+            description=body,
+            status="new",
+            channel="web",
+            requester_id=user.id,
+            requester_name=user.name,
+            requester_email=user.email,
+            answers=[],
+            details={},
+            customer_org_id=user.customer_org_id,
+            follow_up_of_id=ticket.id,
+            link_secret=_secret(),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(follow_up)
+        session.flush()
+        ticket = follow_up
+    elif ticket.status in ("solved", "pending", "new"):
+        ticket.status = "open" if ticket.status != "new" else "new"
+        ticket.solved_at = None
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=user.id,
+        author_name=user.nickname or user.name,
+        author_email=user.email,
+        from_requester=user.id == ticket.requester_id,
+        public=True,
+        body=body,
+        channel="web",
+        created_at=now,
+    )
+    session.add(message)
+    ticket.updated_at = now
+    session.flush()
+    return ticket, message
+
+
+def rate(ticket: Ticket, score: str, comment: str, now: datetime) -> bool:
+    """Good or bad (with an optional comment), once the request is solved or closed."""
+    if ticket.status not in ("solved", "closed") or score not in ("good", "bad"):
+        return False
+    ticket.satisfaction = score
+    ticket.satisfaction_comment = (comment or "").strip()[:2000] or None
+    ticket.updated_at = now
+    return True
+
+
+def _secret() -> str:
+    import secrets
+
+    return secrets.token_hex(16)
