@@ -23,6 +23,7 @@ from kb.models import (
 )
 from kb.slugs import slugify
 from portal.demo import forms as demo_forms
+from portal.demo import requests as demo_requests
 from portal.desk.accounts import create_or_update_user
 
 DEMO_PASSWORD = "portal-demo"
@@ -31,6 +32,8 @@ DEMO_ACCOUNTS = [
     ("editor@example.com", "Eddie Editor", "editor"),
     ("agent@example.com", "Agnes Agent", "agent"),
     ("customer@example.com", "Chris Customer", "customer"),
+    ("colleague@example.com", "Kim Colleague", "customer"),
+    ("outsider@example.com", "Olle Outsider", "customer"),
 ]
 CONTENT_DIR = Path(__file__).resolve().parent
 
@@ -61,6 +64,8 @@ def load(session: Session) -> list[str]:
                 session.add(BrandMember(user_id=users[email].id, brand_id=brand.id))
             demo_forms.load(session, {slug: brand})
             loaded.append(slug)
+    brands = {b.slug: b for b in session.scalars(select(Brand))}
+    demo_requests.load(session, brands, users)
     session.commit()
     return loaded
 

@@ -60,6 +60,8 @@ def test_demo_accounts_share_the_documented_password(loaded):
         "editor@example.com",
         "agent@example.com",
         "customer@example.com",
+        "colleague@example.com",
+        "outsider@example.com",
     ):
         assert check_password(users[email], "portal-demo")
         assert not check_password(users[email], "wrong")
@@ -108,3 +110,36 @@ def test_demo_translations_start_up_to_date(loaded):
         if is_outdated(t, sources.get((t.article_id, articles[t.article_id].source_locale)))
     ]
     assert outdated == []
+
+
+def test_demo_customers_have_requests_in_several_states_and_organizations(loaded):
+    from portal.desk.models import CustomerOrganization, Ticket, TicketFile, TicketShare
+
+    users = {u.email: u for u in loaded.scalars(select(User))}
+    orgs = {o.id: o for o in loaded.scalars(select(CustomerOrganization))}
+    customer, colleague, outsider = (
+        users[f"{name}@example.com"] for name in ("customer", "colleague", "outsider")
+    )
+    assert customer.customer_org_id == colleague.customer_org_id != outsider.customer_org_id
+    assert orgs[customer.customer_org_id].shares_requests
+    tickets = loaded.scalars(select(Ticket)).all()
+    for person in (customer, colleague, outsider):
+        mine = [t for t in tickets if t.requester_id == person.id]
+        assert len(mine) >= 2 and len({t.status for t in mine}) >= 2
+    shared = loaded.scalars(select(TicketShare)).all()
+    assert [
+        (s.email, s.ticket_id in {t.id for t in tickets if t.requester_id == customer.id})
+        for s in shared
+    ] == [("outsider@example.com", True)]
+    assert loaded.scalars(select(TicketFile)).all()
+
+
+def test_demo_requests_survive_a_second_run(app, loaded):
+    from portal.desk.models import Ticket
+
+    before = len(loaded.scalars(select(Ticket)).all())
+    with app.app_context():
+        from portal.extensions import db
+
+        demo.load(db.session)
+    assert len(loaded.scalars(select(Ticket)).all()) == before
