@@ -129,7 +129,11 @@ def _texts(values: dict | None, locales: Iterable[str], one_line: bool = True) -
 
 
 def validate_form_definition(
-    brand: Brand, names: dict, descriptions: dict, audience: str = "everyone"
+    brand: Brand,
+    names: dict,
+    descriptions: dict,
+    audience: str = "everyone",
+    organization_ids: list | None = None,
 ) -> dict[str, str]:
     """Error codes by input name (name_<locale>, description_<locale>, audience)."""
     errors = {}
@@ -145,6 +149,8 @@ def validate_form_definition(
             errors[f"description_{locale}"] = "description_too_long"
     if audience not in FORM_AUDIENCES:
         errors["audience"] = "audience_unknown"
+    elif audience == "organizations" and not organization_ids:
+        errors["organizations"] = "organizations_required"
     return errors
 
 
@@ -160,9 +166,11 @@ def create_form(
     descriptions: dict,
     listed: bool = True,
     audience: str = "everyone",
+    organization_ids: list | None = None,
 ) -> InquiryForm:
     """A new form at the end of the brand's list (version 1, no fields yet)."""
-    errors = validate_form_definition(brand, names, descriptions, audience)
+    organization_ids = sorted(set(organization_ids or [])) if audience == "organizations" else []
+    errors = validate_form_definition(brand, names, descriptions, audience, organization_ids)
     if errors:
         raise InvalidDefinition(errors)
     last = session.scalar(
@@ -175,7 +183,7 @@ def create_form(
         descriptions=_texts(descriptions, brand.locales, one_line=False),
         listed=bool(listed),
         audience=audience,
-        organization_ids=[],
+        organization_ids=organization_ids,
         version=1,
     )
     session.add(form)
@@ -190,11 +198,15 @@ def update_form(
     descriptions: dict,
     listed: bool | None = None,
     audience: str | None = None,
+    organization_ids: list | None = None,
 ) -> InquiryForm:
-    """Change a form's texts and settings (None: keep listed / audience as they are)."""
+    """Change a form's texts and settings (None: keep listed / audience / organizations)."""
     brand = session.get(Brand, form.brand_id)
     audience = form.audience if audience is None else audience
-    errors = validate_form_definition(brand, names, descriptions, audience)
+    if organization_ids is None:
+        organization_ids = form.organization_ids or []
+    organization_ids = sorted(set(organization_ids)) if audience == "organizations" else []
+    errors = validate_form_definition(brand, names, descriptions, audience, organization_ids)
     if errors:
         raise InvalidDefinition(errors)
     form.names = _texts(names, brand.locales)
@@ -202,6 +214,7 @@ def update_form(
     if listed is not None:
         form.listed = bool(listed)
     form.audience = audience
+    form.organization_ids = organization_ids
     _bump(form)
     session.commit()
     return form

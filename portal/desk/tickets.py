@@ -42,6 +42,21 @@ def valid_email(value: str) -> bool:
     return bool(_EMAIL.match(value or "")) and len(value) <= 254
 
 
+# -- who may use a form --------------------------------------------------------------------
+
+
+def form_usable_by(form: InquiryForm, signed_in: bool, org_id: int | None) -> bool:
+    """Everyone; signed-in customers only; or members of the chosen organizations only. A form
+    someone may not use is not listed and answers 404 by URL."""
+    if form.audience == "everyone":
+        return True
+    if form.audience == "signed_in":
+        return signed_in
+    if form.audience == "organizations":
+        return org_id is not None and org_id in (form.organization_ids or [])
+    return False
+
+
 # -- which fields show --------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from wtforms import (
     FloatField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -49,10 +50,10 @@ assert set(FIELD_TYPE_LABELS) == set(FIELD_TYPES)
 
 AUDIENCE_LABELS = {
     "everyone": _l("Everyone"),
-    "signed_in": _l("Signed-in customers (coming later)"),
-    "organizations": _l("Chosen organizations (coming later)"),
+    "signed_in": _l("Signed-in customers"),
+    "organizations": _l("Members of the chosen organizations"),
 }
-OFFERED_AUDIENCES = ("everyone",)
+OFFERED_AUDIENCES = ("everyone", "signed_in", "organizations")
 
 # Error codes from portal.desk.forms, worded for the editor.
 ERRORS = {
@@ -60,6 +61,7 @@ ERRORS = {
     "name_too_long": _l("The name is too long (at most 200 characters)."),
     "description_too_long": _l("The description is too long (at most 2000 characters)."),
     "audience_unknown": _l("Choose who may use the form."),
+    "organizations_required": _l("Choose at least one organization."),
     "key_required": _l("Give the field a key."),
     "key_invalid": _l(
         "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
@@ -218,6 +220,7 @@ class FormSettingsForm(FlaskForm):
 
     listed = BooleanField(_l("Listed on the help center's request page"), default=True)
     audience = SelectField(_l("Who may use it"))
+    organizations = SelectMultipleField(_l("Organizations"), coerce=int, choices=[])
     current_audience = "everyone"
 
     def validate_audience(self, field):
@@ -231,7 +234,7 @@ class FormSettingsForm(FlaskForm):
         return {loc: self[f"description_{loc}"].data or "" for loc in brand.locales}
 
 
-def form_settings_form(brand, inquiry_form=None) -> FormSettingsForm:
+def form_settings_form(brand, inquiry_form=None, organization_choices=()) -> FormSettingsForm:
     """The settings form for a brand's enabled locales, filled from `inquiry_form` on GET."""
 
     class Form(FormSettingsForm):
@@ -247,12 +250,17 @@ def form_settings_form(brand, inquiry_form=None) -> FormSettingsForm:
         )
     data = {}
     if inquiry_form is not None:
-        data = {"listed": inquiry_form.listed, "audience": inquiry_form.audience}
+        data = {
+            "listed": inquiry_form.listed,
+            "audience": inquiry_form.audience,
+            "organizations": list(inquiry_form.organization_ids or []),
+        }
         for loc in brand.locales:
             data[f"name_{loc}"] = (inquiry_form.names or {}).get(loc, "")
             data[f"description_{loc}"] = (inquiry_form.descriptions or {}).get(loc, "")
     form = Form(data=data)
     form.current_audience = inquiry_form.audience if inquiry_form else "everyone"
+    form.organizations.choices = organization_choices
     form.audience.choices = [
         SelectChoice(
             value,

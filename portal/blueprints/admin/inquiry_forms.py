@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from kb.models import Brand
 from portal import access
@@ -15,7 +16,7 @@ from portal.blueprints.admin.inquiry_form_forms import (
     show_errors,
 )
 from portal.desk import forms as builder
-from portal.desk.models import FormField, InquiryForm
+from portal.desk.models import CustomerOrganization, FormField, InquiryForm
 from portal.extensions import db
 from portal.rendering import render
 
@@ -57,6 +58,15 @@ def inquiry_forms():
     )
 
 
+def _organization_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(CustomerOrganization.id, CustomerOrganization.name).order_by(
+            CustomerOrganization.name
+        )
+    )
+    return [(row.id, row.name) for row in rows]
+
+
 def _form_page(form, brand, inquiry_form=None):
     return render(
         "admin/forms/form.html",
@@ -74,7 +84,7 @@ def inquiry_form_new():
     brands = access.content_brands(db.session)
     only = brands[0].slug if len(brands) == 1 else None
     brand = access.brand_for_editor_or_404(db.session, request.args.get("brand") or only)
-    form = form_settings_form(brand)
+    form = form_settings_form(brand, organization_choices=_organization_choices())
     if form.validate_on_submit():
         try:
             created = builder.create_form(
@@ -84,6 +94,7 @@ def inquiry_form_new():
                 form.descriptions(brand),
                 listed=form.listed.data,
                 audience=form.audience.data,
+                organization_ids=form.organizations.data or [],
             )
         except builder.InvalidDefinition as exc:
             db.session.rollback()
@@ -98,7 +109,7 @@ def inquiry_form_new():
 def inquiry_form_edit(form_id):
     inquiry_form = access.form_for_editor_or_404(db.session, form_id)
     brand = _brand_of(inquiry_form)
-    form = form_settings_form(brand, inquiry_form)
+    form = form_settings_form(brand, inquiry_form, _organization_choices())
     if form.validate_on_submit():
         try:
             builder.update_form(
@@ -108,6 +119,7 @@ def inquiry_form_edit(form_id):
                 form.descriptions(brand),
                 listed=form.listed.data,
                 audience=form.audience.data,
+                organization_ids=form.organizations.data or [],
             )
         except builder.InvalidDefinition as exc:
             db.session.rollback()

@@ -47,27 +47,30 @@ def error_message(code: str) -> str:
     }.get(code, _("Please check this."))
 
 
+def _visitor_org() -> int | None:
+    return current_user.user.customer_org_id if current_user.is_authenticated else None
+
+
 def _listed_forms(brand_id: int) -> list[InquiryForm]:
-    return list(
-        db.session.scalars(
-            select(InquiryForm)
-            .where(
-                InquiryForm.brand_id == brand_id,
-                InquiryForm.listed.is_(True),
-                InquiryForm.audience == "everyone",
-            )
-            .order_by(InquiryForm.position, InquiryForm.id)
-        )
+    forms = db.session.scalars(
+        select(InquiryForm)
+        .where(InquiryForm.brand_id == brand_id, InquiryForm.listed.is_(True))
+        .order_by(InquiryForm.position, InquiryForm.id)
     )
+    signed_in, org_id = current_user.is_authenticated, _visitor_org()
+    return [f for f in forms if tickets.form_usable_by(f, signed_in, org_id)]
 
 
 def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
-    """A form of this brand that this visitor may use; other brands' ids answer 404."""
+    """A form of this brand that this visitor may use; other brands' ids, and forms for other
+    people, answer 404."""
     if not form_arg or not form_arg.isdigit() or len(form_arg) > MAX_FORM_ID_DIGITS:
         abort(404)
     form = db.session.get(InquiryForm, int(form_arg))
-    if form is None or form.brand_id != hc.brand.id or form.audience != "everyone":
-        abort(404)  # (signed-in and organization forms come with customer accounts)
+    if form is None or form.brand_id != hc.brand.id:
+        abort(404)
+    if not tickets.form_usable_by(form, current_user.is_authenticated, _visitor_org()):
+        abort(404)
     return form
 
 

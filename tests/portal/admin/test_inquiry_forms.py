@@ -94,9 +94,29 @@ def test_form_without_a_default_language_name_is_shown_again_with_what_was_typed
     assert ctx.scalar(select(InquiryForm)) is None
 
 
-def test_audiences_not_offered_yet_are_refused(client, ctx, editor):
+def test_form_for_organizations_needs_one_and_keeps_the_choice(client, ctx, editor):
+    from portal.desk.models import CustomerOrganization
+
+    company = CustomerOrganization(name="Daehan Logistics")
+    ctx.add(company)
+    ctx.commit()
+    refused = client.post(
+        "/admin/forms/new?brand=hanbit", data={"name_ko": "기업", "audience": "organizations"}
+    )
+    assert refused.status_code == 400
+    assert "Choose at least one organization." in refused.get_data(as_text=True)
+    assert ctx.scalar(select(InquiryForm)) is None
+    client.post(
+        "/admin/forms/new?brand=hanbit",
+        data={"name_ko": "기업", "audience": "organizations", "organizations": str(company.id)},
+    )
+    saved = ctx.scalar(select(InquiryForm))
+    assert (saved.audience, saved.organization_ids) == ("organizations", [company.id])
+
+
+def test_unknown_audience_is_refused(client, ctx, editor):
     response = client.post(
-        "/admin/forms/new?brand=hanbit", data={"name_ko": "계정", "audience": "signed_in"}
+        "/admin/forms/new?brand=hanbit", data={"name_ko": "계정", "audience": "everybody"}
     )
     assert response.status_code == 400
     assert ctx.scalar(select(InquiryForm)) is None

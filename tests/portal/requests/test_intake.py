@@ -390,3 +390,38 @@ def test_the_same_file_sent_twice_with_one_form_is_kept_once(client, ctx, form):
         assert client.post(form_url(form), data=data).status_code == 422
     assert client.post(form_url(form), data=answers(key)).status_code == 303
     assert [f.filename for f in ctx.scalars(select(TicketFile))] == ["receipt.png"]
+
+
+@pytest.mark.parametrize(
+    "audience, who, usable",
+    [
+        ("signed_in", "anonymous", False),
+        ("signed_in", "customer", True),
+        ("organizations", "customer", False),
+        ("organizations", "member", True),
+    ],
+)
+def test_private_forms_are_hidden_from_others_in_lists_and_by_url(
+    client, make, brand, login, audience, who, usable
+):
+    from portal.desk.models import CustomerOrganization
+
+    company = CustomerOrganization(name="Daehan Logistics")
+    make.session.add(company)
+    make.session.commit()
+    private = InquiryForm(
+        brand_id=brand.id,
+        names={"en": "Partner desk"},
+        audience=audience,
+        organization_ids=[company.id],
+    )
+    make.session.add(private)
+    make.session.commit()
+    if who != "anonymous":
+        user = login("customer")
+        if who == "member":
+            make.session.get(type(user), user.id).customer_org_id = company.id
+            make.session.commit()
+    listed = "Partner desk" in client.get("/acme/en/requests/new").get_data(as_text=True)
+    opened = client.get(f"/acme/en/requests/new?form={private.id}").status_code
+    assert (listed, opened) == ((True, 200) if usable else (False, 404))
