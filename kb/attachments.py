@@ -36,8 +36,8 @@ from typing import BinaryIO
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import Article, Attachment, Brand, Translation
-from kb.visibility import brand_is_public, visible
+from kb.models import Article, Attachment, Brand, Section, Translation
+from kb.visibility import brand_is_public, section_is_open_to, visible
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_ARTICLE = 30
@@ -350,13 +350,19 @@ def for_article(session: Session, article_id: int, locale: str) -> list[Attachme
     )
 
 
-def is_public(session: Session, attachment: Attachment, now: datetime) -> bool:
+def is_public(
+    session: Session, attachment: Attachment, now: datetime, org_id: int | None = None
+) -> bool:
     """Anyone may read a file whose brand is public and whose translation a visitor can read:
     for a shared file, any visible translation of the article; for a translation's own file,
-    that translation (a draft's screenshots stay private until it is published)."""
+    that translation (a draft's screenshots stay private until it is published). In a
+    restricted section, only its organizations' members (org_id) may."""
     article = session.get(Article, attachment.article_id)
     brand = session.get(Brand, attachment.brand_id)
     if article is None or article.brand_id != attachment.brand_id or not brand_is_public(brand):
+        return False
+    section = session.get(Section, article.section_id)
+    if section is None or not section_is_open_to(section, org_id):
         return False
     locales = [attachment.locale] if attachment.locale else list(brand.locales)
     found = session.scalar(

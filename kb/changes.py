@@ -28,6 +28,12 @@ _DELETED = "kb.deleted_translations"
 _HOOKS: list = []
 
 
+def reindex_articles(session: Session, article_ids) -> None:
+    """Mark articles whose documents change without a change to their own rows (their
+    section became restricted, say): the on_commit hooks get them with the next commit."""
+    session.info.setdefault(_ARTICLES, set()).update(article_ids)
+
+
 def on_commit(hook):
     """Call hook(session, article_ids, deleted_translation_ids) after each commit that changed
     articles (the search index follows the database this way). The session may not emit SQL."""

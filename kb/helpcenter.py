@@ -17,7 +17,7 @@ from kb.models import (
     Section,
     Translation,
 )
-from kb.visibility import visible
+from kb.visibility import article_open_to, section_is_open_to, visible
 
 PAGE_SIZE = 30
 
@@ -28,6 +28,8 @@ class HelpCenter:
 
     brand: Brand
     locale: str
+    # The reader's customer organization: restricted sections open to it are shown too.
+    org_id: int | None = None
 
     @property
     def locales(self) -> list[str]:
@@ -109,7 +111,10 @@ def category_tree(session: Session, hc: HelpCenter) -> list[Node]:
         node = _node(category, hc)
         if node is None:
             continue
-        node.children = [n for s in category.sections if (n := _node(s, hc)) is not None]
+        sections = [s for s in category.sections if section_is_open_to(s, hc.org_id)]
+        if category.sections and not sections:
+            continue  # only sections this reader may not see
+        node.children = [n for s in sections if (n := _node(s, hc)) is not None]
         tree.append(node)
     return tree
 
@@ -131,7 +136,7 @@ def section(session: Session, hc: HelpCenter, section_id: int) -> tuple[Node, No
             selectinload(Section.category).selectinload(Category.translations),
         )
     )
-    if row is None:
+    if row is None or not section_is_open_to(row, hc.org_id):
         return None
     node, parent = _node(row, hc), _node(row.category, hc)
     if node is None or parent is None:
@@ -148,6 +153,7 @@ def readable_articles(hc: HelpCenter, now: datetime, section_id: int | None = No
     scope = Article.section_id == section_id if section_id else Article.brand_id == hc.brand.id
     return select(Article).where(
         scope,
+        article_open_to(hc.brand.id, hc.org_id),
         exists().where(
             Translation.article_id == Article.id,
             Translation.locale.in_(hc.locales),
@@ -304,7 +310,11 @@ def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) ->
     """The article in the visitor's locale, or the best fallback; None when none is visible."""
     found = session.scalar(
         select(Article)
-        .where(Article.id == article_id, Article.brand_id == hc.brand.id)
+        .where(
+            Article.id == article_id,
+            Article.brand_id == hc.brand.id,
+            article_open_to(hc.brand.id, hc.org_id),
+        )
         .options(selectinload(Article.labels))
     )
     if found is None:
@@ -390,6 +400,7 @@ def recheck(session: Session, hc: HelpCenter, hits: Sequence, now: datetime) -> 
         .where(
             Translation.id.in_([h.translation_id for h in hits]),
             Article.brand_id == hc.brand.id,
+            article_open_to(hc.brand.id, hc.org_id),
             Translation.locale.in_(hc.locales),
             visible(now),
         )

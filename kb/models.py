@@ -149,10 +149,32 @@ class Section(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # "everyone", or "organizations": only members of the chosen customer organizations see
+    # the section and its articles (in lists, search and by URL).
+    audience: Mapped[str] = mapped_column(String(16), default="everyone", server_default="everyone")
 
     category: Mapped[Category] = relationship(back_populates="sections")
     translations: Mapped[list["SectionTranslation"]] = relationship(
         back_populates="section", cascade="all, delete-orphan"
+    )
+    # Loaded only for restricted sections (public ones never need it).
+    organizations: Mapped[list["SectionOrganization"]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def organization_ids(self) -> list[int]:
+        return sorted(o.organization_id for o in self.organizations)
+
+
+class SectionOrganization(Base):
+    """A customer organization whose members may read a restricted section."""
+
+    __tablename__ = "section_organizations"
+
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("sections.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_organizations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

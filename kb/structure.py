@@ -2,13 +2,31 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from kb.models import Brand, Category, CategoryTranslation, Section, SectionTranslation
+from kb import changes
+from kb.models import (
+    Article,
+    Brand,
+    Category,
+    CategoryTranslation,
+    Section,
+    SectionOrganization,
+    SectionTranslation,
+)
 from kb.slugs import slugify
 
 MAX_TITLE = 200
+SECTION_AUDIENCES = ("everyone", "organizations")
+# Customer organizations live in the help desk (portal.desk); kb only counts their ids.
+_ORGANIZATIONS = table("customer_organizations", column("id"))
+
+
+def _count_organizations(session: Session, ids: list[int]) -> int:
+    return session.scalar(
+        select(func.count()).select_from(_ORGANIZATIONS).where(_ORGANIZATIONS.c.id.in_(ids))
+    )
 
 
 @dataclass
@@ -86,19 +104,40 @@ def save_section(
     titles: dict[str, str],
     position: int,
     section: Section | None = None,
+    audience: str = "everyone",
+    organization_ids: list[int] | None = None,
 ) -> NodeResult:
+    """`audience` "organizations" restricts the section (and its articles, everywhere) to
+    members of the given customer organizations; ids that are no organization are refused."""
     result = NodeResult()
     category = session.get(Category, category_id) if category_id else None
     if category is None or category.brand_id != brand.id:
         result.errors["category_id"] = "category_unknown"
     cleaned = _clean_titles(brand, titles, result.errors)
+    wanted = sorted(set(organization_ids or [])) if audience == "organizations" else []
+    if audience not in SECTION_AUDIENCES:
+        result.errors["audience"] = "audience_unknown"
+    elif audience == "organizations":
+        if not wanted:
+            result.errors["organization_ids"] = "organizations_required"
+        elif len(wanted) != _count_organizations(session, wanted):
+            result.errors["organization_ids"] = "organizations_unknown"
     if result.errors:
         return result
     if section is None:
         section = Section(brand_id=brand.id)
         session.add(section)
+    before = (section.audience or "everyone", section.organization_ids if section.id else [])
     section.category_id, section.position = category.id, position
+    section.audience = audience
+    if before[1] != wanted:
+        section.organizations = [SectionOrganization(organization_id=o) for o in wanted]
     _apply_titles(section, SectionTranslation, cleaned)
+    if section.id and before != (audience, wanted):
+        # Who may find its articles changed: their search documents must follow.
+        changes.reindex_articles(
+            session, session.scalars(select(Article.id).where(Article.section_id == section.id))
+        )
     session.commit()
     result.node = section
     return result

@@ -20,6 +20,13 @@ def is_content_staff() -> bool:
     return role() in CONTENT_ROLES
 
 
+def reader_org_id() -> int | None:
+    """The signed-in customer's organization (restricted sections and forms open to it)."""
+    if not current_user.is_authenticated:
+        return None
+    return getattr(current_user.user, "customer_org_id", None)
+
+
 def is_admin() -> bool:
     """Admins run the installation itself (mail, settings): more than any one brand."""
     return role() == "admin"

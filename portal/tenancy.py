@@ -114,7 +114,9 @@ def helpcenter_or_404(slug: str, locale: str) -> HelpCenter:
     if locale not in brand.locales:
         abort(404)
     g.locale = locale
-    hc = HelpCenter(brand=brand, locale=locale)
+    from portal.access import reader_org_id  # (access imports the models tenancy serves)
+
+    hc = HelpCenter(brand=brand, locale=locale, org_id=reader_org_id())
     g.hc = hc
     return hc
 

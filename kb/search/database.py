@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Article, Translation
 from kb.search.query import Hit, SearchRequest, SearchResults
-from kb.visibility import visible
+from kb.visibility import article_open_to, visible
 
 
 def _escape_like(term: str) -> str:
@@ -22,6 +22,7 @@ def search(session: Session, request: SearchRequest) -> SearchResults:
         .join(Article, Article.id == Translation.article_id)
         .where(
             Article.brand_id == request.brand_id,
+            article_open_to(request.brand_id, request.org_id),
             Translation.locale.in_(request.locales),
             visible(request.now),
             *[

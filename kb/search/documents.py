@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.markdown import render
-from kb.models import Article, Translation
+from kb.models import Article, Section, SectionOrganization, Translation
 
 FOREVER = 2**62  # unpublish_at when none is set
 
@@ -33,11 +33,16 @@ class Document:
     unpublish_at: int
     promoted: bool
     stamp: str  # changes whenever anything indexed for this translation changes
+    # Who may find it: ("public",), or its restricted section's organizations ("org-3", ...).
+    audiences: tuple[str, ...] = ("public",)
 
 
-def stamp_for(translation: Translation, article: Article) -> str:
+def stamp_for(
+    translation: Translation, article: Article, audiences: tuple[str, ...] = ("public",)
+) -> str:
     """From the rows' metadata only (no rendering), so checking 50,000 rows stays cheap."""
     parts = (
+        ",".join(audiences),
         translation.id,
         translation.version,
         translation.updated_at.isoformat(),
@@ -55,10 +60,13 @@ def stamp_for(translation: Translation, article: Article) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()
 
 
-def document_for(translation: Translation, article: Article) -> Document:
+def document_for(
+    translation: Translation, article: Article, audiences: tuple[str, ...] = ("public",)
+) -> Document:
     text = render(translation.body_md or "").text
     return Document(
-        stamp=stamp_for(translation, article),
+        stamp=stamp_for(translation, article, audiences),
+        audiences=audiences,
         translation_id=translation.id,
         article_id=article.id,
         brand_id=article.brand_id,
@@ -91,9 +99,27 @@ def _rows(session, brand_id=None, translation_ids=None, article_ids=None, batch=
     return session.execute(stmt.execution_options(yield_per=batch))
 
 
+def section_audiences(session: Session) -> dict[int, tuple[str, ...]]:
+    """Restricted sections -> the audiences their articles are indexed for (others: public)."""
+    rows = session.execute(
+        select(SectionOrganization.section_id, SectionOrganization.organization_id)
+        .join(Section, Section.id == SectionOrganization.section_id)
+        .where(Section.audience != "everyone")
+    ).all()
+    restricted = session.scalars(select(Section.id).where(Section.audience != "everyone")).all()
+    out: dict[int, tuple[str, ...]] = {sid: () for sid in restricted}
+    for section_id, org_id in sorted(rows):
+        out[section_id] += (f"org-{org_id}",)
+    return {sid: audiences or ("nobody",) for sid, audiences in out.items()}
+
+
 def stamps(session: Session, brand_id: int | None = None) -> dict[int, str]:
     """translation id -> stamp, for every translation in the database (or of a brand)."""
-    return {t.id: stamp_for(t, a) for t, a in _rows(session, brand_id=brand_id)}
+    audiences = section_audiences(session)
+    return {
+        t.id: stamp_for(t, a, audiences.get(a.section_id, ("public",)))
+        for t, a in _rows(session, brand_id=brand_id)
+    }
 
 
 def count(session: Session, brand_id: int | None = None) -> int:
@@ -112,5 +138,6 @@ def documents(
     article_ids=None,
 ) -> Iterator[Document]:
     """Every translation's document (or a brand's, or by ids), in id order."""
+    audiences = section_audiences(session)
     for translation, article in _rows(session, brand_id, translation_ids, article_ids):
-        yield document_for(translation, article)
+        yield document_for(translation, article, audiences.get(article.section_id, ("public",)))

@@ -59,7 +59,8 @@ def schema() -> Schema:
         "publish_at": NUMERIC(int, bits=64, sortable=True),
         "unpublish_at": NUMERIC(int, bits=64, sortable=True),
         "promoted": BOOLEAN(),
-        "audience": ID(),
+        "audience": ID(),  # (indexes of an older version; "audiences" is read now)
+        "audiences": KEYWORD(),
         "stamp": STORED(),
         "title": STORED(),
         "text": STORED(),
@@ -90,6 +91,7 @@ def _fields(doc: Document) -> dict:
         "unpublish_at": doc.unpublish_at,
         "promoted": doc.promoted,
         "audience": "public",
+        "audiences": " ".join(doc.audiences),
         "stamp": doc.stamp,
         "title": doc.title,
         "text": doc.text,
@@ -389,7 +391,7 @@ class WhooshIndex:
         if not (reader.has_column("publish_at") and reader.has_column("unpublish_at")):
             return self._visible(request)  # an index built before the columns: reindex
         now = request.now_epoch
-        key = (request.brand_id, request.locales)
+        key = (request.brand_id, request.locales, request.org_id)
         cached = self._visible_cache.get(key)
         if cached and cached[0] is searcher and cached[1] <= now < cached[2]:
             return cached[3]
@@ -399,7 +401,7 @@ class WhooshIndex:
                     Term("brand_id", str(request.brand_id)),
                     Or([Term("locale", loc) for loc in request.locales]),
                     Term("status", "published"),
-                    Term("audience", "public"),
+                    self._audiences(request),
                 ]
             ),
             limit=None,
@@ -422,13 +424,20 @@ class WhooshIndex:
         return visible
 
     @staticmethod
+    def _audiences(request: SearchRequest):
+        """Public documents, and those of restricted sections open to the reader's organization."""
+        if request.org_id is None:
+            return Term("audiences", "public")
+        return Or([Term("audiences", "public"), Term("audiences", f"org-{request.org_id}")])
+
+    @staticmethod
     def _visible(request: SearchRequest):
         return And(
             [
                 Term("brand_id", str(request.brand_id)),
                 Or([Term("locale", loc) for loc in request.locales]),
                 Term("status", "published"),
-                Term("audience", "public"),
+                WhooshIndex._audiences(request),
                 NumericRange("publish_at", None, request.now_epoch),
                 NumericRange("unpublish_at", request.now_epoch + 1, None),
             ]

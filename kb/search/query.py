@@ -32,6 +32,7 @@ class SearchRequest:
     kind: str | None = None
     page: int = 1
     per_page: int = PER_PAGE
+    org_id: int | None = None  # the reader's customer organization (restricted sections)
 
     @property
     def now_epoch(self) -> int:

@@ -38,6 +38,7 @@ from portal.blueprints.admin.forms import (
     to_utc,
 )
 from portal.desk import tickets
+from portal.desk.models import CustomerOrganization
 from portal.extensions import db
 from portal.rendering import render as render_page
 
@@ -429,6 +430,9 @@ STRUCTURE_ERRORS = {
     "category_not_empty": _l(
         "This category still holds %(count)s articles. Move them to another category first."
     ),
+    "audience_unknown": _l("Choose who may read the section."),
+    "organizations_required": _l("Choose at least one organization."),
+    "organizations_unknown": _l("Choose organizations from the list."),
 }
 
 
@@ -462,6 +466,11 @@ def _structure_page(brand, brands, failed=None, status=200):
         tree=structure.tree(db.session, brand) if brand else [],
         failed=failed,
         csrf_form=NodeForm(),
+        organizations=db.session.execute(
+            select(CustomerOrganization.id, CustomerOrganization.name).order_by(
+                CustomerOrganization.name
+            )
+        ).all(),
     )
 
 
@@ -490,11 +499,9 @@ def _after_save(kind: str, node_id, brand, result, saved_message: str):
     """Back to the structure page, or the page again with the form's errors and values."""
     if not result.ok:
         db.session.rollback()
-        failed = (
-            f"{kind}-{node_id or 'new'}",
-            _structure_errors(result.errors),
-            request.form.to_dict(),
-        )
+        typed = request.form.to_dict()
+        typed["organization_ids"] = request.form.getlist("organization_ids")
+        failed = (f"{kind}-{node_id or 'new'}", _structure_errors(result.errors), typed)
         return _structure_page(brand, access.content_brands(db.session), failed, status=400)
     flash(saved_message, "success")
     return _back_to_structure(brand, f"#{kind}-{result.node.id}")
@@ -539,8 +546,16 @@ def kb_section_save(section_id=None):
     category_id = (
         int(category_value) if category_value.isdigit() and len(category_value) < 12 else None
     )
+    org_ids = [int(v) for v in request.form.getlist("organization_ids") if v.isdigit()][:100]
     result = structure.save_section(
-        db.session, brand, category_id, _titles_from_form(brand), _position_from_form(), section
+        db.session,
+        brand,
+        category_id,
+        _titles_from_form(brand),
+        _position_from_form(),
+        section,
+        audience=request.form.get("audience", "everyone"),
+        organization_ids=org_ids,
     )
     return _after_save("section", section_id, brand, result, _("Section saved."))
 

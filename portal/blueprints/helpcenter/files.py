@@ -22,8 +22,10 @@ def attachment_file(att_id, name):
     attachment = db.session.get(Attachment, att_id)
     if attachment is None:
         abort(404)
-    public = attachments.is_public(db.session, attachment, clock.now())
-    if not public and not access.may_edit_brand(db.session, attachment.brand_id):
+    now = clock.now()
+    public = attachments.is_public(db.session, attachment, now)
+    readable = public or attachments.is_public(db.session, attachment, now, access.reader_org_id())
+    if not readable and not access.may_edit_brand(db.session, attachment.brand_id):
         abort(404)
     path = attachments.path_for(Path(current_app.instance_path) / "uploads", attachment.sha256)
     if not path.is_file():
@@ -42,5 +44,6 @@ def attachment_file(att_id, name):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     if not public:
-        response.headers["Cache-Control"] = "private, no-store"  # a draft's file, for editors
+        # A draft's file for editors, or a restricted section's for its organizations.
+        response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -280,6 +280,7 @@ def search(brand, locale):
         kind=kind,
         page=_page_arg(),
         per_page=6 if instant else 10,
+        org_id=hc.org_id,
     )
     results = SearchResults(hits=[], total=0, page=1)
     if text:

@@ -312,7 +312,12 @@ def suggestions(brand, locale):
         results = search_service().search(
             db.session,
             SearchRequest(
-                brand_id=hc.brand.id, locales=(hc.locale,), text=text, now=now, per_page=5
+                brand_id=hc.brand.id,
+                locales=(hc.locale,),
+                text=text,
+                now=now,
+                per_page=5,
+                org_id=hc.org_id,
             ),
         )
         found = helpcenter.recheck(db.session, hc, results.hits, now)[:5]
