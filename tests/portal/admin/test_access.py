@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.models import Revision, Translation
-from portal.desk import forms
+from portal.desk import forms, orgs
 
 
 @pytest.fixture
@@ -27,6 +27,9 @@ def world(make, ctx):
     ctx.commit()
     form = forms.create_form(ctx, theirs, {"en": "Their secret form"}, {})
     field = forms.add_field(ctx, form, key="secret", type="text", labels={"en": "Their field"})
+    org = orgs.create_organization(ctx, "Their company", "their.example", True)
+    member = make.user(role="customer")
+    orgs.add_member(ctx, org, member.email)
     return {
         "mine": mine,
         "theirs": theirs,
@@ -39,6 +42,8 @@ def world(make, ctx):
         "name": "20261125T120000000000Z-0a1b2c3d.eml",  # a mail-sink file name
         "form_id": form.id,
         "field_id": field.id,
+        "org_id": org.id,
+        "user_id": member.id,
     }
 
 
@@ -72,7 +77,16 @@ def test_every_admin_route_is_403_for_agents_and_customers(app, client, login, w
 
 
 # Installation-wide pages: admins only, 403 for editors of any brand.
-ADMIN_ONLY = ("admin.mail_index", "admin.mail_message")
+ADMIN_ONLY = (
+    "admin.mail_index",
+    "admin.mail_message",
+    "admin.organizations",
+    "admin.organization_new",
+    "admin.organization_edit",
+    "admin.organization_member_add",
+    "admin.organization_member_remove",
+    "admin.organization_delete",
+)
 
 
 def test_editor_of_another_brand_never_sees_or_changes_its_content(app, client, ctx, login, world):
