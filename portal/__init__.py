@@ -171,16 +171,21 @@ def _unicode_lower(value):
 
 def _register_login(app: Flask) -> None:
     from kb.models import User
-    from portal.desk.accounts import LoginUser
+    from portal.desk.accounts import LoginUser, may_sign_in, parse_session_id
 
     login.login_view = "account.login"
     login.session_protection = app.config["SESSION_PROTECTION"]
 
     @login.user_loader
-    def load_user(user_id: str):
-        if not user_id.isdigit():
+    def load_user(session_id: str):
+        """The id is "<user id>:<session version>" (LoginUser.get_id). An older version, any
+        other format, an inactive account or an unconfirmed address signs nobody in."""
+        parsed = parse_session_id(session_id)
+        if parsed is None:
             return None
-        user = db.session.get(User, int(user_id))
-        return LoginUser(user) if user is not None and user.active else None
+        user = db.session.get(User, parsed[0])
+        if not may_sign_in(user) or (user.session_version or 1) != parsed[1]:
+            return None
+        return LoginUser(user)
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

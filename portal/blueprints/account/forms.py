@@ -1,9 +1,36 @@
-"""Sign-in form."""
+"""Account forms: sign in, sign up, reset, settings. Each binds only the fields it lists."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
+
+from kb.locales import UI_LOCALES
+from portal.desk.accounts import MIN_PASSWORD_LENGTH, normalize_email, password_problem
+from portal.desk.tickets import valid_email
+
+
+def _valid_email(form, field):
+    if not valid_email(normalize_email(field.data)):
+        raise ValidationError(_l("Enter a valid email address."))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _new_password(email_of):
+    """A new password: long enough, and not the account's email address."""
+
+    def check(form, field):
+        problem = password_problem(field.data or "", email_of(form))
+        if problem == "too_short":
+            raise ValidationError(_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))
+        if problem == "is_email":
+            raise ValidationError(_l("Your password cannot be your email address."))
+
+    return check
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +38,83 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
     remember = BooleanField(_l("Keep me signed in"))
     next = HiddenField()
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(
+        _l("Your name"), filters=[_strip], validators=[InputRequired(), Length(max=200)]
+    )
+    email = EmailField(
+        _l("Email"), filters=[_strip], validators=[InputRequired(), Length(max=254), _valid_email]
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            InputRequired(),
+            Length(max=1024),
+            _new_password(lambda form: form.email.data),
+        ],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), filters=[_strip], validators=[InputRequired(), Length(max=254), _valid_email]
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice. `email` is the account's address (not a field)."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(),
+            Length(max=1024),
+            _new_password(lambda form: form.account_email),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("password", _l("The two passwords differ."))],
+    )
+
+    def __init__(self, *args, account_email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[_strip], validators=[InputRequired(), Length(max=200)])
+    nickname = StringField(
+        _l("Nickname"),
+        description=_l("Shown to the support team instead of your name, if you like."),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100)],
+    )
+    locale = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, name) for code, name in UI_LOCALES.items()],
+        validators=[InputRequired()],
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=1024)]
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(
+        _l("New email"),
+        filters=[_strip],
+        validators=[InputRequired(), Length(max=254), _valid_email],
+    )
+    email_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=1024)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (confirm an address): only the CSRF token."""

@@ -1,3 +1,79 @@
 """Single sign-on from a brand's own site: /<brand>/access/jwt (HS256, shared secret per brand)."""
 
-from portal.blueprints.account import bp  # noqa: F401
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user
+
+from kb import clock
+from kb.helpcenter import HelpCenter
+from kb.locales import negotiate
+from portal.blueprints.account import bp
+from portal.desk import sso
+from portal.desk.accounts import LoginUser
+from portal.extensions import csrf, db
+from portal.navigation import safe_next
+from portal.rendering import render
+from portal.tenancy import brand_or_404
+
+
+@bp.route("/<brand>/access/jwt", methods=["GET", "POST"])
+# Exempt from CSRF: the brand's site posts here from its own origin, so no form of ours was
+# ever rendered to carry a token. The JWT's signature (the brand's secret), its short age and
+# its single-use jti are the proof that the brand sent this visitor.
+@csrf.exempt
+def sso_jwt(brand):
+    found = brand_or_404(brand)
+    token = request.form.get("jwt") if request.method == "POST" else request.args.get("jwt")
+    return_to = request.values.get("return_to")
+    try:
+        signed_in = sso.sign_in_with_token(
+            db.session, found, token, clock.now(), current_app.config["SSO_MAX_AGE_SECONDS"]
+        )
+    except sso.NotConfigured:
+        abort(404)
+    except sso.SsoError as error:
+        db.session.rollback()
+        return _refused(found, error)
+    session.clear()  # a new session at sign-in: nothing carried over from before
+    login_user(LoginUser(signed_in.user))
+    locale = signed_in.locale or found.default_locale
+    target = safe_next(return_to) or url_for("helpcenter.home", brand=found.slug, locale=locale)
+    return _private(redirect(target, 303))
+
+
+_MESSAGES = {
+    sso.ExpiredToken: (400, "expired"),
+    sso.ReplayedToken: (400, "used"),
+    sso.StaffAccount: (403, "staff"),
+    sso.InactiveAccount: (403, "inactive"),
+    sso.Conflict: (409, "conflict"),
+}
+
+
+def _refused(brand, error: sso.SsoError):
+    status, reason = _MESSAGES.get(type(error), (400, "invalid"))
+    locale = negotiate(brand.locales, brand.default_locale, None, list(request.accept_languages))
+    g.locale = locale  # the page in the visitor's language, among the brand's
+    messages = {
+        "invalid": _("This sign-in link is not valid."),
+        "expired": _("This sign-in link has expired."),
+        "used": _("This sign-in link has already been used."),
+        "staff": _("Staff accounts cannot sign in this way. Please sign in with your password."),
+        "inactive": _("This account has been deactivated."),
+        "conflict": _("Something changed while signing you in. Please try again."),
+    }
+    response = render(
+        "account/sso_error.html",
+        status=status,
+        hc=HelpCenter(brand=brand, locale=locale),
+        message=messages[reason],
+        staff=reason == "staff",
+    )
+    return _private(response)
+
+
+def _private(response):
+    """The token is in the URL: keep it out of Referer headers and caches."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,29 +1,170 @@
-"""Sign in and out. The same answer for unknown emails and wrong passwords."""
+"""Sign in and out, sign up, confirm, reset, settings. The same answer for known and unknown
+emails wherever an answer could tell them apart."""
 
-from flask import current_app, redirect, request, session, url_for
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
+from kb import clock
+from kb.locales import UI_LOCALES
+from kb.models import Brand, User
+from kb.slugs import BRAND_SLUG
 from portal.blueprints.account import bp
-from portal.blueprints.account.forms import LoginForm
-from portal.desk.accounts import LoginUser, authenticate
+from portal.blueprints.account.forms import (
+    ActionForm,
+    EmailChangeForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetRequestForm,
+    SignUpForm,
+)
+from portal.desk import accounts
+from portal.desk.accounts import LoginUser, authenticate, normalize_email
 from portal.extensions import db, limiter
 from portal.navigation import safe_next
 from portal.rendering import render
+from portal.tenancy import helpcenter_or_404
+
+# Set after a correct password for an unconfirmed address: who may ask for the link again.
+RESEND_KEY = "confirm_resend"
+RESEND_SECONDS = 30 * 60
+
+
+# -- rate limits -------------------------------------------------------------------------------
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def _form_email() -> str:
+    return normalize_email(request.form.get("email"))[:254]
+
+
 def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "login-email:" + _form_email()
 
 
-def _home_for(user) -> str:
+def _signup_email_key() -> str:
+    return "signup-email:" + _form_email()
+
+
+def _reset_email_key() -> str:
+    return "reset-email:" + _form_email()
+
+
+def _resend_key() -> str:
+    pending = session.get(RESEND_KEY) or {}
+    return f"confirm-resend:{pending.get('user', '')}"
+
+
+def _account_key() -> str:
+    return f"account:{current_user.get_id() if current_user.is_authenticated else ''}"
+
+
+# -- brand look --------------------------------------------------------------------------------
+
+
+def _helpcenter(slug: str | None, locale: str | None):
+    """The brand's help center when slug and locale name a public one, else None (no 404)."""
+    if not slug or not locale or not BRAND_SLUG.match(slug) or len(locale) > 16:
+        return None
+    try:
+        return helpcenter_or_404(slug, locale)
+    except NotFound:
+        return None
+
+
+def _helpcenter_for_path(path: str | None):
+    """The help center a same-site path points into (/<brand>/<locale>/...), if any."""
+    if not path:
+        return None
+    parts = urlsplit(path).path.split("/")
+    return _helpcenter(parts[1], parts[2]) if len(parts) > 2 else None
+
+
+def _helpcenter_from_args():
+    return _helpcenter(request.args.get("brand"), request.args.get("locale"))
+
+
+def _helpcenter_for_token(check: accounts.TokenCheck):
+    row = check.row
+    if row is not None and row.brand_id is not None and row.locale:
+        brand = db.session.get(Brand, row.brand_id)
+        hc = _helpcenter(brand.slug, row.locale) if brand is not None else None
+        if hc is not None:
+            return hc
+    return _helpcenter_from_args()
+
+
+def _hc_args(hc) -> dict:
+    return {"brand": hc.brand.slug, "locale": hc.locale} if hc is not None else {}
+
+
+def _home_for(user, hc=None) -> str:
     if user.role in ("admin", "editor"):
         return url_for("admin.kb_articles")
+    if hc is not None:
+        if user.role == "customer" and "requests.my_requests" in current_app.view_functions:
+            return url_for("requests.my_requests", brand=hc.brand.slug, locale=hc.locale)
+        return url_for("helpcenter.home", brand=hc.brand.slug, locale=hc.locale)
     return url_for("helpcenter.index")
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """A new session for `user`: nothing carried over, no other account's remember cookie."""
+    session.clear()
+    logout_user()
+    login_user(LoginUser(user), remember=remember)
+
+
+def _mail(template: str, *, brand, locale: str, to: str, **context) -> None:
+    from portal.mail import queue_mail  # (the mail module needs the app; imported late)
+
+    queue_mail(db.session, template, brand=brand, locale=locale, to=to, **context)
+
+
+def _mail_locale(user=None, hc=None) -> str:
+    if hc is not None:
+        return hc.locale
+    if user is not None and user.locale in UI_LOCALES:
+        return user.locale
+    return str(get_locale())
+
+
+def _private(response):
+    """Pages with a token in their URL: never cached, never sent on as a Referer."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _link_expired(purpose: str, hc, check: accounts.TokenCheck):
+    status = 404 if check.status == "invalid" else 410
+    return _private(
+        render(
+            "account/link_expired.html", hc=hc, purpose=purpose, hc_args=_hc_args(hc), status=status
+        )
+    )
+
+
+# -- sign in and out ---------------------------------------------------------------------------
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -33,25 +174,458 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
+    target = safe_next(form.next.data)
+    hc = _helpcenter_for_path(target)
     error = None
+    unconfirmed = False
+    status = 200
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
-            target = safe_next(form.next.data)
-            session.clear()  # a new session at sign-in: nothing carried over from before
-            login_user(LoginUser(user), remember=form.remember.data)
-            return redirect(target or _home_for(user), 303)
-        error = _("That email and password do not match an account.")
+        if user is not None and user.email_confirmed_at is None:
+            # Only after the right password: the address is known, and its owner may ask again.
+            session[RESEND_KEY] = {
+                "user": user.id,
+                "at": int(time.time()),
+                **_hc_args(hc),
+            }
+            unconfirmed, status = True, 403
+        elif user is not None:
+            _start_session(user, remember=form.remember.data)
+            return redirect(target or _home_for(user, hc), 303)
+        else:
+            error, status = _("That email and password do not match an account."), 401
     elif request.method == "POST":
-        error = _("Enter your email and password.")
+        error, status = _("Enter your email and password."), 401
     form.password.data = ""
-    status = 401 if error and request.method == "POST" else 200
-    return render("account/login.html", "form", form=form, error=error, status=status)
+    return render(
+        "account/login.html",
+        "form",
+        form=form,
+        error=error,
+        unconfirmed=unconfirmed,
+        hc=hc,
+        hc_args=_hc_args(hc),
+        status=status,
+    )
 
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:
-        logout_user()
+    # In this order: logout_user() marks the remember cookie for removal in the new session.
     session.clear()
+    logout_user()
     return redirect(url_for("helpcenter.index"), 303)
+
+
+@bp.post("/account/confirm/resend")
+@limiter.limit(_signup_limit)
+@limiter.limit(_signup_limit, key_func=_resend_key)
+def resend_confirmation():
+    """A new confirmation link, for whoever just gave the right password of an unconfirmed
+    account in this session (the session says who; the client names nobody)."""
+    pending = session.get(RESEND_KEY) or {}
+    hc = _helpcenter(pending.get("brand"), pending.get("locale"))
+    user_id = pending.get("user")
+    fresh = time.time() - int(pending.get("at") or 0) < RESEND_SECONDS
+    user = db.session.get(User, user_id) if isinstance(user_id, int) and fresh else None
+    if user is not None and user.active and user.email_confirmed_at is None:
+        token = accounts.issue_token(
+            db.session,
+            user,
+            "confirm",
+            now=clock.now(),
+            hours=current_app.config["CONFIRM_LINK_HOURS"],
+            brand_id=hc.brand.id if hc else None,
+            locale=hc.locale if hc else None,
+        )
+        _send_confirmation(user, token, hc)
+        db.session.commit()
+    session.pop(RESEND_KEY, None)
+    flash(_("If your address still needs confirming, we sent you a new link."), "success")
+    home = url_for("helpcenter.home", **_hc_args(hc)) if hc else None
+    return redirect(url_for("account.login", next=home) if home else url_for("account.login"), 303)
+
+
+def _send_confirmation(user, token: str, hc) -> None:
+    _mail(
+        "confirm_email",
+        brand=hc.brand if hc else None,
+        locale=_mail_locale(user, hc),
+        to=user.email,
+        name=user.name,
+        link=_absolute("account.confirm", token=token, **_hc_args(hc)),
+        hours=current_app.config["CONFIRM_LINK_HOURS"],
+    )
+
+
+def _absolute(endpoint: str, **values) -> str:
+    from portal.mail import absolute_url
+
+    return absolute_url(endpoint, **values)
+
+
+# -- sign-up and confirmation ------------------------------------------------------------------
+
+
+@bp.route("/<brand>/<locale>/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(_signup_limit, methods=["POST"], key_func=_signup_email_key)
+def signup(brand, locale):
+    hc = helpcenter_or_404(brand, locale)
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user, hc))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        _sign_up(hc, form)
+        return redirect(url_for("account.signup", brand=brand, locale=locale, sent=1), 303)
+    status = 422 if request.method == "POST" else 200
+    sent = request.method == "GET" and request.args.get("sent") == "1"
+    return _signup_page(hc, form, sent=sent, status=status)
+
+
+def _signup_page(hc, form, sent=False, notice=None, status=200):
+    form.password.data = ""
+    return render(
+        "account/signup.html", "form", hc=hc, form=form, sent=sent, notice=notice, status=status
+    )
+
+
+def _sign_up(hc, form) -> None:
+    """Creates the account and mails the link; a known address gets a warning with a reset
+    link instead. Either way one mail and the same answer."""
+    config = current_app.config
+    for _attempt in range(2):
+        outcome = accounts.sign_up(
+            db.session,
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+            locale=hc.locale,
+            brand_id=hc.brand.id,
+            now=clock.now(),
+            confirm_hours=config["CONFIRM_LINK_HOURS"],
+            reset_hours=config["RESET_LINK_HOURS"],
+        )
+        user = outcome.user
+        if outcome.created:
+            _send_confirmation(user, outcome.token, hc)
+        else:
+            _mail(
+                "reset_password",
+                brand=hc.brand,
+                locale=user.locale if user.locale in UI_LOCALES else hc.locale,
+                to=user.email,
+                name=user.name,
+                reason="signup",
+                link=_absolute("account.reset_password", token=outcome.token, **_hc_args(hc)),
+                hours=config["RESET_LINK_HOURS"],
+            )
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # the same address signed up in parallel: now it is known
+            db.session.rollback()
+
+
+@bp.route("/account/confirm/<token>", methods=["GET", "POST"])
+def confirm(token):
+    """GET shows a button, POST confirms: a link scanner that opens mail links uses nothing."""
+    check = accounts.check_token(db.session, token, "confirm", clock.now())
+    hc = _helpcenter_for_token(check)
+    if not check.ok:
+        return _link_expired("confirm", hc, check)
+    form = ActionForm()
+    if form.validate_on_submit():
+        now = clock.now()
+        if not accounts.use_token(db.session, check.row, now):
+            db.session.rollback()
+            return _link_expired("confirm", hc, accounts.TokenCheck("used"))
+        user = check.user
+        accounts.confirm_email(db.session, user, now)
+        db.session.commit()
+        _start_session(user)
+        flash(_("Your address is confirmed and you are signed in."), "success")
+        return redirect(_home_for(user, hc), 303)
+    return _private(
+        render("account/confirm.html", hc=hc, form=form, token=token, hc_args=_hc_args(hc))
+    )
+
+
+# -- password reset ----------------------------------------------------------------------------
+
+
+@bp.route("/account/reset", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_reset_email_key)
+def reset_request():
+    hc = _helpcenter_from_args()
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        _send_reset(hc, form.email.data)
+        return redirect(url_for("account.reset_request", sent=1, **_hc_args(hc)), 303)
+    status = 422 if request.method == "POST" else 200
+    sent = request.method == "GET" and request.args.get("sent") == "1"
+    return _reset_request_page(hc, form, sent=sent, status=status)
+
+
+def _reset_request_page(hc, form, sent=False, notice=None, status=200):
+    return render(
+        "account/reset_request.html",
+        "form",
+        hc=hc,
+        form=form,
+        sent=sent,
+        notice=notice,
+        hc_args=_hc_args(hc),
+        status=status,
+    )
+
+
+def _send_reset(hc, email: str) -> None:
+    config = current_app.config
+    found = accounts.request_reset(
+        db.session,
+        email,
+        now=clock.now(),
+        hours=config["RESET_LINK_HOURS"],
+        brand_id=hc.brand.id if hc else None,
+        locale=hc.locale if hc else None,
+    )
+    context = {"reason": "reset", "hours": config["RESET_LINK_HOURS"]}
+    if found is None:
+        # No account: the same rendering work, and no mail.
+        from portal.mail import render_mail
+
+        link = _absolute("account.reset_password", token="x" * 43, **_hc_args(hc))
+        render_mail(
+            "reset_password",
+            brand=hc.brand if hc else None,
+            locale=_mail_locale(None, hc),
+            name="",
+            link=link,
+            **context,
+        )
+        return
+    user, token = found
+    _mail(
+        "reset_password",
+        brand=hc.brand if hc else None,
+        locale=_mail_locale(user, hc),
+        to=user.email,
+        name=user.name,
+        link=_absolute("account.reset_password", token=token, **_hc_args(hc)),
+        **context,
+    )
+    db.session.commit()
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    check = accounts.check_token(db.session, token, "reset", clock.now())
+    hc = _helpcenter_for_token(check)
+    if not check.ok:
+        return _link_expired("reset", hc, check)
+    form = NewPasswordForm(account_email=check.user.email)
+    if form.validate_on_submit():
+        user = accounts.reset_password(db.session, check, form.password.data, clock.now())
+        if user is None:
+            db.session.rollback()
+            return _link_expired("reset", hc, accounts.TokenCheck("used"))
+        db.session.commit()
+        _start_session(user)
+        flash(_("Your password is changed and you are signed in."), "success")
+        return redirect(_home_for(user, hc), 303)
+    status = 422 if request.method == "POST" else 200
+    return _private(
+        render(
+            "account/reset_password.html",
+            "form",
+            hc=hc,
+            form=form,
+            token=token,
+            hc_args=_hc_args(hc),
+            status=status,
+        )
+    )
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def _signed_in_or_redirect():
+    if not current_user.is_authenticated:
+        return redirect(url_for("account.login", next=url_for("account.settings")))
+    if current_user.user.locale in UI_LOCALES:
+        g.locale = current_user.user.locale
+    return None
+
+
+def _settings_page(block=None, status=200, **forms):
+    user = current_user.user
+    profile = forms.get("profile") or ProfileForm(
+        formdata=None,
+        data={"name": user.name, "nickname": user.nickname or "", "locale": user.locale or "en"},
+    )
+    password = forms.get("password") or PasswordChangeForm(formdata=None)
+    email = forms.get("email") or EmailChangeForm(formdata=None)
+    for form in (password, email):
+        for field in form:
+            if field.type == "PasswordField":
+                field.data = ""
+    response = render(
+        "account/settings.html",
+        block,
+        user=user,
+        profile=profile,
+        password=password,
+        email=email,
+        status=status,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/account/settings")
+def settings():
+    return _signed_in_or_redirect() or _settings_page()
+
+
+@bp.post("/account/settings/profile")
+def settings_profile():
+    if (away := _signed_in_or_redirect()) is not None:
+        return away
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _settings_page("profile_form", 422, profile=form)
+    user = current_user.user
+    user.name = form.name.data
+    user.nickname = form.nickname.data or None
+    user.locale = form.locale.data
+    db.session.commit()
+    flash(_("Your profile is saved."), "success")
+    return redirect(url_for("account.settings"), 303)
+
+
+@bp.post("/account/settings/password")
+@limiter.limit(_login_limit)
+@limiter.limit(_login_limit, key_func=_account_key)
+def settings_password():
+    if (away := _signed_in_or_redirect()) is not None:
+        return away
+    user = current_user.user
+    form = PasswordChangeForm(account_email=user.email)
+    if form.validate_on_submit():
+        if accounts.check_password(user, form.current_password.data):
+            accounts.change_password(db.session, user, form.password.data, clock.now())
+            db.session.commit()
+            # Every other session ends with the new version; this one signs in again with it.
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(LoginUser(user), remember=remember_cookie in request.cookies)
+            flash(_("Your password is changed. You were signed out everywhere else."), "success")
+            return redirect(url_for("account.settings"), 303)
+        form.current_password.errors = [_("That is not your current password.")]
+    return _settings_page("password_form", 422, password=form)
+
+
+@bp.post("/account/settings/email")
+@limiter.limit(_signup_limit)
+@limiter.limit(_signup_limit, key_func=_account_key)
+def settings_email():
+    if (away := _signed_in_or_redirect()) is not None:
+        return away
+    user = current_user.user
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        new_email = normalize_email(form.new_email.data)
+        if not accounts.check_password(user, form.email_password.data):
+            form.email_password.errors = [_("That is not your current password.")]
+        elif new_email == user.email:
+            form.new_email.errors = [_("That is already your address.")]
+        else:
+            token = accounts.request_email_change(
+                db.session,
+                user,
+                new_email,
+                now=clock.now(),
+                hours=current_app.config["CONFIRM_LINK_HOURS"],
+            )
+            if token is not None:  # another account's address gets no mail (same answer)
+                _mail(
+                    "email_change",
+                    brand=None,
+                    locale=_mail_locale(user),
+                    to=new_email,
+                    name=user.name,
+                    new_email=new_email,
+                    link=_absolute("account.confirm_email_change", token=token),
+                    hours=current_app.config["CONFIRM_LINK_HOURS"],
+                )
+            db.session.commit()
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your address changes when you follow it.",
+                    email=new_email,
+                ),
+                "success",
+            )
+            return redirect(url_for("account.settings"), 303)
+    return _settings_page("email_form", 422, email=form)
+
+
+@bp.route("/account/email/<token>", methods=["GET", "POST"])
+def confirm_email_change(token):
+    check = accounts.check_token(db.session, token, "email", clock.now())
+    hc = _helpcenter_for_token(check)
+    if not check.ok:
+        return _link_expired("email", hc, check)
+    form = ActionForm()
+    taken = False
+    if form.validate_on_submit():
+        try:
+            outcome = accounts.apply_email_change(db.session, check, clock.now())
+            if outcome == "changed":
+                db.session.commit()
+        except IntegrityError:  # the address was taken by a parallel sign-up or change
+            outcome = "taken"
+        if outcome == "taken":
+            db.session.rollback()
+            taken = True
+        elif outcome == "invalid":
+            db.session.rollback()
+            return _link_expired("email", hc, accounts.TokenCheck("used"))
+        else:
+            flash(_("Your email address is changed."), "success")
+            mine = current_user.is_authenticated and current_user.id == check.user.id
+            return redirect(url_for("account.settings" if mine else "account.login"), 303)
+    return _private(
+        render(
+            "account/confirm_email_change.html",
+            hc=hc,
+            form=form,
+            token=token,
+            new_email=check.row.new_email,
+            taken=taken,
+            status=409 if taken else 200,
+        )
+    )
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+@bp.errorhandler(429)
+def too_many(exc):
+    """Over a rate limit: sign-up and reset show their form again with what was typed."""
+    notice = _("Too many requests were sent from here just now. Please wait a few minutes.")
+    args = request.view_args or {}
+    if request.endpoint == "account.signup":
+        hc = _helpcenter(args.get("brand"), args.get("locale"))
+        if hc is not None:
+            return _signup_page(hc, SignUpForm(), notice=notice, status=429)
+    if request.endpoint == "account.reset_request":
+        return _reset_request_page(
+            _helpcenter_from_args(), ResetRequestForm(), notice=notice, status=429
+        )
+    from portal.errors import page
+
+    return page(429)
