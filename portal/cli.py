@@ -1,12 +1,15 @@
-"""flask commands: demo, scheduler, mail."""
+"""flask commands: demo, brand, scheduler, mail."""
 
 from datetime import timedelta
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from kb import clock, publishing
+from kb.models import Brand
 from portal import mail, scheduler
+from portal.desk import sso
 from portal.extensions import db
 
 
@@ -23,6 +26,22 @@ def register(app: Flask) -> None:
         click.echo(f"Demo logins (password: {demo_content.DEMO_PASSWORD}):")
         for email, _name, role in demo_content.DEMO_ACCOUNTS:
             click.echo(f"  {role:<9} {email}")
+
+    @app.cli.group("brand")
+    def brand_group() -> None:
+        """Brand settings that are not in the admin pages."""
+
+    @brand_group.command("jwt-secret")
+    @click.argument("slug")
+    def brand_jwt_secret(slug: str) -> None:
+        """Make a new single sign-on secret for the brand and print it once (the old one stops
+        working at once)."""
+        brand = db.session.scalar(select(Brand).where(Brand.slug == slug))
+        if brand is None:
+            raise click.ClickException(f"No brand with the slug {slug!r}.")
+        secret = sso.new_secret(db.session, brand)
+        click.echo(f"New single sign-on secret for {slug} (shown once; keep it on the server):")
+        click.echo(secret)
 
     @app.cli.group("scheduler")
     def scheduler_group() -> None:

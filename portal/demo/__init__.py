@@ -83,6 +83,7 @@ def load_brand(session: Session, org: Organization, data: dict, author_id: int, 
         primary_color=b["primary_color"],
         accent_color=b["accent_color"],
         status="active",
+        jwt_secret=f"{b['slug']}-demo-sso-secret-known-to-everyone",  # demo only: public
     )
     session.add(brand)
     session.flush()
