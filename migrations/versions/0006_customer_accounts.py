@@ -85,6 +85,8 @@ def upgrade():
         batch_op.add_column(sa.Column('satisfaction', sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column('satisfaction_comment', sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_customer_org_id'), ['customer_org_id'], unique=False)
+        batch_op.create_index('ix_tickets_requester_brand_updated', ['requester_id', 'brand_id', 'updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_org_brand_updated', ['customer_org_id', 'brand_id', 'updated_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_tickets_follow_up_of_id_tickets'), 'tickets', ['follow_up_of_id'], ['id'], ondelete='SET NULL')
         batch_op.create_foreign_key(batch_op.f('fk_tickets_customer_org_id_customer_organizations'), 'customer_organizations', ['customer_org_id'], ['id'], ondelete='SET NULL')
 
@@ -131,6 +133,8 @@ def downgrade():
         batch_op.drop_column('nickname')
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_org_brand_updated')
+        batch_op.drop_index('ix_tickets_requester_brand_updated')
         batch_op.drop_constraint(batch_op.f('fk_tickets_customer_org_id_customer_organizations'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_tickets_follow_up_of_id_tickets'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_customer_org_id'))

@@ -100,6 +100,9 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_brand_status", "brand_id", "status"),
         Index("ix_tickets_requester_email", "requester_email"),
+        # "My requests" and "my organization's requests", newest activity first (keyset).
+        Index("ix_tickets_requester_brand_updated", "requester_id", "brand_id", "updated_at", "id"),
+        Index("ix_tickets_org_brand_updated", "customer_org_id", "brand_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
