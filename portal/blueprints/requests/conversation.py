@@ -46,6 +46,13 @@ def _ticket_or_404(hc, ticket_id: int) -> tuple[Ticket, Viewer]:
     """The request and who views it; unknown and forbidden ids answer the same 404. Without a
     token an anonymous visitor is sent to sign in (whatever the id: nothing is revealed)."""
     token = request.values.get("token")
+    if current_user.is_authenticated:
+        # Signed in: their own view when the request is theirs (or shared with them), even
+        # when they came by the private link.
+        customer = requests_.Customer.of(db.session, current_user.user)
+        ticket = requests_.ticket_for(db.session, customer, hc.brand.id, ticket_id)
+        if ticket is not None:
+            return ticket, Viewer(customer=customer, _ticket=ticket)
     if token:
         ticket = tickets.ticket_for_link(
             db.session, current_app.config["SECRET_KEY"], ticket_id, token
@@ -55,11 +62,7 @@ def _ticket_or_404(hc, ticket_id: int) -> tuple[Ticket, Viewer]:
         return ticket, Viewer(token=token, _ticket=ticket)
     if not current_user.is_authenticated:
         abort(_login_redirect())
-    customer = requests_.Customer.of(db.session, current_user.user)
-    ticket = requests_.ticket_for(db.session, customer, hc.brand.id, ticket_id)
-    if ticket is None:
-        abort(404)
-    return ticket, Viewer(customer=customer, _ticket=ticket)
+    abort(404)
 
 
 def _login_redirect():

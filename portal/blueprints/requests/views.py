@@ -291,13 +291,21 @@ def _private_link(hc, ticket, external=False) -> str:
 
 
 def _sent(hc, ticket):
-    """POST -> 303 -> the request's page (for the requester only: the link carries the token)."""
+    """POST -> 303 -> the request's page: a signed-in requester's own, otherwise through the
+    private link (its token)."""
     flash(
         _(
             "We received your request #%(id)d. We sent a link to follow it to your email.",
             id=ticket.id,
         )
     )
+    if current_user.is_authenticated and ticket.requester_id == current_user.id:
+        return redirect(
+            url_for(
+                "requests.show_request", brand=hc.brand.slug, locale=hc.locale, ticket_id=ticket.id
+            ),
+            303,
+        )
     return redirect(_private_link(hc, ticket), 303)
 
 
