@@ -17,7 +17,7 @@ from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
 from portal.desk import files as ticket_files
 from portal.desk import tickets
-from portal.desk.models import Ticket, TicketFile
+from portal.desk.models import Ticket, TicketFile, TicketMessage
 from portal.extensions import db, limiter
 from portal.rendering import render
 from portal.tenancy import helpcenter_or_404
@@ -281,6 +281,10 @@ def request_file(brand, locale, ticket_id, file_id, name):
     row = db.session.get(TicketFile, file_id)
     if row is None or row.ticket_id != ticket.id:
         abort(404)
+    if row.message_id is not None:
+        message = db.session.get(TicketMessage, row.message_id)
+        if message is None or not message.public:
+            abort(404)  # an internal note's file never reaches the customer side
     path = ticket_files.path_for(_uploads_dir(), row)
     if not path.is_file():
         abort(404)

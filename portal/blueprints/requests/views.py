@@ -4,10 +4,11 @@ import logging
 import re
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from kb import clock, helpcenter
@@ -329,14 +330,19 @@ def suggestions(brand, locale):
             ),
         )
         found = helpcenter.recheck(db.session, hc, results.hits, now)[:5]
-    return render(
-        "requests/form.html",
-        "suggestions",
-        hc=hc,
-        found=found,
-        key=request.args.get("key", "")[:200],
-        form_id=request.args.get("form", "")[:MAX_FORM_ID_DIGITS],
+    # Only ever asked by htmx under the subject field: the list alone, whoever asks.
+    response = make_response(
+        render_block(
+            "requests/form.html",
+            "suggestions",
+            hc=hc,
+            found=found,
+            key=request.args.get("key", "")[:200],
+            form_id=request.args.get("form", "")[:MAX_FORM_ID_DIGITS],
+        )
     )
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/<brand>/<locale>/requests/suggested/<id:article_id>")
