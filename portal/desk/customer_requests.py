@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, func, literal, or_, select, tuple_
+from sqlalchemy import and_, false, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from kb.models import User
@@ -21,6 +21,9 @@ STATUS_FILTERS = {
 }
 SORTS = ("updated", "created", "oldest")
 PER_PAGE = 20
+# Subject and description as one lower-cased text: the same expression as the PostgreSQL
+# trigram index of migration 0007 (a literal space, so the planner can match it).
+TEXT = func.lower(Ticket.subject.op("||")(literal_column("' '")).op("||")(Ticket.description))
 MAX_SEARCH = 100
 MAX_SHARES = 20
 
@@ -159,12 +162,7 @@ def list_requests(
         stmt = stmt.where(Ticket.status.in_(STATUS_FILTERS[query.status]))
     if query.q:
         pattern = f"%{_escape_like(query.q.lower())}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Ticket.subject).like(pattern, escape="\\"),
-                func.lower(Ticket.description).like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(TEXT.like(pattern, escape="\\"))
     cursor = _cursor(query.after)
     if cursor is not None:
         when, last_id = cursor
