@@ -23,29 +23,31 @@ is a report: the exit code is 0 whatever the numbers say.
 
 import argparse
 import html
-import http.client
 import itertools
-import logging
-import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import flask_migrate
-from pages import BENCH, ROOT, Server, fetch, start_gunicorn, stop, wait_until_up
+from common import (
+    Load,
+    Visitor,
+    closed_loop,
+    fetch,
+    log_summary,
+    percentile,
+    print_head,
+    stop,
+    temporary_instance,
+)
 from sqlalchemy import func, select
 
 from kb.models import Brand
-from portal import config, create_app, demo
 from portal.desk.models import FormField, InquiryForm, OutboxMail, Ticket, TicketFile
 from portal.extensions import db
 
@@ -53,9 +55,6 @@ BRAND, LOCALE = "hanbit-pay", "en"
 RETRY_EVERY = 10  # one submission in ten is POSTed twice with the same key
 ATTACHMENT_BYTES = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-TIMEOUT = 60
-POSTGRES_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 # The temporary instance's config.py: no waiting, no rate limits, no scheduler, no SMTP.
 INSTANCE_CONFIG = """\
 SECRET_KEY = "bench-intake"
@@ -65,12 +64,6 @@ INQUIRY_MIN_SECONDS = 0
 INQUIRY_RATE_LIMIT = "1000000 per minute"
 INQUIRY_EMAIL_RATE_LIMIT = "1000000 per minute"
 """
-LOG_PATTERNS = {
-    "tracebacks": "Traceback (most recent call last)",
-    "database is locked": "database is locked",
-    "worker timeouts": "WORKER TIMEOUT",
-}
-
 # ------------------------------------------------------------------ the instance
 
 
@@ -92,59 +85,7 @@ def make_form(brand_slug: str) -> tuple[int, str]:
     return form.id, brand.slug
 
 
-def create_postgres_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_postgres_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 # ------------------------------------------------------------------ the client
-
-
-class Visitor:
-    """One simulated browser: a cookie jar (name -> value) and plain HTTP/1.1 requests."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self.cookies: dict[str, str] = {}
-
-    def _headers(self, extra: dict | None = None) -> dict:
-        headers = {"User-Agent": "portal-bench-intake", "Accept": "text/html"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        return headers | (extra or {})
-
-    def _keep_cookies(self, response: http.client.HTTPResponse) -> None:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, value = header.split(";", 1)[0].partition("=")
-            self.cookies[name.strip()] = value.strip()
-
-    def send(self, method: str, path: str, body: bytes | None = None, headers=None):
-        """Opens the connection and sends the request; the caller reads the answer with
-        `answer` (two can be in flight at once, for overlapping retries)."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
-        conn.request(method, path, body=body, headers=self._headers(headers))
-        return conn
-
-    def answer(self, conn: http.client.HTTPConnection) -> tuple[int, dict, bytes]:
-        try:
-            response = conn.getresponse()
-            body = response.read()
-            self._keep_cookies(response)
-            return response.status, dict(response.headers), body
-        finally:
-            conn.close()
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers=None):
-        return self.answer(self.send(method, path, body, headers))
 
 
 def hidden_input(page: str, name: str) -> str:
@@ -257,13 +198,6 @@ def submit(base: str, path: str, sub: Submission, overlap: bool) -> None:
         sub.error = f"{type(exc).__name__}: {exc}"[:200]
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 @dataclass
 class Run:
     name: str
@@ -319,58 +253,6 @@ def load(name, base, path, args, attach: bool, count: int | None = None) -> Run:
     for thread in threads:
         thread.join()
     return Run(name, time.monotonic() - started, done)
-
-
-@dataclass
-class Baseline:
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-
-
-def load_bare(base: str, threads: int, duration: float) -> Baseline:
-    """GET / of the bare app from the same client and threads, for `duration` seconds."""
-    url = urlsplit(base)
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = [0]
-    started = time.monotonic()
-    deadline = started + duration
-
-    def worker():
-        visitor = Visitor(url.hostname, url.port)
-        mine, failed = [], 0
-        while time.monotonic() < deadline:
-            t = time.perf_counter()
-            try:
-                status, _h, _b = visitor.request("GET", "/")
-            except OSError:
-                status = None
-            if status == 200:
-                mine.append((time.perf_counter() - t) * 1000)
-            else:
-                failed += 1
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    seconds = time.monotonic() - started
-    return Baseline(
-        rps=len(latencies) / seconds,
-        p50_ms=percentile(latencies, 50),
-        p95_ms=percentile(latencies, 95),
-        p99_ms=percentile(latencies, 99),
-        requests=len(latencies),
-        errors=errors[0],
-    )
 
 
 # ------------------------------------------------------------------ the count check
@@ -490,37 +372,22 @@ def count_check(app, form_id: int, submissions: list[Submission]) -> bool:
 # ------------------------------------------------------------------ the report
 
 
-def log_summary(servers: list[Server]) -> str:
-    """Counts of trouble in the gunicorn logs, and the most common error lines."""
-    text = "".join(s.log.read_text(errors="replace") for s in servers if s.log.exists())
-    counts = ", ".join(f"{text.count(p)} {name}" for name, p in LOG_PATTERNS.items())
-    errors = Counter(
-        line.strip()[:160]
-        for line in text.splitlines()
-        if re.match(r"\w+(\.\w+)*(Error|Exception|Timeout)\b", line.strip())
-    )
-    lines = [f"server logs: {counts}"]
-    lines += [f"  {n} x {line}" for line, n in errors.most_common(5)]
-    return "\n".join(lines)
-
-
-def report(args, database, path, page_bytes, bare: Baseline, runs: list[Run]) -> None:
+def report(args, database, path, page_bytes, bare: Load, runs: list[Run]) -> None:
     amount = f"{args.submissions:,} submissions" if args.submissions else f"{args.duration} s"
     retries = "overlapping the first POST" if args.overlap_retries else "after the first answered"
-    print()
-    print(
+    title = (
         f"Portal intake: {database}; gunicorn -w 2 (sync); {args.threads} client threads "
         f"(http.client, a new connection per request); {amount} per run; 127.0.0.1"
     )
-    print(f"  form     {path} ({page_bytes:,} bytes, one optional text field)")
-    print(f"  retries  1 in {RETRY_EVERY} submissions POSTed again with the same key, {retries}")
-    print()
+    lines = {
+        "form": f"{path} ({page_bytes:,} bytes, one optional text field)",
+        "retries": f"1 in {RETRY_EVERY} submissions POSTed again with the same key, {retries}",
+    }
     header = (
         f"{'run':<16} {'done':>7} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
         f" {'GET p50':>8} {'retry p50':>9} {'ratio':>6} {'errors':>6}"
     )
-    print(header)
-    print("-" * len(header))
+    print_head(title, lines, 8, header)
     print(
         f"{'bare page (GET)':<16} {bare.requests:>7,} {bare.rps:>8.1f} {bare.p50_ms:>8.2f}"
         f" {bare.p95_ms:>8.2f} {bare.p99_ms:>8.2f} {'-':>8} {'-':>9} {1:>6.3f} {bare.errors:>6}"
@@ -564,80 +431,46 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-intake-"))
-    pg_name = f"portal_bench_intake_{os.getpid()}" if args.postgres else None
-    if pg_name:
-        create_postgres_database(pg_name)
-        database_url = POSTGRES_URL.format(name=pg_name)
-    else:
-        database_url = args.database_url or f"sqlite:///{tmp}/portal.db"
-    database = (
-        f"PostgreSQL ({urlsplit(database_url).path.lstrip('/')})"
-        if database_url.startswith("postgres")
-        else "SQLite (temporary file)"
-    )
-    (tmp / "config.py").write_text(INSTANCE_CONFIG.format(database_url=database_url))
-    servers: list[Server] = []
-    app = None
-    try:
-        # Settings from the temporary instance's config.py only, not the caller's environment.
-        for key in config.ENV_KEYS:
-            os.environ.pop(key, None)
-        # (no search-index reconcile at start: the database has no tables yet)
-        app = create_app({"INSTANCE_PATH": str(tmp), "SEARCH_RECONCILE_ON_START": False})
-        print(f"Building the database ({database}) in {tmp} ...", flush=True)
+    # (no search-index reconcile at start: the database has no tables yet)
+    with temporary_instance(
+        "portal-bench-intake-",
+        config_py=INSTANCE_CONFIG,
+        settings={"SEARCH_RECONCILE_ON_START": False},
+        postgres=f"portal_bench_intake_{os.getpid()}" if args.postgres else None,
+        database_url=args.database_url,
+    ) as instance:
+        app = instance.app
         with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's progress lines
-            try:
-                flask_migrate.upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            demo.load(db.session)
             form_id, brand_slug = make_form(BRAND)
             db.session.remove()
             db.engine.dispose()
         path = f"/{brand_slug}/{LOCALE}/requests/new?form={form_id}"
 
         env = dict(os.environ)
-        target = f"portal:create_app({{'INSTANCE_PATH': {str(tmp)!r}}})"
-        portal = start_gunicorn("portal", target, env, tmp / "portal.log", ROOT)
-        servers.append(portal)
-        wait_until_up(portal, path)
+        portal = instance.serve("portal", instance.target, env, path)
         status, page = fetch(portal.base_url + path)
         if status != 200:
             raise RuntimeError(f"the form page answered {status}")
-        bare_env = dict(env, BARE_PAGE_BYTES=str(len(page)))
-        bare_server = start_gunicorn("bare", "bare_app:app", bare_env, tmp / "bare.log", BENCH)
-        servers.append(bare_server)
-        wait_until_up(bare_server, "/")
+        bare_server = instance.serve_bare(env, len(page))
 
         print("Warming up both apps ...", flush=True)
         warm = load("warm-up", portal.base_url, path, args, attach=True, count=4 * args.threads)
-        load_bare(bare_server.base_url, args.threads, 1)
+        closed_loop(bare_server.base_url, "/", args.threads, 1)
         base_duration = args.duration
         print(f"bare page: GET for {base_duration} s ...", flush=True)
-        bare = load_bare(bare_server.base_url, args.threads, base_duration)
+        bare = closed_loop(bare_server.base_url, "/", args.threads, base_duration)
         runs = []
         for name, attach in (("no attachment", False), ("1 MB attachment", True)):
             print(f"{name}: submitting ...", flush=True)
             runs.append(load(name, portal.base_url, path, args, attach, args.submissions))
         stop(portal)  # every request answered and every worker gone before counting
 
-        report(args, database, path, len(page), bare, runs)
+        report(args, instance.database, path, len(page), bare, runs)
         print()
-        print(log_summary(servers))
+        print(log_summary(instance.servers))
         everything = warm.submissions + [s for run in runs for s in run.submissions]
         count_check(app, form_id, everything)
         return 0
-    finally:
-        for server in servers:
-            stop(server)
-        if app is not None:
-            with app.app_context():
-                db.engine.dispose()
-        if pg_name:
-            drop_postgres_database(pg_name)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

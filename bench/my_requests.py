@@ -40,38 +40,31 @@ Run it with `.venv/bin/python bench/my_requests.py` (SQLite; `--duration 5`, `--
 import argparse
 import html
 import itertools
-import logging
 import math
 import os
 import random
 import re
 import secrets
-import shutil
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import flask_migrate
-from flask import Flask, has_request_context
-from intake import (
-    POSTGRES_URL,
+from common import (
     Visitor,
-    create_postgres_database,
-    drop_postgres_database,
+    closed_loop,
+    fetch,
     log_summary,
-    percentile,
+    print_head,
+    stop,
+    temporary_instance,
 )
-from pages import BENCH, ROOT, Server, fetch, start_gunicorn, stop, wait_until_up
+from flask import Flask, has_request_context
 from sqlalchemy import event, func, insert, or_, select, text, tuple_
 
 from kb import clock
 from kb.models import Brand, User
-from portal import config, create_app, demo
 from portal.desk import customer_requests as requests_
 from portal.desk.accounts import hash_password
 from portal.desk.models import CustomerOrganization, Ticket, TicketShare
@@ -87,7 +80,6 @@ SHARE_EVERY = 40  # one organization request in 40 is shared with the customer
 SPREAD_DAYS = 730
 BATCH = 2_000
 P95_TARGET_MS = 100.0
-TIMEOUT = 60
 SEARCH_WORD = "chargeback"
 STATUSES = {"new": 5, "open": 15, "pending": 10, "on_hold": 5, "solved": 35, "closed": 30}
 TOPICS = [
@@ -422,62 +414,6 @@ def count_queries(app: Flask, client, paths: dict[str, str]) -> dict[str, Counte
         event.remove(engine, "after_cursor_execute", after)
 
 
-# ------------------------------------------------------------------ load
-
-
-@dataclass
-class Load:
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-
-
-def drive(base: str, path: str, cookies: dict, threads: int, duration: float) -> Load:
-    """GET `path` from `threads` threads for `duration` seconds; 200 answers are timed."""
-    url = urlsplit(base)
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors = [0]
-    started = time.monotonic()
-    deadline = started + duration
-
-    def worker():
-        visitor = Visitor(url.hostname, url.port)
-        mine, failed = [], 0
-        while time.monotonic() < deadline:
-            visitor.cookies = dict(cookies)  # the same session for every request
-            t = time.perf_counter()
-            try:
-                status, _h, _b = visitor.request("GET", path)
-            except OSError:
-                status = None
-            if status == 200:
-                mine.append((time.perf_counter() - t) * 1000)
-            else:
-                failed += 1
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    seconds = time.monotonic() - started
-    return Load(
-        rps=len(latencies) / seconds,
-        p50_ms=percentile(latencies, 50),
-        p95_ms=percentile(latencies, 95),
-        p99_ms=percentile(latencies, 99),
-        requests=len(latencies),
-        errors=errors[0],
-    )
-
-
 # ------------------------------------------------------------------ plans and advice
 
 # Indexes tried in the temporary database after the load runs (the app is not changed).
@@ -713,22 +649,17 @@ def diagnose(app: Flask, large: dict[str, Counted], paths: dict, pages: list, po
 def report(args, database, sizes, paths, loads, small, large, facts) -> list[str]:
     """Prints the table and verdicts; returns the pages whose p95 failed."""
     bare = loads["bare"]
-    print()
-    print(
+    title = (
         f"Portal my requests: {database}; {facts}; gunicorn -w 2 (sync); {args.threads} client "
         f"threads (http.client, a new connection per request); {args.duration} s per page; "
         "127.0.0.1"
     )
-    for name, path in paths.items():
-        print(f"  {name:<11} {path}")
-    print()
     sql_heading = f"SQL {SMALL}/all"
     header = (
         f"{'page':<11} {'rows':>4} {'bytes':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
         f" {'p99 ms':>7} {'ratio':>6} {sql_heading:>9} {'1 req ms':>8} {'SQL ms':>7} {'err':>4}"
     )
-    print(header)
-    print("-" * len(header))
+    print_head(title, paths, 11, header)
     for name in ("bare", *paths):
         load = loads[name]
         if name == "bare":
@@ -787,31 +718,15 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-requests-"))
-    pg_name = f"portal_bench_requests_{os.getpid()}" if args.postgres else None
-    if pg_name:
-        create_postgres_database(pg_name)
-        database_url = POSTGRES_URL.format(name=pg_name)
-        database = f"PostgreSQL ({pg_name})"
-    else:
-        database_url = f"sqlite:///{tmp}/portal.db"
-        database = "SQLite (temporary file)"
-    (tmp / "config.py").write_text(INSTANCE_CONFIG.format(database_url=database_url))
-    servers: list[Server] = []
-    app = None
-    try:
-        for key in config.ENV_KEYS:  # settings from the temporary instance's config.py only
-            os.environ.pop(key, None)
-        app = create_app({"INSTANCE_PATH": str(tmp), "SEARCH_RECONCILE_ON_START": False})
-        print(f"Building the database ({database}) in {tmp} ...", flush=True)
-        started = time.monotonic()
+    started = time.monotonic()  # the load time includes the migrations and the demo
+    with temporary_instance(
+        "portal-bench-requests-",
+        config_py=INSTANCE_CONFIG,
+        settings={"SEARCH_RECONCILE_ON_START": False},
+        postgres=f"portal_bench_requests_{os.getpid()}" if args.postgres else None,
+    ) as instance:
+        app = instance.app
         with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's progress lines
-            try:
-                flask_migrate.upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            demo.load(db.session)
             pop = make_people(db.session)
             first_id = (db.session.scalar(select(func.max(Ticket.id))) or 0) + 1
             ids = itertools.count(first_id)
@@ -851,10 +766,7 @@ def main() -> int:
         large = count_queries(app, client, paths)
 
         env = dict(os.environ)
-        target = f"portal:create_app({{'INSTANCE_PATH': {str(tmp)!r}}})"
-        portal = start_gunicorn("portal", target, env, tmp / "portal.log", ROOT)
-        servers.append(portal)
-        wait_until_up(portal, "/login")
+        portal = instance.serve("portal", instance.target, env, "/login")
         visitor = sign_in_http(portal.base_url)
         followed = follow_next(visitor, paths["mine"], 50)
         built_after = parse_qs(urlsplit(paths["mine p50"]).query)["after"]
@@ -866,10 +778,7 @@ def main() -> int:
             if status != 200:
                 raise RuntimeError(f"{name} page {path} answered {status} under gunicorn")
             sizes[name] = len(body)
-        bare_env = dict(env, BARE_PAGE_BYTES=str(sizes["mine"]))
-        bare = start_gunicorn("bare", "bare_app:app", bare_env, tmp / "bare.log", BENCH)
-        servers.append(bare)
-        wait_until_up(bare, "/")
+        bare = instance.serve_bare(env, sizes["mine"])
         sizes["bare"] = len(fetch(bare.base_url + "/")[1])
 
         loads = {}
@@ -878,8 +787,8 @@ def main() -> int:
         targets |= {name: (portal.base_url, path) for name, path in paths.items()}
         for name, (base, path) in targets.items():
             print(f"load: {name} for {args.duration} s ...", flush=True)
-            drive(base, path, visitor.cookies, args.threads, 2)  # warm both workers
-            loads[name] = drive(base, path, visitor.cookies, args.threads, args.duration)
+            closed_loop(base, path, args.threads, 2, visitor.cookies)  # warm both workers
+            loads[name] = closed_loop(base, path, args.threads, args.duration, visitor.cookies)
         load_average.append(os.getloadavg()[0])
 
         facts = (
@@ -888,25 +797,15 @@ def main() -> int:
             f"{n_shared:,} shares; ANALYZE after loading; {os.cpu_count()} CPUs, load average "
             f"{load_average[0]:.1f} before the load runs, {load_average[1]:.1f} after"
         )
-        failed = report(args, database, sizes, paths, loads, small, large, facts)
+        failed = report(args, instance.database, sizes, paths, loads, small, large, facts)
         print(f"      mine p50 cursor vs following 49 rel=next links from page 1: {link_check}")
         print()
-        print(log_summary(servers))
-        for server in servers:
+        print(log_summary(instance.servers))
+        for server in instance.servers:
             stop(server)
         if failed or args.explain:
             diagnose(app, large, paths, failed or list(paths), pop)
         return 0
-    finally:
-        for server in servers:
-            stop(server)
-        if app is not None:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if pg_name:
-            drop_postgres_database(pg_name)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

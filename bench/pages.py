@@ -11,25 +11,18 @@ Run it with `make bench`, or `.venv/bin/python bench/pages.py --duration 5`. Nee
 """
 
 import argparse
-import logging
+import math
 import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import unquote
 
-import flask_migrate
+from common import Load, fetch, print_head, temporary_instance
 from flask import Flask, has_request_context, url_for
 from sqlalchemy import event, func, insert, select, text
 
@@ -37,11 +30,9 @@ from kb import clock, helpcenter
 from kb.markdown import render as render_markdown
 from kb.models import Article, ArticleLabel, Brand, Section, Translation, User
 from kb.slugs import slugify
-from portal import config, create_app, demo
+from portal import config
 from portal.extensions import db
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
 HOME_BRAND, HOME_LOCALE = "hanbit-pay", "ko"
 RATIO_TARGET = 0.50
 RATIO_PAGES = ("home", "article")
@@ -461,83 +452,7 @@ def count_queries(app: Flask, paths: dict[str, str]) -> dict[str, list[str]]:
         event.remove(engine, "before_cursor_execute", on_execute)
 
 
-# ------------------------------------------------------------------ servers and load
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen
-    base_url: str
-    log: Path
-
-
-def start_gunicorn(name: str, target: str, env: dict, log: Path, chdir: Path) -> Server:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-w",
-        "2",
-        "-k",
-        "sync",
-        "-b",
-        f"127.0.0.1:{port}",
-        "--chdir",
-        str(chdir),
-        target,
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=chdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(name, process, f"http://127.0.0.1:{port}", log)
-
-
-def fetch(url: str, timeout: float = 30) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def wait_until_up(server: Server, path: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            break
-        try:
-            status, _ = fetch(server.base_url + path, timeout=5)
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    tail = server.log.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"{server.name} server did not answer at {server.base_url}{path}:\n{tail}")
-
-
-def stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
+# ------------------------------------------------------------------ load
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -548,15 +463,6 @@ def _ms(value: str) -> float:
     if not match:
         raise ValueError(f"unexpected wrk time {value!r}")
     return float(match[1]) * _UNITS_MS[match[2]]
-
-
-@dataclass
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
 
 
 def parse_wrk(output: str) -> Load:
@@ -571,6 +477,7 @@ def parse_wrk(output: str) -> Load:
     return Load(
         rps=float(find(r"^Requests/sec:\s+([\d.]+)")),
         p50_ms=_ms(find(r"^\s+50%\s+(\S+)")),
+        p95_ms=math.nan,  # wrk --latency gives 50/75/90/99% only
         p99_ms=_ms(find(r"^\s+99%\s+(\S+)")),
         requests=int(find(r"^\s+(\d+) requests in")),
         errors=errors + (int(non_2xx[1]) if non_2xx else 0),
@@ -589,21 +496,16 @@ def run_wrk(wrk: str, url: str, duration: float) -> Load:
 
 def report(args, paths, sizes, loads, demo_counts, full_counts, counts_text) -> None:
     bare = loads["bare"].rps
-    print()
-    print(
+    title = (
         f"Portal pages: demo + {args.articles:,} generated articles ({counts_text}); "
         f"gunicorn -w 2 (sync); wrk {' '.join(WRK_ARGS)} -d{args.duration}s; 127.0.0.1"
     )
-    for name, path in paths.items():
-        print(f"  {name:<8} {unquote(path)}")
-    print()
     sql_heading = f"SQL demo/{args.articles // 1000}k"
     header = (
         f"{'page':<8} {'bytes':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}"
         f" {sql_heading:>13} {'errors':>7}"
     )
-    print(header)
-    print("-" * len(header))
+    print_head(title, {name: unquote(path) for name, path in paths.items()}, 8, header)
     for name in ("bare", *paths, *(f"{p}*" for p in paths)):
         load = loads[name]
         sql = f"{len(demo_counts[name])}/{len(full_counts[name])}" if name in paths else "-"
@@ -644,20 +546,13 @@ def main() -> int:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 1
 
-    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    database_url = f"sqlite:///{tmp}/portal.db"
-    servers: list[Server] = []
-    try:
-        settings = {"INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench", "DATABASE_URL": database_url}
-        app = create_app(settings)
-        print(f"Building the database in {tmp} ...", flush=True)
-        with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's progress lines
-            try:
-                flask_migrate.upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            demo.load(db.session)
+    # No config.py: the gunicorn servers below get the database and key from the environment.
+    with temporary_instance(
+        "portal-bench-",
+        settings={"SECRET_KEY": "bench"},
+        announce="Building the database in {folder} ...",
+    ) as instance:
+        app = instance.app
         paths = page_paths(app)
         demo_counts = count_queries(app, paths)
 
@@ -677,17 +572,12 @@ def main() -> int:
         full_counts = count_queries(app, paths)
 
         env = {k: v for k, v in os.environ.items() if k not in config.ENV_KEYS}
-        env.update(DATABASE_URL=database_url, SECRET_KEY="bench")
-        portal = start_gunicorn("portal", "portal:create_app()", env, tmp / "portal.log", ROOT)
-        servers.append(portal)
-        wait_until_up(portal, paths["home"])
+        env.update(DATABASE_URL=instance.database_url, SECRET_KEY="bench")
+        target = "portal:create_app()"
+        portal = instance.serve("portal", target, env, paths["home"])
         # The same app with its page cache off: every request renders from the database.
         uncached_env = dict(env, PORTAL_PAGE_CACHE="off")
-        uncached = start_gunicorn(
-            "uncached", "portal:create_app()", uncached_env, tmp / "uncached.log", ROOT
-        )
-        servers.append(uncached)
-        wait_until_up(uncached, paths["home"])
+        uncached = instance.serve("uncached", target, uncached_env, paths["home"])
 
         sizes = {}
         for name, path in paths.items():
@@ -696,10 +586,7 @@ def main() -> int:
                 raise RuntimeError(f"{name} page {path} answered {status} under gunicorn")
             sizes[name] = len(body)
 
-        bare_env = dict(env, BARE_PAGE_BYTES=str(sizes["article"]))
-        bare = start_gunicorn("bare", "bare_app:app", bare_env, tmp / "bare.log", BENCH)
-        servers.append(bare)
-        wait_until_up(bare, "/")
+        bare = instance.serve_bare(env, sizes["article"])
         sizes["bare"] = len(fetch(bare.base_url + "/")[1])
 
         targets = (
@@ -726,10 +613,6 @@ def main() -> int:
             counts_text,
         )
         return 0
-    finally:
-        for server in servers:
-            stop(server)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,27 +15,23 @@ exit code is 0 whatever the numbers say.
 """
 
 import argparse
-import logging
-import shutil
 import sys
-import tempfile
 import tomllib
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import flask_migrate
+from common import BENCH, temporary_instance
 from sqlalchemy import select
 
 from kb import clock
 from kb.models import Article, Brand, Translation
 from kb.search import SearchRequest, database_search
 from kb.visibility import visible
-from portal import create_app, demo, search
+from portal import demo, search
 from portal.extensions import db
 
-BENCH = Path(__file__).resolve().parent
 JUDGEMENTS = BENCH / "search_judgements.toml"
 LANGUAGES = ("ko", "en", "ja", "sv")
 MRR_TARGET = 0.8
@@ -239,22 +235,13 @@ def print_summary(judgements, index_outcomes, db_outcomes) -> None:
 def run(verbose: bool) -> None:
     articles = demo_articles()
     judgements = load_judgements(JUDGEMENTS, articles)
-    tmp = Path(tempfile.mkdtemp(prefix="portal-search-bench-"))
-    try:
-        settings = {
-            "INSTANCE_PATH": str(tmp),
-            "SECRET_KEY": "bench",
-            "DATABASE_URL": f"sqlite:///{tmp}/portal.db",
-            "TESTING": True,
-        }
-        app = create_app(settings)
+    with temporary_instance(
+        "portal-search-bench-",
+        settings={"SECRET_KEY": "bench", "TESTING": True},
+        announce=None,
+    ) as instance:
+        app = instance.app
         with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's progress lines
-            try:
-                flask_migrate.upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            demo.load(db.session)
             ids = article_ids(db.session, articles)
             brand_ids = dict(db.session.execute(select(Brand.slug, Brand.id)).all())
             titles = dict(db.session.execute(select(Translation.id, Translation.title)).all())
@@ -283,8 +270,6 @@ def run(verbose: bool) -> None:
         if verbose:
             print_queries(judgements, index_outcomes, db_outcomes, titles)
         print_summary(judgements, index_outcomes, db_outcomes)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> int:
