@@ -68,11 +68,13 @@ def create_app(test_config: dict | None = None) -> Portal:
 
     from portal.blueprints.account import bp as account_bp
     from portal.blueprints.admin import bp as admin_bp
+    from portal.blueprints.agent import bp as agent_bp
     from portal.blueprints.helpcenter import bp as helpcenter_bp
     from portal.blueprints.requests import bp as requests_bp
 
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(agent_bp)
     app.register_blueprint(helpcenter_bp)
     app.register_blueprint(requests_bp)
     _skip_limiter_for_reading_pages(app)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import Article, Brand, BrandMember, Category, Revision, Section, Translation
-from portal.desk.models import InquiryForm
+from portal.desk.models import InquiryForm, Ticket
 
 STAFF_ROLES = ("admin", "editor", "agent")
 CONTENT_ROLES = ("admin", "editor")
@@ -18,6 +18,34 @@ def role() -> str | None:
 
 def is_content_staff() -> bool:
     return role() in CONTENT_ROLES
+
+
+AGENT_ROLES = ("admin", "agent")
+
+
+def is_agent() -> bool:
+    """Agents (their brands' tickets) and admins (every brand's)."""
+    return role() in AGENT_ROLES
+
+
+def agent_brand_ids(session: Session) -> list[int] | None:
+    """Brands whose tickets the current agent handles: None means every brand (admins)."""
+    if role() == "admin":
+        return None
+    if role() != "agent":
+        return []
+    return list(
+        session.scalars(select(BrandMember.brand_id).where(BrandMember.user_id == current_user.id))
+    )
+
+
+def ticket_for_agent_or_404(session: Session, ticket_id: int) -> Ticket:
+    """A ticket of a brand this agent belongs to (any brand for admins); others 404."""
+    ticket = session.get(Ticket, ticket_id)
+    brands = agent_brand_ids(session)
+    if ticket is None or (brands is not None and ticket.brand_id not in brands):
+        abort(404)
+    return ticket
 
 
 def reader_org_id() -> int | None:

@@ -37,6 +37,8 @@ FIELD_TYPES = (
 CHOICE_TYPES = ("dropdown", "multiselect", "checkbox", "radio")
 FORM_AUDIENCES = ("everyone", "signed_in", "organizations")
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_TYPES = ("question", "incident", "problem", "task")
 
 
 class InquiryForm(Base):
@@ -136,6 +138,12 @@ class Ticket(Base):
     follow_up_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL")
     )
+    # Agents' side: who handles it, how urgent, what kind (tags in ticket_tags).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    type: Mapped[str | None] = mapped_column(String(16))
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # "good" or "bad"
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     # Part of the private link's signature; a new value revokes every link sent so far.
@@ -295,3 +303,30 @@ class SsoTokenUse(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     jti: Mapped[str] = mapped_column(String(200))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class TicketTag(Base):
+    """A tag on a ticket (lower case), one row each so queues can filter by it."""
+
+    __tablename__ = "ticket_tags"
+    __table_args__ = (Index("ix_ticket_tags_tag", "tag", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class TicketEvent(Base):
+    """Something that happened to a ticket, with who and when: a status, priority, type,
+    assignee or tag change, a reply or a note (the agent's timeline; never shown to customers)."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))  # status, priority, type, assignee, tags, ...
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,0 +1,22 @@
+"""The agents' back-office: /agent/... (queues, tickets)."""
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from portal import access
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+
+@bp.before_request
+def agents_only():
+    """Guards every /agent route, including ones added later and htmx partials."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+    if not access.is_agent():
+        abort(403)
+
+
+# Route modules register on bp; imported last, as they need it.
+from portal.blueprints.agent import queues  # noqa: E402,F401,I001
+from portal.blueprints.agent import ticket  # noqa: E402,F401,I001
