@@ -278,17 +278,18 @@ def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200
 
 
 def _private_link(hc, ticket, external=False) -> str:
-    token = tickets.link_token(current_app.config["SECRET_KEY"], ticket)
-    path = url_for(
-        "requests.show_request",
+    """The request's private link: a path here, or the absolute URL for mail."""
+    values = dict(
         brand=hc.brand.slug,
         locale=ticket.locale,
         ticket_id=ticket.id,
-        token=token,
+        token=tickets.link_token(current_app.config["SECRET_KEY"], ticket),
     )
     if external:
-        return current_app.config.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/") + path
-    return path
+        from portal.mail import absolute_url
+
+        return absolute_url("requests.show_request", **values)
+    return url_for("requests.show_request", **values)
 
 
 def _sent(hc, ticket):
