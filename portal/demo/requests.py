@@ -166,6 +166,9 @@ def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> 
             details={"user_agent": "Demo"},
             link_secret=secrets.token_hex(16),
             solved_at=created + timedelta(days=1) if status in ("solved", "closed") else None,
+            # Answered ones are the agent's; new and open ones wait in the unassigned queue.
+            assignee_id=agent.id if answer else None,
+            priority="high" if "두 번" in subject or "fails" in subject else "normal",
             created_at=created,
             updated_at=created + timedelta(hours=2 if answer else 0),
         )
