@@ -125,6 +125,11 @@ ACCESS = {
     "admin.inquiry_field_move": "staff_brand",
     "admin.inquiry_field_delete": "staff_brand",
     # Installation-wide: admins only.
+    "agent.queues": "agent",
+    "agent.ticket": "agent_ticket",
+    "agent.ticket_reply": "agent_ticket",
+    "agent.ticket_properties": "agent_ticket",
+    "agent.ticket_take": "agent_ticket",
     "admin.mail_index": "admin_only",
     "admin.mail_message": "admin_only",
     "admin.organizations": "admin_only",
@@ -148,10 +153,11 @@ LAST = (
 
 # Text that only these actors may ever see, in any answer (cases may grant more: a private link).
 MARKERS = {
-    "ZqT1": {A, MEMBER},  # A's request; A's organization shares requests
-    "ZqT2": {A, MEMBER, B},  # A's request shared with B
-    "ZqT3": {OTHER},  # the other organization's request
-    "ZqInternal": set(),  # an internal note and its file: agent views only
+    # Requests of brand alpha: their people, and alpha's agent and the admin in /agent.
+    "ZqT1": {A, MEMBER, AGENT1, ADMIN},  # A's request; A's organization shares requests
+    "ZqT2": {A, MEMBER, B, AGENT1, ADMIN},  # A's request shared with B
+    "ZqT3": {OTHER, AGENT1, ADMIN},  # the other organization's request
+    "ZqInternal": {AGENT1, ADMIN},  # an internal note (and its file): agent views only
     "ZqDraft Alpha": {EDITOR1, ADMIN},
     "ZqDraft Beta": {EDITOR2, ADMIN},
     "ZqRestricted": {A, MEMBER, EDITOR1, ADMIN},  # a section for organization A
@@ -182,6 +188,15 @@ def staff(scope: str) -> dict:
         expect[EDITOR1] = 404
     elif scope == "admin":
         expect[EDITOR1] = expect[EDITOR2] = 403
+    return expect
+
+
+def agents(scope: str = "any") -> dict:
+    """/agent: sign in first; customers and editors 403; agents within their brands."""
+    expect = {ANON: LOGIN, **dict.fromkeys((*CUSTOMERS, EDITOR1, EDITOR2), 403)}
+    expect.update({AGENT1: OK, AGENT2: OK, ADMIN: OK})
+    if scope == "alpha":
+        expect[AGENT2] = 404
     return expect
 
 
@@ -648,6 +663,15 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             )
             for name, content in (("alpha", alpha), ("beta", beta))
         ]
+
+    if access == "agent":
+        return [
+            Case("queues", {}, agents()),
+            Case("alpha's queue", {}, agents(), query="?brand=alpha"),
+        ]
+
+    if access == "agent_ticket":
+        return [Case("a ticket of alpha", {"ticket_id": ids["t1"]}, agents("alpha"))]
 
     if access == "admin_only":
         values = {

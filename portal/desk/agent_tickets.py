@@ -1,0 +1,284 @@
+"""One ticket as agents work it: replies and internal notes, property changes, the timeline
+(messages and events in order) and who asked. Agent-side only: nothing here is for customers."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from kb.models import BrandMember, User
+from portal.desk.models import (
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    TICKET_TYPES,
+    CustomerOrganization,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketShare,
+    TicketTag,
+)
+from portal.desk.tickets import MAX_DESCRIPTION
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+OTHER_REQUESTS = 10
+# Events that only say a message was added: the message itself stands in the timeline.
+MESSAGE_EVENTS = ("reply", "note")
+
+
+class PropertyError(ValueError):
+    """A change the agent asked for that cannot be made: `field` and a `code` for the message."""
+
+    def __init__(self, field: str, code: str):
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+
+
+def _event(ticket, agent, kind, old, new, now) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=agent.id if agent is not None else None,
+        kind=kind,
+        old_value=None if old is None else str(old)[:200],
+        new_value=None if new is None else str(new)[:200],
+        created_at=now,
+    )
+
+
+# --- replies and notes ---------------------------------------------------------------------
+
+
+def add_reply(
+    session: Session,
+    ticket: Ticket,
+    agent: User,
+    body: str,
+    public: bool,
+    status: str | None,
+    now: datetime,
+) -> TicketMessage:
+    """A public reply (the ticket becomes `status`, pending unless chosen otherwise) or an
+    internal note (status unchanged unless given). The caller mails public replies to
+    `reply_recipients` in the same transaction. ValueError for an empty or too long body."""
+    body = (body or "").strip()
+    if not body:
+        raise PropertyError("body", "required")
+    if len(body) > MAX_DESCRIPTION:
+        raise PropertyError("body", "too_long")
+    if public and not status:
+        status = "pending"
+    if status and status not in TICKET_STATUSES:
+        raise PropertyError("status", "invalid")
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=agent.id,
+        author_name=agent.nickname or agent.name,
+        author_email=agent.email,
+        from_requester=False,
+        public=public,
+        body=body,
+        channel="web",
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.add(_event(ticket, agent, "reply" if public else "note", None, message.id, now))
+    if status and status != ticket.status:
+        change_properties(session, ticket, agent, {"status": status}, now)
+    ticket.updated_at = now
+    session.flush()
+    return message
+
+
+def reply_recipients(session: Session, ticket: Ticket) -> list[str]:
+    """Who a public reply is mailed to: the requester, then everyone it is shared with (once
+    each, whatever the case of the address)."""
+    seen, found = set(), []
+    shares = session.scalars(
+        select(TicketShare.email).where(TicketShare.ticket_id == ticket.id).order_by(TicketShare.id)
+    )
+    for email in [ticket.requester_email, *shares]:
+        if email and email.lower() not in seen:
+            seen.add(email.lower())
+            found.append(email)
+    return found
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma separated, lower-cased, blanks and repeats dropped; PropertyError past the caps."""
+    tags = []
+    for part in (text or "").split(","):
+        tag = " ".join(part.split()).lower()
+        if not tag or tag in tags:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise PropertyError("tags", "tag_too_long")
+        tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise PropertyError("tags", "too_many_tags")
+    return tags
+
+
+def tags_of(session: Session, ticket: Ticket) -> list[str]:
+    return list(
+        session.scalars(
+            select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id).order_by(TicketTag.tag)
+        )
+    )
+
+
+def assignable_agents(session: Session, brand_id: int) -> list[User]:
+    """Who may be assigned a ticket of this brand: its agents, and admins (every brand)."""
+    members = select(BrandMember.user_id).where(BrandMember.brand_id == brand_id)
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                or_(User.role == "admin", (User.role == "agent") & User.id.in_(members)),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def _name(user: User | None) -> str | None:
+    return None if user is None else (user.nickname or user.name)
+
+
+def change_properties(
+    session: Session, ticket: Ticket, agent: User, changes: dict, now: datetime
+) -> list[TicketEvent]:
+    """Apply `changes` (status, priority, type, assignee_id, tags: a list) and record one event
+    per change, with who and when. Checks everything first: PropertyError changes nothing."""
+    if "status" in changes and changes["status"] not in TICKET_STATUSES:
+        raise PropertyError("status", "invalid")
+    if "priority" in changes and changes["priority"] not in TICKET_PRIORITIES:
+        raise PropertyError("priority", "invalid")
+    if "type" in changes and changes["type"] not in (None, *TICKET_TYPES):
+        raise PropertyError("type", "invalid")
+    assignee = None
+    if changes.get("assignee_id") is not None:
+        assignee = session.get(User, changes["assignee_id"])
+        allowed = {u.id for u in assignable_agents(session, ticket.brand_id)}
+        if assignee is None or assignee.id not in allowed:
+            raise PropertyError("assignee_id", "not_in_brand")
+    if "tags" in changes:
+        tags = changes["tags"]
+        if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in tags):
+            raise PropertyError("tags", "too_many_tags")
+
+    events = []
+    for kind in ("status", "priority", "type"):
+        if kind in changes and changes[kind] != getattr(ticket, kind):
+            events.append(_event(ticket, agent, kind, getattr(ticket, kind), changes[kind], now))
+            setattr(ticket, kind, changes[kind])
+            if kind == "status":
+                ticket.solved_at = now if changes[kind] == "solved" else None
+    if "assignee_id" in changes and changes["assignee_id"] != ticket.assignee_id:
+        before = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
+        events.append(_event(ticket, agent, "assignee", _name(before), _name(assignee), now))
+        ticket.assignee_id = changes["assignee_id"]
+    if "tags" in changes:
+        old = set(tags_of(session, ticket))
+        new = set(changes["tags"])
+        if old - new:
+            session.execute(
+                delete(TicketTag).where(
+                    TicketTag.ticket_id == ticket.id, TicketTag.tag.in_(old - new)
+                )
+            )
+        for tag in sorted(old - new):
+            events.append(_event(ticket, agent, "tag_removed", tag, None, now))
+        for tag in sorted(new - old):
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+            events.append(_event(ticket, agent, "tag_added", None, tag, now))
+    if events:
+        ticket.updated_at = now
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One line of the agent's timeline: a message (public or internal) or an event."""
+
+    at: datetime
+    message: TicketMessage | None = None
+    event: TicketEvent | None = None
+    actor_name: str | None = None
+
+    @property
+    def is_note(self) -> bool:
+        return self.message is not None and not self.message.public
+
+
+def timeline(session: Session, ticket: Ticket) -> list[Entry]:
+    """Every message (internal notes included) and every change, oldest first."""
+    messages = session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+    ).all()
+    events = session.scalars(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind.not_in(MESSAGE_EVENTS)
+        )
+    ).all()
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    names = {
+        u.id: u.nickname or u.name
+        for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
+    }
+    entries = [Entry(at=m.created_at, message=m) for m in messages]
+    entries += [Entry(at=e.created_at, event=e, actor_name=names.get(e.actor_id)) for e in events]
+    # Same instant: the message first (a reply's status change follows it), then by id.
+    entries.sort(key=lambda e: (e.at, 0 if e.message else 1, (e.message or e.event).id))
+    return entries
+
+
+@dataclass
+class RequesterProfile:
+    name: str
+    email: str
+    organization: str | None
+    language: str
+    other_requests: list[Ticket] = field(default_factory=list)
+
+
+def requester_profile(
+    session: Session, ticket: Ticket, brand_ids: list[int] | None
+) -> RequesterProfile:
+    """Who asked, and their latest other requests in the brands the agent handles
+    (`brand_ids` None: every brand)."""
+    user = session.get(User, ticket.requester_id) if ticket.requester_id else None
+    org_id = ticket.customer_org_id or (user.customer_org_id if user else None)
+    org = session.get(CustomerOrganization, org_id) if org_id else None
+    same_person = (
+        Ticket.requester_id == ticket.requester_id
+        if ticket.requester_id
+        else Ticket.requester_email == ticket.requester_email
+    )
+    stmt = (
+        select(Ticket)
+        .where(same_person, Ticket.id != ticket.id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(OTHER_REQUESTS)
+    )
+    if brand_ids is not None:
+        stmt = stmt.where(Ticket.brand_id.in_(brand_ids))
+    return RequesterProfile(
+        name=user.name if user else ticket.requester_name,
+        email=user.email if user else ticket.requester_email,
+        organization=org.name if org else None,
+        language=(user.locale if user and user.locale else None) or ticket.locale,
+        other_requests=list(session.scalars(stmt)),
+    )

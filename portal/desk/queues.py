@@ -1,0 +1,232 @@
+"""Agents' ticket queues: which tickets each queue holds, their counts in one grouped query,
+validated filters and keyset pages of rows with the names a list shows."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from kb.models import Brand, User
+from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketTag
+
+QUEUES = ("unassigned", "mine", "open", "pending", "solved")
+DEFAULT_QUEUE = "open"
+SORTS = ("updated", "created", "priority")
+PER_PAGE = 25
+SOLVED_RECENTLY = timedelta(days=7)
+UNSOLVED = ("new", "open", "pending", "on_hold")
+PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
+MAX_TEXT = 100
+# Most urgent first: a rank the keyset cursor can compare (unknown values sort last).
+PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
+
+
+def queue_condition(queue: str, user_id: int, now: datetime):
+    """The one definition of each queue, shared by the counts and the pages."""
+    if queue == "unassigned":
+        return and_(Ticket.status.in_(UNSOLVED), Ticket.assignee_id.is_(None))
+    if queue == "mine":
+        return and_(Ticket.assignee_id == user_id, Ticket.status.not_in(("solved", "closed")))
+    if queue == "pending":
+        return Ticket.status == "pending"
+    if queue == "solved":
+        return and_(Ticket.status == "solved", Ticket.solved_at >= now - SOLVED_RECENTLY)
+    return Ticket.status.in_(("new", "open", "on_hold"))
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue, filters, sort and cursor of a queue page, as validated from a query string."""
+
+    queue: str = DEFAULT_QUEUE
+    brand: str = ""  # slug, one of the agent's brands
+    brand_id: int | None = None
+    status: str = ""
+    priority: str = ""
+    tag: str = ""
+    requester: str = ""  # part of the requester's email, lower case
+    org: int | None = None  # customer organization id
+    sort: str = "updated"
+    after: str = ""
+
+    @classmethod
+    def parse(cls, args, brands: list[Brand]) -> "QueueQuery":
+        """Unknown or invalid values are dropped (the filter is off), never an error page."""
+        slugs = {b.slug: b.id for b in brands}
+        queue = args.get("queue", DEFAULT_QUEUE)
+        brand = args.get("brand", "")
+        status = args.get("status", "")
+        priority = args.get("priority", "")
+        tag = (args.get("tag") or "").strip().lower()[:64]
+        requester = "".join((args.get("requester") or "").split()).lower()[:MAX_TEXT]
+        org = args.get("org", "")
+        sort = args.get("sort", "updated")
+        sort = sort if sort in SORTS else "updated"
+        after = args.get("after", "")
+        return cls(
+            queue=queue if queue in QUEUES else DEFAULT_QUEUE,
+            brand=brand if brand in slugs else "",
+            brand_id=slugs.get(brand),
+            status=status if status in TICKET_STATUSES else "",
+            priority=priority if priority in TICKET_PRIORITIES else "",
+            tag=tag,
+            requester=requester,
+            org=int(org) if org.isdigit() and len(org) <= 12 else None,
+            sort=sort,
+            after=after if _cursor(after, sort) else "",
+        )
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link to this view with some of them changed."""
+        values = {
+            "queue": self.queue,
+            "brand": self.brand,
+            "status": self.status,
+            "priority": self.priority,
+            "tag": self.tag,
+            "requester": self.requester,
+            "org": self.org,
+            "sort": self.sort,
+            "after": self.after,
+        }
+        values.update(changes)
+        defaults = {"queue": DEFAULT_QUEUE, "sort": "updated"}
+        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket: Ticket
+    brand_name: str
+    assignee_name: str | None
+
+
+@dataclass
+class Page:
+    tickets: list[QueueRow]
+    next_after: str | None
+
+
+def agent_brands(session: Session, brand_ids: list[int] | None) -> list[Brand]:
+    """The brands an agent works in (every brand for admins: brand_ids None), by name."""
+    stmt = select(Brand).order_by(Brand.name)
+    if brand_ids is not None:
+        stmt = stmt.where(Brand.id.in_(brand_ids))
+    return list(session.scalars(stmt))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery):
+    """The agent's brands and the filters (not the queue): what counts and pages share."""
+    if brand_ids is not None:
+        stmt = stmt.where(Ticket.brand_id.in_(brand_ids))
+    if query.brand_id is not None:
+        stmt = stmt.where(Ticket.brand_id == query.brand_id)
+    if query.status:
+        stmt = stmt.where(Ticket.status == query.status)
+    if query.priority:
+        stmt = stmt.where(Ticket.priority == query.priority)
+    if query.tag:
+        stmt = stmt.where(
+            exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == query.tag)
+        )
+    if query.requester:
+        pattern = f"%{_escape_like(query.requester)}%"
+        stmt = stmt.where(func.lower(Ticket.requester_email).like(pattern, escape="\\"))
+    if query.org is not None:
+        stmt = stmt.where(Ticket.customer_org_id == query.org)
+    return stmt
+
+
+def queue_counts(
+    session: Session,
+    brand_ids: list[int] | None,
+    user_id: int,
+    query: QueueQuery,
+    now: datetime,
+) -> dict[str, int]:
+    """How many tickets each queue holds under the filters: one SELECT of SUM(CASE ...)s, so
+    the page costs the same queries at any number of tickets."""
+    columns = [
+        func.sum(case((queue_condition(q, user_id, now), 1), else_=0)).label(q) for q in QUEUES
+    ]
+    row = session.execute(_filtered(select(*columns).select_from(Ticket), brand_ids, query)).one()
+    return {q: int(row._mapping[q] or 0) for q in QUEUES}
+
+
+_TIME = r"\d{4}-\d\d-\d\dT[\d:.]+(?:\+00:00)?"
+_CURSORS = {
+    "updated": re.compile(rf"^({_TIME})~(\d{{1,12}})$"),
+    "created": re.compile(rf"^({_TIME})~(\d{{1,12}})$"),
+    "priority": re.compile(rf"^([0-4])~({_TIME})~(\d{{1,12}})$"),
+}
+
+
+def _cursor(text: str, sort: str):
+    """The cursor's key ((rank,) time, id) for this sort, or None when it is not one."""
+    match = _CURSORS[sort].match(text or "")
+    if not match:
+        return None
+    *rank, when, last_id = match.groups()
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (*(int(r) for r in rank), moment, int(last_id))
+
+
+def _sort_key(sort: str) -> list:
+    if sort == "created":
+        return [Ticket.created_at, Ticket.id]
+    if sort == "priority":
+        return [PRIORITY, Ticket.updated_at, Ticket.id]
+    return [Ticket.updated_at, Ticket.id]
+
+
+def _cursor_of(ticket: Ticket, sort: str) -> str:
+    if sort == "created":
+        return f"{ticket.created_at.isoformat()}~{ticket.id}"
+    when = f"{ticket.updated_at.isoformat()}~{ticket.id}"
+    if sort == "priority":
+        return f"{PRIORITY_RANK.get(ticket.priority, 0)}~{when}"
+    return when
+
+
+def queue_page(
+    session: Session,
+    brand_ids: list[int] | None,
+    user_id: int,
+    query: QueueQuery,
+    now: datetime,
+    per_page: int = PER_PAGE,
+) -> Page:
+    """One page of a queue, newest first (or most urgent first), after the cursor: one query
+    that also brings the brand's and the assignee's names."""
+    assignee = aliased(User)
+    stmt = (
+        select(Ticket, Brand.name, assignee.name)
+        .join(Brand, Brand.id == Ticket.brand_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+        .where(queue_condition(query.queue, user_id, now))
+    )
+    stmt = _filtered(stmt, brand_ids, query)
+    key = _sort_key(query.sort)
+    cursor = _cursor(query.after, query.sort)
+    if cursor is not None:
+        # A row-value comparison, so an index on the sort columns seeks straight to it.
+        values = [literal(v, c.type) for v, c in zip(cursor[:-1], key[:-1], strict=True)]
+        stmt = stmt.where(tuple_(*key) < tuple_(*values, cursor[-1]))
+    stmt = stmt.order_by(*(c.desc() for c in key)).limit(per_page + 1)
+    rows = [QueueRow(t, brand, name) for t, brand, name in session.execute(stmt)]
+    next_after = None
+    if len(rows) > per_page:
+        rows = rows[:per_page]
+        next_after = _cursor_of(rows[-1].ticket, query.sort)
+    return Page(tickets=rows, next_after=next_after)

@@ -1,0 +1,1 @@
+"""Tests of the agents' back-office (/agent)."""
