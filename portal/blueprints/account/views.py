@@ -118,6 +118,8 @@ def _hc_args(hc) -> dict:
 
 
 def _home_for(user, hc=None) -> str:
+    if user.role == "agent":
+        return url_for("agent.queues")
     if user.role in ("admin", "editor"):
         return url_for("admin.kb_articles")
     if hc is not None:
