@@ -20,3 +20,6 @@ def agents_only():
 # Route modules register on bp; imported last, as they need it.
 from portal.blueprints.agent import queues  # noqa: E402,F401,I001
 from portal.blueprints.agent import ticket  # noqa: E402,F401,I001
+from portal.blueprints.agent import bulk  # noqa: E402,F401,I001
+from portal.blueprints.agent import canned  # noqa: E402,F401,I001
+from portal.blueprints.agent import me  # noqa: E402,F401,I001
