@@ -26,6 +26,7 @@ from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Tran
 from kb.slugs import slugify
 from portal.desk import forms, orgs, tickets
 from portal.desk.models import (
+    CannedResponse,
     CustomerOrganization,
     Ticket,
     TicketFile,
@@ -126,6 +127,13 @@ ACCESS = {
     "admin.inquiry_field_delete": "staff_brand",
     # Installation-wide: admins only.
     "agent.queues": "agent",
+    "agent.me": "agent",
+    "agent.bulk": "agent",
+    "agent.canned_responses": "agent",
+    "agent.canned_new": "agent",
+    "agent.canned_edit": "agent_canned",
+    "agent.canned_delete": "agent_canned",
+    "agent.canned_insert": "agent_ticket",
     "agent.ticket": "agent_ticket",
     "agent.ticket_reply": "agent_ticket",
     "agent.ticket_properties": "agent_ticket",
@@ -143,6 +151,7 @@ ACCESS = {
 # POSTs that change what later requests see run last, in this order.
 LAST = (
     "requests.unshare_request",
+    "agent.canned_delete",
     "admin.kb_attachment_delete",
     "admin.inquiry_field_delete",
     "admin.inquiry_form_delete",
@@ -464,6 +473,12 @@ def build_world(app, ctx, make) -> World:
     message.write_text("From: a@example.test\nTo: b@example.test\nSubject: Hi\n\nHello.\n")
     world.created_files.append(message)
 
+    # A canned response for brand alpha's agents.
+    canned = CannedResponse(brand_id=alpha.id, title="Greeting", body="Hello {{requester_name}}")
+    ctx.add(canned)
+    ctx.commit()
+    ids["canned_id"] = canned.id
+
     log = SearchLog(brand_id=alpha.id, locale="en", query="guide", results=1)
     ctx.add(log)
     ctx.commit()
@@ -671,7 +686,13 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         ]
 
     if access == "agent_ticket":
-        return [Case("a ticket of alpha", {"ticket_id": ids["t1"]}, agents("alpha"))]
+        values = {"ticket_id": ids["t1"], "canned_id": ids["canned_id"]}
+        # (?canned= chooses the response for the insert URL without an id in its path)
+        query = f"?canned={ids['canned_id']}"
+        return [Case("a ticket of alpha", values, agents("alpha"), query=query)]
+
+    if access == "agent_canned":
+        return [Case("alpha's canned response", {"canned_id": ids["canned_id"]}, agents("alpha"))]
 
     if access == "admin_only":
         values = {

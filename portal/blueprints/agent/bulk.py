@@ -1,3 +1,177 @@
 """Bulk actions on selected tickets: /agent/bulk (status, assignee, priority, tags, one reply)."""
 
-from portal.blueprints.agent import bp  # noqa: F401
+from dataclasses import dataclass, field
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from kb import clock
+from portal import access
+from portal.agent_mail import mail_public_reply
+from portal.blueprints.agent import bp
+from portal.desk import agent_tickets
+from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
+from portal.desk.queues import agent_brands
+from portal.extensions import db
+from portal.navigation import safe_next
+from portal.rendering import render
+
+MAX_TICKETS = 100
+MAX_ID = 2**31 - 1  # what an INTEGER column holds, as the <id:...> converter
+
+
+@dataclass
+class BulkForm:
+    """What the agent asked for; an empty field leaves that property as it is."""
+
+    ticket_ids: list[str] = field(default_factory=list)
+    status: str = ""
+    priority: str = ""
+    assignee: str = ""  # "", "me", "none" or an agent's id
+    tags: str = ""
+    body: str = ""
+    back: str = ""
+
+    @classmethod
+    def parse(cls, form) -> "BulkForm":
+        ids = list(dict.fromkeys(v.strip() for v in form.getlist("ticket") if v.strip()))
+        return cls(
+            ticket_ids=ids,
+            status=form.get("status", "").strip(),
+            priority=form.get("priority", "").strip(),
+            assignee=form.get("assignee", "").strip(),
+            tags=form.get("tags", ""),
+            body=form.get("body", ""),
+            back=form.get("back", ""),
+        )
+
+    @property
+    def asks_for_something(self) -> bool:
+        fields = (self.status, self.priority, self.assignee, self.tags.strip(), self.body.strip())
+        return any(fields)
+
+
+def queue_url(back: str | None) -> str:
+    """The queue the agent came from (its filters kept), never anything outside /agent/."""
+    target = safe_next(back)
+    if target and target.startswith("/agent/"):
+        return target
+    return url_for("agent.queues")
+
+
+def bulk_assignees() -> list:
+    """Everyone an agent may hand tickets to: the assignable agents of the agent's brands."""
+    brands = agent_brands(db.session, access.agent_brand_ids(db.session))
+    found = {}
+    for brand in brands:
+        for user in agent_tickets.assignable_agents(db.session, brand.id):
+            found.setdefault(user.id, user)
+    return sorted(found.values(), key=lambda u: ((u.nickname or u.name).lower(), u.id))
+
+
+@bp.context_processor
+def bulk_choices():
+    # A function, so only pages that show the bulk form pay for the query.
+    return {
+        "bulk_assignees": bulk_assignees,
+        "bulk_statuses": TICKET_STATUSES,
+        "bulk_priorities": TICKET_PRIORITIES,
+        "max_bulk_tickets": MAX_TICKETS,
+    }
+
+
+def _messages() -> dict:
+    return {
+        "no_selection": _("Select at least one ticket first."),
+        "too_many": _("Select at most %(num)d tickets at a time.", num=MAX_TICKETS),
+        "nothing_to_do": _("Choose a change to make or write a reply."),
+        "required": _("Write a reply first."),
+        "too_long": _("This is too long."),
+        "invalid": _("Choose one of the listed values."),
+        "not_in_brand": _("Choose an agent of every selected ticket's brand."),
+        "tag_too_long": _(
+            "A tag can be at most %(num)d characters.", num=agent_tickets.MAX_TAG_LENGTH
+        ),
+        "too_many_tags": _("A ticket can have at most %(num)d tags.", num=agent_tickets.MAX_TAGS),
+    }
+
+
+def _refuse(form: BulkForm, code: str, tickets=()):
+    """Nothing changed: say why, keep what was typed and the selection (`tickets`: id and
+    subject pairs), offer to try again."""
+    return render(
+        "agent/bulk.html",
+        status=422,
+        form=form,
+        error=_messages()[code],
+        tickets=list(tickets),
+        back=queue_url(form.back),
+    )
+
+
+def _selected_tickets(ids: list[str]) -> list[Ticket]:
+    """Every id through the ticket page's own check: one not for this agent 404s the lot."""
+    if any(not i.isdigit() or not 0 < int(i) <= MAX_ID for i in ids):
+        abort(404)
+    numbers = [int(i) for i in ids]
+    # One query fills the session, so the per-id check below reads from it.
+    db.session.scalars(select(Ticket).where(Ticket.id.in_(numbers))).all()
+    return [access.ticket_for_agent_or_404(db.session, n) for n in numbers]
+
+
+def _changes(form: BulkForm, agent) -> dict:
+    changes = {}
+    if form.status:
+        changes["status"] = form.status
+    if form.priority:
+        changes["priority"] = form.priority
+    if form.assignee == "me":
+        changes["assignee_id"] = agent.id
+    elif form.assignee == "none":
+        changes["assignee_id"] = None
+    elif form.assignee.isdigit() and int(form.assignee) <= MAX_ID:
+        changes["assignee_id"] = int(form.assignee)
+    elif form.assignee:
+        raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
+    return changes
+
+
+@bp.post("/bulk", endpoint="bulk")
+def bulk():
+    """Change every selected ticket alike, and optionally reply to each, in one transaction."""
+    form = BulkForm.parse(request.form)
+    if not form.ticket_ids:
+        return _refuse(form, "no_selection")
+    if len(form.ticket_ids) > MAX_TICKETS:
+        return _refuse(form, "too_many")
+    tickets = _selected_tickets(form.ticket_ids)
+    if not form.asks_for_something:
+        return _refuse(form, "nothing_to_do", [(t.id, t.subject) for t in tickets])
+    # What the refusal page lists, read now: a rollback expires the rows.
+    selected = [(t.id, t.subject) for t in tickets]
+    agent = current_user.user
+    now = clock.now()
+    try:
+        changes = _changes(form, agent)
+        new_tags = agent_tickets.parse_tags(form.tags)
+        for ticket in tickets:
+            these = dict(changes)
+            if new_tags:
+                old = agent_tickets.tags_of(db.session, ticket)
+                these["tags"] = old + [t for t in new_tags if t not in old]
+            agent_tickets.change_properties(db.session, ticket, agent, these, now)
+            if form.body.strip():
+                message = agent_tickets.add_reply(
+                    db.session, ticket, agent, form.body, True, form.status or None, now
+                )
+                mail_public_reply(db.session, ticket, message, agent)
+    except agent_tickets.PropertyError as error:
+        db.session.rollback()
+        return _refuse(form, error.code, selected)
+    db.session.commit()
+    count = len(tickets)
+    flash(ngettext("Updated %(num)d ticket.", "Updated %(num)d tickets.", count))
+    return redirect(queue_url(form.back), 303)

@@ -1,17 +1,17 @@
 """One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies)."""
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kb import clock
 from kb.models import Brand
 from portal import access
+from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
-from portal.desk import agent_tickets
+from portal.desk import agent_tickets, canned
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES
 from portal.extensions import db
-from portal.mail import absolute_url, queue_mail
 from portal.rendering import render
 
 
@@ -45,6 +45,9 @@ def _show(ticket, *, reply=None, errors=None, properties=None, status=200, block
             priorities=TICKET_PRIORITIES,
             types=TICKET_TYPES,
             reply=reply or {"body": "", "kind": "public", "status": "pending"},
+            canned_responses=db.session.scalars(
+                canned.usable_for_ticket(current_user.id, ticket)
+            ).all(),
             properties=properties,
             errors=errors or {},
         )
@@ -59,8 +62,21 @@ def _page(ticket, anchor=""):
 
 @bp.get("/tickets/<id:ticket_id>")
 def ticket(ticket_id):
-    """The whole ticket: properties, conversation with internal notes and events, requester."""
-    return _show(access.ticket_for_agent_or_404(db.session, ticket_id))
+    """The whole ticket: properties, conversation with internal notes and events, requester.
+    `?canned=<id>` (the Insert button without JavaScript) pre-fills the reply box."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    if "canned" not in request.args:
+        return _show(ticket)
+    body = canned.insert(
+        db.session,
+        current_user.user,
+        ticket,
+        request.args.get("canned", type=int),
+        request.args.get("body", ""),
+    )
+    if body is None:
+        abort(404)
+    return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})
 
 
 @bp.post("/tickets/<id:ticket_id>/reply")
@@ -90,30 +106,10 @@ def ticket_reply(ticket_id):
         errors = {error.field: _errors()[error.code]}
         return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
     if public:
-        _mail_reply(ticket, message, agent)
+        mail_public_reply(db.session, ticket, message, agent)
     db.session.commit()
     flash(_("Reply sent.") if public else _("Internal note added."))
     return _page(ticket, "#reply")
-
-
-def _mail_reply(ticket, message, agent):
-    brand = db.session.get(Brand, ticket.brand_id)
-    link = absolute_url(
-        "requests.show_request", brand=brand.slug, locale=ticket.locale, ticket_id=ticket.id
-    )
-    for email in agent_tickets.reply_recipients(db.session, ticket):
-        queue_mail(
-            db.session,
-            "agent_reply",
-            brand=brand,
-            locale=ticket.locale,
-            to=email,
-            ticket_id=ticket.id,
-            ticket=ticket,
-            message=message,
-            agent_name=agent.nickname or agent.name,
-            link=link,
-        )
 
 
 @bp.post("/tickets/<id:ticket_id>/properties")
