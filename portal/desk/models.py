@@ -144,6 +144,8 @@ class Ticket(Base):
     )
     priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     type: Mapped[str | None] = mapped_column(String(16))
+    # Read receipts: when the requester last opened the request page (agents see it).
+    requester_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # "good" or "bad"
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     # Part of the private link's signature; a new value revokes every link sent so far.
@@ -347,3 +349,19 @@ class CannedResponse(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class TicketPresence(Base):
+    """Which agent has a ticket open, and whether they are typing a reply (collision
+    detection): refreshed by the page while it is open, stale after a minute."""
+
+    __tablename__ = "ticket_presence"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    typing: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
