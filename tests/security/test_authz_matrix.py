@@ -134,6 +134,7 @@ ACCESS = {
     "agent.canned_edit": "agent_canned",
     "agent.canned_delete": "agent_canned",
     "agent.canned_insert": "agent_ticket",
+    "agent.ticket_presence": "agent_ticket",
     "agent.ticket": "agent_ticket",
     "agent.ticket_reply": "agent_ticket",
     "agent.ticket_properties": "agent_ticket",

@@ -9,7 +9,7 @@ from kb.models import Brand
 from portal import access
 from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
-from portal.desk import agent_tickets, canned
+from portal.desk import agent_tickets, canned, presence
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES
 from portal.extensions import db
 from portal.rendering import render
@@ -91,6 +91,18 @@ def ticket_reply(ticket_id):
     public = form["kind"] == "public"
     agent = current_user.user
     now = clock.now()
+    last_seen = request.form.get("last_message_id", type=int)
+    if last_seen is not None and request.form.get("confirm_new") != "1":
+        # Someone wrote while this reply was typed: show it, keep the draft, send on confirm.
+        arrived = presence.newer_public_messages(db.session, ticket.id, last_seen)
+        if arrived:
+            form["new_messages"] = arrived
+            errors = {
+                "new_message": _(
+                    "A new message arrived while you were writing. Read it, then send again."
+                )
+            }
+            return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
     try:
         message = agent_tickets.add_reply(
             db.session,

@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from kb import attachments, clock
 from portal.blueprints.requests import bp
@@ -109,6 +109,34 @@ def _show(hc, ticket, viewer, reply="", error=None, share_error=None, status=200
     return response
 
 
+def _record_read(ticket, viewer: Viewer) -> None:
+    """The requester (signed in, or the private link's holder when nobody is signed in: not a
+    colleague it is shared with, nor an agent) has read the request; written only when a newer
+    public agent reply is there, so reloads write nothing."""
+    if viewer.customer is not None:
+        if ticket.requester_id != viewer.customer.id:
+            return
+    elif viewer.token is None or current_user.is_authenticated:
+        return
+    newest = db.session.scalar(
+        select(func.max(TicketMessage.created_at)).where(
+            TicketMessage.ticket_id == ticket.id,
+            TicketMessage.public.is_(True),
+            TicketMessage.from_requester.is_(False),
+        )
+    )
+    seen = ticket.requester_seen_at
+    if seen is not None and (newest is None or seen >= newest):
+        return
+    # A read is not a change to the request: updated_at (and the queues' order) stays.
+    db.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id)
+        .values(requester_seen_at=clock.now(), updated_at=Ticket.updated_at)
+    )
+    db.session.commit()
+
+
 @bp.route("/<brand>/<locale>/requests/<id:ticket_id>", methods=["GET", "POST"])
 @limiter.limit(_inquiry_limit, methods=["POST"])
 def show_request(brand, locale, ticket_id):
@@ -117,6 +145,7 @@ def show_request(brand, locale, ticket_id):
     hc = helpcenter_or_404(brand, locale)
     ticket, viewer = _ticket_or_404(hc, ticket_id)
     if request.method == "GET":
+        _record_read(ticket, viewer)
         return _show(hc, ticket, viewer)
     body = (request.form.get("body") or "").strip()
     error = None
