@@ -12,6 +12,7 @@ from kb import clock
 from portal import access
 from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.ticket import error_messages as ticket_errors
 from portal.desk import agent_tickets
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.desk.queues import agent_brands
@@ -84,18 +85,14 @@ def bulk_choices():
 
 
 def _messages() -> dict:
+    """The ticket page's messages, worded for a selection of tickets."""
     return {
+        **ticket_errors(),
         "no_selection": _("Select at least one ticket first."),
         "too_many": _("Select at most %(num)d tickets at a time.", num=MAX_TICKETS),
         "nothing_to_do": _("Choose a change to make or write a reply."),
         "required": _("Write a reply first."),
-        "too_long": _("This is too long."),
-        "invalid": _("Choose one of the listed values."),
         "not_in_brand": _("Choose an agent of every selected ticket's brand."),
-        "tag_too_long": _(
-            "A tag can be at most %(num)d characters.", num=agent_tickets.MAX_TAG_LENGTH
-        ),
-        "too_many_tags": _("A ticket can have at most %(num)d tags.", num=agent_tickets.MAX_TAGS),
     }
 
 

@@ -99,19 +99,16 @@ def canned_responses():
 
 @bp.route("/canned/new", methods=["GET", "POST"])
 def canned_new():
-    brands = canned.scope_brands(db.session, access.agent_brand_ids(db.session))
-    form = _form(brands)
-    if form.validate_on_submit() and _save(form, brands, None) is not None:
-        db.session.commit()
-        flash(_("Canned response saved."), "success")
-        return redirect(url_for("agent.canned_responses"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render("agent/canned_form.html", status=status, form=form, response=None)
+    return _edit(None)
 
 
 @bp.route("/canned/<id:canned_id>", methods=["GET", "POST"])
 def canned_edit(canned_id):
-    response = _response_or_404(canned_id)
+    return _edit(_response_or_404(canned_id))
+
+
+def _edit(response: CannedResponse | None):
+    """The form for a new response (None) or an existing one; POST -> 303 -> the list."""
     brands = canned.scope_brands(db.session, access.agent_brand_ids(db.session))
     form = _form(brands, response)
     if form.validate_on_submit() and _save(form, brands, response) is not None:

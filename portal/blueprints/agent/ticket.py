@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.rendering import render
 
 
-def _errors() -> dict:
+def error_messages() -> dict:
     return {
         "required": _("Write a reply or a note first."),
         "too_long": _("This is too long."),
@@ -115,7 +115,7 @@ def ticket_reply(ticket_id):
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
-        errors = {error.field: _errors()[error.code]}
+        errors = {error.field: error_messages()[error.code]}
         return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
     if public:
         mail_public_reply(db.session, ticket, message, agent)
@@ -147,7 +147,7 @@ def ticket_properties(ticket_id):
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
-        errors = {error.field: _errors()[error.code]}
+        errors = {error.field: error_messages()[error.code]}
         return _show(ticket, properties=form, errors=errors, status=422, block="properties")
     db.session.commit()
     if events:
