@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -111,6 +112,8 @@ class User(Base):
     )
     # Single sign-on: the id the brand's own site gives this person.
     external_id: Mapped[str | None] = mapped_column(String(200))
+    # Agents: whether round-robin gives them new tickets (off on vacation, for example).
+    receives_tickets: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Category(Base):

@@ -146,6 +146,10 @@ class Ticket(Base):
     type: Mapped[str | None] = mapped_column(String(16))
     # Read receipts: when the requester last opened the request page (agents see it).
     requester_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The group of agents the ticket is for (assignment rules or an agent's choice).
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agent_groups.id", ondelete="SET NULL"), index=True
+    )
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # "good" or "bad"
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     # Part of the private link's signature; a new value revokes every link sent so far.
@@ -365,3 +369,73 @@ class TicketPresence(Base):
     )
     typing: Mapped[bool] = mapped_column(Boolean, default=False)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class AgentGroup(Base):
+    """Agents of one brand who share its tickets: round-robin hands the group's new tickets to
+    its members who receive tickets, each in turn."""
+
+    __tablename__ = "agent_groups"
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Round-robin's turn: the member who got the last ticket (the next one goes to the member
+    # after them by id). Changed only while the row is locked, see portal.desk.assignment.
+    last_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class AgentGroupMember(Base):
+    __tablename__ = "agent_group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class RoutingRule(Base):
+    """Who new tickets go to: of a whole brand (form_id None) or of one of its forms (that
+    rule wins). An agent (assignee_id), a group (its round-robin), or both."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (UniqueConstraint("brand_id", "form_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    form_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inquiry_forms.id", ondelete="CASCADE")
+    )
+    # form_id or 0: unique per brand, where a NULL form_id would not be.
+    form_key: Mapped[int] = mapped_column(Integer, default=0)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("agent_groups.id", ondelete="CASCADE"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class ScheduledReply(Base):
+    """A public reply waiting for its time (the undo window): editable and cancellable until
+    the scheduler sends it, once (sent_at is set by a conditional UPDATE)."""
+
+    __tablename__ = "scheduled_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # the ticket's after
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The submission key its files are staged under (portal.desk.files) until it is sent.
+    files_key: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_messages.id", ondelete="SET NULL")
+    )
