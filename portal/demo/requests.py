@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from kb import attachments, clock
 from kb.models import Brand, User
 from portal.desk.models import (
+    AgentGroup,
+    AgentGroupMember,
+    CannedResponse,
     CustomerOrganization,
     InquiryForm,
     Ticket,
@@ -123,6 +126,21 @@ RECEIPT = (
 )
 
 
+# Brand-wide canned responses (placeholders are filled when an agent inserts one).
+CANNED = (
+    (
+        "We are on it",
+        "Hello {{requester_name}},\n\nThank you for request #{{ticket_id}}. We are looking into"
+        " it and will write again within one working day.\n\n{{agent_name}}",
+    ),
+    (
+        "Solved: please confirm",
+        "Hello {{requester_name}},\n\nWe believe request #{{ticket_id}} is solved now. If"
+        " anything is still wrong, just reply to this message.\n\n{{agent_name}}",
+    ),
+)
+
+
 def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> None:
     """Adds the organizations and requests once (nothing when demo requests exist already)."""
     if session.scalar(select(Ticket.id).where(Ticket.requester_email == "customer@example.com")):
@@ -139,6 +157,16 @@ def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> 
         users[email].customer_org_id = orgs[org_name].id
     agent = users["agent@example.com"]
     now = clock.now()
+    groups = {}
+    for slug, brand in brands.items():
+        # A support group per brand (the agent in it) and canned responses for its agents.
+        group = AgentGroup(brand_id=brand.id, name="Support")
+        session.add(group)
+        session.flush()
+        session.add(AgentGroupMember(group_id=group.id, user_id=agent.id))
+        groups[slug] = group
+        for title, body in CANNED:
+            session.add(CannedResponse(brand_id=brand.id, title=title, body=body))
     made = []
     for slug, locale, email, subject, text, status, days, answer in REQUESTS:
         brand = brands.get(slug)
@@ -168,6 +196,7 @@ def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> 
             solved_at=created + timedelta(days=1) if status in ("solved", "closed") else None,
             # Answered ones are the agent's; new and open ones wait in the unassigned queue.
             assignee_id=agent.id if answer else None,
+            group_id=groups[slug].id,
             priority="high" if "두 번" in subject or "fails" in subject else "normal",
             created_at=created,
             updated_at=created + timedelta(hours=2 if answer else 0),

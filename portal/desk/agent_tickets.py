@@ -4,14 +4,16 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kb.models import BrandMember, User
+from kb.models import User
+from portal.desk import assignment
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
     TICKET_TYPES,
+    AgentGroup,
     CustomerOrganization,
     Ticket,
     TicketEvent,
@@ -135,15 +137,9 @@ def tags_of(session: Session, ticket: Ticket) -> list[str]:
 
 def assignable_agents(session: Session, brand_id: int) -> list[User]:
     """Who may be assigned a ticket of this brand: its agents, and admins (every brand)."""
-    members = select(BrandMember.user_id).where(BrandMember.brand_id == brand_id)
     return list(
         session.scalars(
-            select(User)
-            .where(
-                User.active.is_(True),
-                or_(User.role == "admin", (User.role == "agent") & User.id.in_(members)),
-            )
-            .order_by(User.name, User.id)
+            select(User).where(assignment.can_work(brand_id)).order_by(User.name, User.id)
         )
     )
 
@@ -155,14 +151,26 @@ def _name(user: User | None) -> str | None:
 def change_properties(
     session: Session, ticket: Ticket, agent: User, changes: dict, now: datetime
 ) -> list[TicketEvent]:
-    """Apply `changes` (status, priority, type, assignee_id, tags: a list) and record one event
-    per change, with who and when. Checks everything first: PropertyError changes nothing."""
+    """Apply `changes` (status, priority, type, group_id, assignee_id: an id, None or "next"
+    for the group's round-robin, tags: a list) and record one event per change, with who and
+    when. Checks everything first: PropertyError changes nothing."""
     if "status" in changes and changes["status"] not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     if "priority" in changes and changes["priority"] not in TICKET_PRIORITIES:
         raise PropertyError("priority", "invalid")
     if "type" in changes and changes["type"] not in (None, *TICKET_TYPES):
         raise PropertyError("type", "invalid")
+    group = None
+    if changes.get("group_id") is not None:
+        group = session.get(AgentGroup, changes["group_id"])
+        if group is None or group.brand_id != ticket.brand_id:
+            raise PropertyError("group_id", "invalid")
+    if changes.get("assignee_id") == "next":
+        group_id = changes["group_id"] if "group_id" in changes else ticket.group_id
+        chosen = assignment.next_in_group(session, group_id) if group_id else None
+        if chosen is None:
+            raise PropertyError("assignee_id", "nobody_receives")
+        changes = {**changes, "assignee_id": chosen.id}
     assignee = None
     if changes.get("assignee_id") is not None:
         assignee = session.get(User, changes["assignee_id"])
@@ -181,6 +189,12 @@ def change_properties(
             setattr(ticket, kind, changes[kind])
             if kind == "status":
                 ticket.solved_at = now if changes[kind] == "solved" else None
+    if "group_id" in changes and changes["group_id"] != ticket.group_id:
+        before = session.get(AgentGroup, ticket.group_id) if ticket.group_id else None
+        events.append(
+            _event(ticket, agent, "group", before and before.name, group and group.name, now)
+        )
+        ticket.group_id = changes["group_id"]
     if "assignee_id" in changes and changes["assignee_id"] != ticket.assignee_id:
         before = session.get(User, ticket.assignee_id) if ticket.assignee_id else None
         events.append(_event(ticket, agent, "assignee", _name(before), _name(assignee), now))

@@ -409,9 +409,7 @@ class RoutingRule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    form_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inquiry_forms.id", ondelete="CASCADE")
-    )
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("inquiry_forms.id", ondelete="CASCADE"))
     # form_id or 0: unique per brand, where a NULL form_id would not be.
     form_key: Mapped[int] = mapped_column(Integer, default=0)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("agent_groups.id", ondelete="CASCADE"))

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kb.models import Brand, BrandMember
+from portal.desk.assignment import group_ids_of
 from portal.desk.models import Ticket, TicketMessage
 from portal.desk.queues import queue_condition
 
@@ -82,7 +83,12 @@ def performance(
 
     mine = Ticket.assignee_id == agent_id
     ticket_columns = [
-        _count(queue_condition("unassigned", agent_id, now)).label("unassigned"),
+        _count(
+            and_(
+                queue_condition("unassigned", agent_id, now),
+                or_(Ticket.group_id.is_(None), Ticket.group_id.in_(group_ids_of(agent_id))),
+            )
+        ).label("unassigned"),
         _count(queue_condition("mine", agent_id, now)).label("in_progress"),
     ]
     for name, span in spans.items():

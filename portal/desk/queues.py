@@ -9,9 +9,10 @@ from sqlalchemy import and_, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
+from portal.desk.assignment import group_ids_of
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketTag
 
-QUEUES = ("unassigned", "mine", "open", "pending", "solved")
+QUEUES = ("unassigned", "mine", "groups", "open", "pending", "solved")
 DEFAULT_QUEUE = "open"
 SORTS = ("updated", "created", "priority")
 PER_PAGE = 25
@@ -29,6 +30,8 @@ def queue_condition(queue: str, user_id: int, now: datetime):
         return and_(Ticket.status.in_(UNSOLVED), Ticket.assignee_id.is_(None))
     if queue == "mine":
         return and_(Ticket.assignee_id == user_id, Ticket.status.not_in(("solved", "closed")))
+    if queue == "groups":
+        return and_(Ticket.status.in_(UNSOLVED), Ticket.group_id.in_(group_ids_of(user_id)))
     if queue == "pending":
         return Ticket.status == "pending"
     if queue == "solved":

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.desk import assignment
 from portal.desk.models import (
     CHOICE_TYPES,
     FormField,
@@ -339,6 +340,7 @@ def create_ticket(
             .where(TicketFile.submission_key == submission_key, TicketFile.ticket_id.is_(None))
             .values(ticket_id=ticket.id)
         )
+        assignment.route_new_ticket(session, ticket, now)
         if before_commit is not None:
             before_commit(ticket)
         session.commit()

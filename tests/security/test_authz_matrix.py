@@ -24,7 +24,7 @@ from sqlalchemy import select
 from kb import clock
 from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Translation
 from kb.slugs import slugify
-from portal.desk import forms, orgs, tickets
+from portal.desk import assignment, forms, orgs, tickets
 from portal.desk.models import (
     CannedResponse,
     CustomerOrganization,
@@ -128,6 +128,7 @@ ACCESS = {
     # Installation-wide: admins only.
     "agent.queues": "agent",
     "agent.me": "agent",
+    "agent.me_availability": "agent",
     "agent.bulk": "agent",
     "agent.canned_responses": "agent",
     "agent.canned_new": "agent",
@@ -147,6 +148,11 @@ ACCESS = {
     "admin.organization_member_add": "admin_only",
     "admin.organization_member_remove": "admin_only",
     "admin.organization_delete": "admin_only",
+    "admin.groups": "admin_only",
+    "admin.group_new": "admin_only",
+    "admin.group_edit": "admin_only",
+    "admin.group_delete": "admin_only",
+    "admin.routing_save": "admin_only",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -158,6 +164,7 @@ LAST = (
     "admin.inquiry_form_delete",
     "admin.organization_member_remove",
     "admin.organization_delete",
+    "admin.group_delete",
     "account.logout",
 )
 
@@ -467,6 +474,8 @@ def build_world(app, ctx, make) -> World:
     spare_member = make.user(role="customer", email="someone@spare.example")
     orgs.add_member(ctx, spare, spare_member.email)
     ids.update(org_id=spare.id, org_member_id=spare_member.id)
+    group = assignment.save_group(ctx, None, alpha.id, "Alpha front line", [])
+    ids.update(group_id=group.id, alpha_id=alpha.id)
     ids["sink_name"] = "20261125T120000000000Z-0a1b2c3d.eml"
     sink = Path(app.config["MAIL_SINK_DIR"])
     _mkdir(world, sink)
@@ -700,8 +709,11 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             "org_id": ids["org_id"],
             "user_id": ids["org_member_id"],
             "name": ids["sink_name"],
+            "group_id": ids["group_id"],
+            "brand_id": ids["alpha_id"],
         }
-        return [Case("installation-wide", values, staff("admin"))]
+        query = f"?brand={ids['alpha_id']}"  # the brand of a new group
+        return [Case("installation-wide", values, staff("admin"), query=query)]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

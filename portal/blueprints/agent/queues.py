@@ -1,4 +1,4 @@
-"""Ticket queues: /agent/ (unassigned, mine, all open, pending, solved recently)."""
+"""Ticket queues: /agent/ (unassigned, mine, my groups, all open, pending, solved recently)."""
 
 from flask import request
 from flask_login import current_user

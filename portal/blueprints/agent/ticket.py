@@ -9,7 +9,7 @@ from kb.models import Brand
 from portal import access
 from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
-from portal.desk import agent_tickets, canned, presence
+from portal.desk import agent_tickets, assignment, canned, presence
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES
 from portal.extensions import db
 from portal.rendering import render
@@ -21,6 +21,7 @@ def error_messages() -> dict:
         "too_long": _("This is too long."),
         "invalid": _("Choose one of the listed values."),
         "not_in_brand": _("Choose an agent of this ticket's brand."),
+        "nobody_receives": _("Nobody in this ticket's group receives tickets: choose an agent."),
         "tag_too_long": _(
             "A tag can be at most %(num)d characters.", num=agent_tickets.MAX_TAG_LENGTH
         ),
@@ -40,6 +41,7 @@ def _show(ticket, *, reply=None, errors=None, properties=None, status=200, block
             timeline=agent_tickets.timeline(db.session, ticket),
             tags=agent_tickets.tags_of(db.session, ticket),
             agents=agent_tickets.assignable_agents(db.session, ticket.brand_id),
+            groups=assignment.groups_of_brand(db.session, ticket.brand_id),
             profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
             statuses=TICKET_STATUSES,
             priorities=TICKET_PRIORITIES,
@@ -128,19 +130,23 @@ def ticket_reply(ticket_id):
 def ticket_properties(ticket_id):
     """Status, priority, type, assignee and tags in one form; one event per change."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    form = {
-        key: request.form.get(key, "") for key in ("status", "priority", "type", "assignee", "tags")
-    }
+    keys = ("status", "priority", "type", "group", "assignee", "tags")
+    form = {key: request.form.get(key, "") for key in keys}
     try:
         assignee = form["assignee"].strip()
+        group = form["group"].strip()
         changes = {
             "status": form["status"] or ticket.status,
             "priority": form["priority"] or ticket.priority,
             "type": form["type"] or None,
-            "assignee_id": int(assignee) if assignee.isdigit() else None,
+            "assignee_id": int(assignee) if assignee.isdigit() else (assignee or None),
             "tags": agent_tickets.parse_tags(form["tags"]),
         }
-        if assignee and not assignee.isdigit():
+        if "group" in request.form:
+            changes["group_id"] = int(group) if group.isdigit() else None
+            if group and not group.isdigit():
+                raise agent_tickets.PropertyError("group_id", "invalid")
+        if assignee and not assignee.isdigit() and assignee != "next":
             raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
         events = agent_tickets.change_properties(
             db.session, ticket, current_user.user, changes, clock.now()

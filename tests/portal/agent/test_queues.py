@@ -95,7 +95,14 @@ def test_counts_per_queue(client, make, acme, login):
     ticket(make, acme, "Solved long ago", status="solved", solved_at=now - timedelta(days=8))
     ticket(make, acme, "Closed", status="closed")
     html = page(client)
-    assert counts(html) == {"unassigned": 2, "mine": 2, "open": 4, "pending": 1, "solved": 1}
+    assert counts(html) == {
+        "unassigned": 2,
+        "mine": 2,
+        "groups": 0,
+        "open": 4,
+        "pending": 1,
+        "solved": 1,
+    }
     assert subjects(page(client, "/agent/?queue=mine")) == ["Mine on hold", "Mine open"]
     assert subjects(page(client, "/agent/?queue=solved")) == ["Mine solved"]
 

@@ -279,7 +279,7 @@ def test_property_changes_are_events_with_who_and_when(
     row = make.session.get(Ticket, ticket.id)
     assert row.solved_at == frozen_now and row.assignee_id == colleague.id
     html = page(client, ticket)
-    assert f"{agent.name} changed status from open to solved" in html
+    assert f"{agent.name} changed the status from Open to Solved" in html
     assert f"{agent.name} assigned the ticket to Bora" in html
     assert "added tag vip" in html
 
