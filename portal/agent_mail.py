@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from kb.models import Brand, User
-from portal.desk import agent_tickets
+from portal.desk import agent_tickets, scheduled_replies
 from portal.desk.models import Ticket, TicketMessage
 from portal.mail import absolute_url, queue_mail
 
@@ -28,3 +28,17 @@ def mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage, 
             agent_name=agent.nickname or agent.name,
             link=link,
         )
+
+
+def send_due_replies(session: Session, now) -> int:
+    """Send the scheduled replies that are due (each claimed once, committed with its mail);
+    how many went out."""
+    sent = 0
+    for row_id in scheduled_replies.due_ids(session, now):
+        claimed = scheduled_replies.claim(session, row_id, now)
+        if claimed is not None:
+            ticket, message, agent = claimed
+            mail_public_reply(session, ticket, message, agent)
+            sent += 1
+        session.commit()
+    return sent

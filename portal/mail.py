@@ -285,7 +285,12 @@ def register_cli(app: Flask) -> None:
 
     @group.command("send")
     def send() -> None:
-        """Send the mail that is due now and say how it went."""
+        """Send the scheduled replies and the mail that are due now and say how it went."""
+        from portal.agent_mail import send_due_replies  # it builds on this module
+
+        replies = send_due_replies(db.session, clock.now())
+        if replies:
+            click.echo(f"scheduled replies sent {replies}")
         counts = send_due_now(holder="cli")
         click.echo(f"sent {counts['sent']}, failed {counts['failed']}, waiting {counts['waiting']}")
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb import clock, publishing
-from portal import mail
+from portal import agent_mail, mail
 from portal.extensions import db
 from portal.serving import serving
 
@@ -248,10 +248,12 @@ class Leader:
         return events
 
     def send_mail(self) -> dict[str, int] | None:
-        """Send the due mail, if this process still holds the lease."""
+        """Send the scheduled replies that are due, then the due mail, if this process still
+        holds the lease."""
         with self.app.app_context():
             if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
                 return None
+            agent_mail.send_due_replies(db.session, clock.now())
         return mail.send_due_now(self.app, holder=self.holder)
 
 

@@ -17,6 +17,7 @@ from portal.desk.models import (
     CustomerOrganization,
     Ticket,
     TicketEvent,
+    TicketFile,
     TicketMessage,
     TicketShare,
     TicketTag,
@@ -257,6 +258,17 @@ def timeline(session: Session, ticket: Ticket) -> list[Entry]:
     # Same instant: the message first (a reply's status change follows it), then by id.
     entries.sort(key=lambda e: (e.at, 0 if e.message else 1, (e.message or e.event).id))
     return entries
+
+
+def files_by_message(session: Session, ticket: Ticket) -> dict[int | None, list[TicketFile]]:
+    """The ticket's files by the message they came with (None: sent with the form)."""
+    found: dict[int | None, list[TicketFile]] = {}
+    rows = session.scalars(
+        select(TicketFile).where(TicketFile.ticket_id == ticket.id).order_by(TicketFile.id)
+    )
+    for row in rows:
+        found.setdefault(row.message_id, []).append(row)
+    return found
 
 
 @dataclass

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb import attachments
-from portal.desk.models import TicketFile
+from portal.desk.models import ScheduledReply, TicketFile
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 30
@@ -114,10 +114,16 @@ def unstage(session: Session, submission_key: str, tokens: set[str]) -> None:
 
 
 def remove_abandoned(session: Session, now: datetime) -> int:
-    """Staged files of forms never sent (the bytes stay while another row uses them)."""
+    """Staged files of forms never sent (the bytes stay while another row uses them); a
+    scheduled reply's files wait for it."""
+    waiting = select(ScheduledReply.files_key).where(
+        ScheduledReply.sent_at.is_(None), ScheduledReply.cancelled_at.is_(None)
+    )
     result = session.execute(
         delete(TicketFile).where(
-            TicketFile.ticket_id.is_(None), TicketFile.created_at < now - STAGED_FOR
+            TicketFile.ticket_id.is_(None),
+            TicketFile.created_at < now - STAGED_FOR,
+            TicketFile.submission_key.not_in(waiting),
         )
     )
     session.commit()

@@ -15,6 +15,7 @@ articles, internal notes) that the actor must never see, and no answer may be a 
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from portal.desk import assignment, forms, orgs, tickets
 from portal.desk.models import (
     CannedResponse,
     CustomerOrganization,
+    ScheduledReply,
     Ticket,
     TicketFile,
     TicketMessage,
@@ -140,6 +142,10 @@ ACCESS = {
     "agent.ticket_reply": "agent_ticket",
     "agent.ticket_properties": "agent_ticket",
     "agent.ticket_take": "agent_ticket",
+    "agent.ticket_file": "agent_ticket",
+    "agent.scheduled_reply_edit": "agent_ticket",
+    "agent.scheduled_reply_send": "agent_ticket",
+    "agent.scheduled_reply_cancel": "agent_ticket",
     "admin.mail_index": "admin_only",
     "admin.mail_message": "admin_only",
     "admin.organizations": "admin_only",
@@ -488,6 +494,17 @@ def build_world(app, ctx, make) -> World:
     ctx.add(canned)
     ctx.commit()
     ids["canned_id"] = canned.id
+    # A reply of alpha's agent waiting to be sent (its text is for agents only until then).
+    waiting = ScheduledReply(
+        ticket_id=ids["t1"],
+        author_id=users[AGENT1].id,
+        body="ZqInternal scheduled reply",
+        send_at=clock.now() + timedelta(hours=1),
+        files_key="0" * 32,
+    )
+    ctx.add(waiting)
+    ctx.commit()
+    ids["scheduled_id"] = waiting.id
 
     log = SearchLog(brand_id=alpha.id, locale="en", query="guide", results=1)
     ctx.add(log)
@@ -696,7 +713,13 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         ]
 
     if access == "agent_ticket":
-        values = {"ticket_id": ids["t1"], "canned_id": ids["canned_id"]}
+        values = {
+            "ticket_id": ids["t1"],
+            "canned_id": ids["canned_id"],
+            "reply_id": ids["scheduled_id"],
+            "file_id": ids["internal_file"],
+            "name": "note.txt",
+        }
         # (?canned= chooses the response for the insert URL without an id in its path)
         query = f"?canned={ids['canned_id']}"
         return [Case("a ticket of alpha", values, agents("alpha"), query=query)]

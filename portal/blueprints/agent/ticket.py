@@ -1,22 +1,46 @@
-"""One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies)."""
+"""One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies, files,
+scheduled replies)."""
 
-from flask import abort, current_app, flash, redirect, request, url_for
+import re
+import secrets
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import update
 
-from kb import clock
+from kb import attachments, clock
 from kb.models import Brand
 from portal import access
-from portal.agent_mail import mail_public_reply
+from portal.agent_mail import mail_public_reply, send_due_replies
 from portal.blueprints.agent import bp
-from portal.desk import agent_tickets, assignment, canned, presence
-from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES
+from portal.desk import agent_tickets, assignment, canned, presence, scheduled_replies
+from portal.desk import files as ticket_files
+from portal.desk.models import (
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    TICKET_TYPES,
+    ScheduledReply,
+    TicketFile,
+)
 from portal.extensions import db
 from portal.rendering import render
+
+FILES_KEY = re.compile(r"[0-9a-f]{32}")
+MAX_REPLY_FILES = 10
 
 
 def error_messages() -> dict:
     return {
+        "invalid_delay": _("Choose when to send it: now, or within 24 hours."),
+        # kb.attachments' refusals of a file
+        "empty": _("The file is empty."),
+        "too_large": _("This is too large."),
+        "type_not_allowed": _("This kind of file is not accepted."),
+        "too_many": _("No more files can be added to this request."),
+        "total_too_large": _("The files together are too large."),
         "required": _("Write a reply or a note first."),
         "too_long": _("This is too long."),
         "invalid": _("Choose one of the listed values."),
@@ -29,8 +53,20 @@ def error_messages() -> dict:
     }
 
 
-def _show(ticket, *, reply=None, errors=None, properties=None, status=200, block=None):
+def _show(
+    ticket,
+    *,
+    reply=None,
+    errors=None,
+    properties=None,
+    scheduled_edit=None,
+    status=200,
+    block=None,
+):
     brand_ids = access.agent_brand_ids(db.session)
+    reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
+    reply.setdefault("files_key", secrets.token_hex(16))
+    waiting = scheduled_replies.waiting(db.session, ticket)
     response = current_app.make_response(
         render(
             "agent/ticket.html",
@@ -46,11 +82,17 @@ def _show(ticket, *, reply=None, errors=None, properties=None, status=200, block
             statuses=TICKET_STATUSES,
             priorities=TICKET_PRIORITIES,
             types=TICKET_TYPES,
-            reply=reply or {"body": "", "kind": "public", "status": "pending"},
+            reply=reply,
             canned_responses=db.session.scalars(
                 canned.usable_for_ticket(current_user.id, ticket)
             ).all(),
             properties=properties,
+            scheduled=waiting,
+            scheduled_files={r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
+            scheduled_edit=scheduled_edit,
+            delays=scheduled_replies.DELAYS,
+            staged_files=ticket_files.staged(db.session, reply["files_key"]),
+            files_by_message=agent_tickets.files_by_message(db.session, ticket),
             errors=errors or {},
         )
     )
@@ -81,49 +123,212 @@ def ticket(ticket_id):
     return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})
 
 
+def _uploads_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _files_key(raw: str | None) -> str:
+    """The key this reply's files are staged under: kept across a refused send, so files
+    chosen once are not asked for again; a new one otherwise."""
+    return raw if raw and FILES_KEY.fullmatch(raw) else secrets.token_hex(16)
+
+
+def _stage_files(ticket, files_key: str, now) -> str | None:
+    """Keep the uploaded files under the reply's key; the first refusal's message, or None."""
+    problem = None
+    for storage in request.files.getlist("attachments"):
+        if not storage or not storage.filename:
+            continue
+        _row, codes = ticket_files.stage(
+            db.session,
+            _uploads_dir(),
+            brand_id=ticket.brand_id,
+            submission_key=files_key,
+            field_key=None,
+            stream=storage.stream,
+            filename=storage.filename,
+            now=now,
+            limits=ticket_files.Limits(files=MAX_REPLY_FILES),
+        )
+        if codes and problem is None:
+            message = error_messages().get(codes[0], _("This file is not accepted."))
+            problem = f"{storage.filename[:200]}: {message}"
+    return problem
+
+
+def _delay(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 6 else None
+
+
 @bp.post("/tickets/<id:ticket_id>/reply")
 def ticket_reply(ticket_id):
-    """A public reply (mailed to the requester and everyone it is shared with) or a note."""
+    """A public reply (mailed to the requester and everyone it is shared with; now, or after a
+    delay) or a note, with files."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
     form = {
         "body": request.form.get("body", ""),
         "kind": "internal" if request.form.get("kind") == "internal" else "public",
         "status": request.form.get("status") or "",
+        "delay": request.form.get("delay") or "0",
+        "files_key": _files_key(request.form.get("files_key")),
     }
     public = form["kind"] == "public"
     agent = current_user.user
     now = clock.now()
+    problem = _stage_files(ticket, form["files_key"], now)
+
+    def refuse(errors):
+        db.session.rollback()
+        return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
+
+    if problem:
+        return refuse({"attachments": problem})
     last_seen = request.form.get("last_message_id", type=int)
     if last_seen is not None and request.form.get("confirm_new") != "1":
         # Someone wrote while this reply was typed: show it, keep the draft, send on confirm.
         arrived = presence.newer_public_messages(db.session, ticket.id, last_seen)
         if arrived:
             form["new_messages"] = arrived
-            errors = {
-                "new_message": _(
-                    "A new message arrived while you were writing. Read it, then send again."
-                )
-            }
-            return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
+            message = _("A new message arrived while you were writing. Read it, then send again.")
+            return refuse({"new_message": message})
+    delay = _delay(form["delay"])
     try:
-        message = agent_tickets.add_reply(
-            db.session,
-            ticket,
-            agent,
-            form["body"],
-            public,
-            (form["status"] or "pending") if public else None,
-            now,
-        )
+        if public and delay != 0:
+            scheduled = scheduled_replies.schedule(
+                db.session,
+                ticket,
+                agent,
+                form["body"],
+                form["status"] or "pending",
+                delay,
+                form["files_key"],
+                now,
+            )
+        else:
+            scheduled = None
+            message = agent_tickets.add_reply(
+                db.session,
+                ticket,
+                agent,
+                form["body"],
+                public,
+                (form["status"] or "pending") if public else None,
+                now,
+            )
     except agent_tickets.PropertyError as error:
-        db.session.rollback()
-        errors = {error.field: error_messages()[error.code]}
-        return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
+        return refuse({error.field: error_messages()[error.code]})
+    if scheduled is not None:
+        db.session.commit()
+        flash(
+            _(
+                "Reply scheduled for %(when)s. You can change or cancel it until then.",
+                when=format_datetime(scheduled.send_at, "short"),
+            )
+        )
+        return _page(ticket, "#scheduled")
+    db.session.execute(
+        update(TicketFile)
+        .where(
+            TicketFile.submission_key == form["files_key"],
+            TicketFile.ticket_id.is_(None),
+            TicketFile.brand_id == ticket.brand_id,
+        )
+        .values(ticket_id=ticket.id, message_id=message.id)
+    )
     if public:
         mail_public_reply(db.session, ticket, message, agent)
     db.session.commit()
     flash(_("Reply sent.") if public else _("Internal note added."))
     return _page(ticket, "#reply")
+
+
+def _scheduled_or_404(ticket, reply_id) -> ScheduledReply:
+    row = db.session.get(ScheduledReply, reply_id)
+    if row is None or row.ticket_id != ticket.id:
+        abort(404)
+    return row
+
+
+def _gone():
+    flash(_("This reply was sent or cancelled already."), "error")
+
+
+@bp.post("/tickets/<id:ticket_id>/scheduled/<id:reply_id>")
+def scheduled_reply_edit(ticket_id, reply_id):
+    """New text, status or time for a reply still waiting."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    row = _scheduled_or_404(ticket, reply_id)
+    edit = {
+        "id": row.id,
+        "body": request.form.get("body", ""),
+        "status": request.form.get("status") or "pending",
+        "delay": request.form.get("delay") or "",
+    }
+    try:
+        changed = scheduled_replies.change(
+            db.session, row, edit["body"], edit["status"], _delay(edit["delay"]), clock.now()
+        )
+    except agent_tickets.PropertyError as error:
+        db.session.rollback()
+        errors = {f"scheduled_{error.field}": error_messages()[error.code]}
+        return _show(ticket, scheduled_edit=edit, errors=errors, status=422, block="scheduled")
+    db.session.commit()
+    if changed:
+        flash(_("Scheduled reply changed."))
+    else:
+        _gone()
+    return _page(ticket, "#scheduled")
+
+
+@bp.post("/tickets/<id:ticket_id>/scheduled/<id:reply_id>/cancel")
+def scheduled_reply_cancel(ticket_id, reply_id):
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    row = _scheduled_or_404(ticket, reply_id)
+    if scheduled_replies.cancel(db.session, row, current_user.user, clock.now()):
+        db.session.commit()
+        flash(_("Scheduled reply cancelled: it will not be sent."))
+    else:
+        _gone()
+    return _page(ticket, "#scheduled")
+
+
+@bp.post("/tickets/<id:ticket_id>/scheduled/<id:reply_id>/send")
+def scheduled_reply_send(ticket_id, reply_id):
+    """Send it now instead of waiting."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    row = _scheduled_or_404(ticket, reply_id)
+    now = clock.now()
+    if scheduled_replies.send_now(db.session, row, now):
+        db.session.commit()
+        send_due_replies(db.session, now)
+        flash(_("Reply sent."))
+    else:
+        _gone()
+    return _page(ticket, "#conversation-heading")
+
+
+@bp.get("/tickets/<id:ticket_id>/files/<id:file_id>/<path:name>")
+def ticket_file(ticket_id, file_id, name):
+    """A file of the ticket (internal notes' included), always downloaded, never rendered."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    row = db.session.get(TicketFile, file_id)
+    if row is None or row.ticket_id != ticket.id:
+        abort(404)
+    path = ticket_files.path_for(_uploads_dir(), row)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=not attachments.is_inline(row.content_type),
+        download_name=row.filename,
+        conditional=True,
+        etag=row.sha256,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/tickets/<id:ticket_id>/properties")

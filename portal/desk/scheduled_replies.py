@@ -1,0 +1,206 @@
+"""Delayed send: a public reply that waits (up to a day) before it goes out, editable and
+cancellable until then, and sent once by whichever process claims it first.
+
+Claiming is one conditional UPDATE (sent_at from NULL to now) in the same transaction as the
+message and its mail: a second process, or a second run, finds the row taken and does nothing.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kb.models import User
+from portal.desk import agent_tickets
+from portal.desk.agent_tickets import PropertyError
+from portal.desk.models import (
+    TICKET_STATUSES,
+    ScheduledReply,
+    Ticket,
+    TicketEvent,
+    TicketFile,
+    TicketMessage,
+)
+
+MAX_DELAY = timedelta(hours=24)
+# What the reply form offers, in seconds ("0": now).
+DELAYS = (0, 60, 600, 3600, 4 * 3600, 24 * 3600)
+
+
+def check(body: str, status: str, delay_seconds: int | None) -> tuple[str, str, timedelta]:
+    """The cleaned body, the status after sending and the delay; PropertyError otherwise."""
+    body = (body or "").strip()
+    if not body:
+        raise PropertyError("body", "required")
+    if len(body) > agent_tickets.MAX_DESCRIPTION:
+        raise PropertyError("body", "too_long")
+    if status not in TICKET_STATUSES:
+        raise PropertyError("status", "invalid")
+    if delay_seconds is None or not 0 < delay_seconds <= MAX_DELAY.total_seconds():
+        raise PropertyError("delay", "invalid_delay")
+    return body, status, timedelta(seconds=delay_seconds)
+
+
+def schedule(
+    session: Session,
+    ticket: Ticket,
+    agent: User,
+    body: str,
+    status: str,
+    delay_seconds: int | None,
+    files_key: str,
+    now: datetime,
+) -> ScheduledReply:
+    body, status, delay = check(body, status, delay_seconds)
+    row = ScheduledReply(
+        ticket_id=ticket.id,
+        author_id=agent.id,
+        body=body,
+        status=status,
+        send_at=now + delay,
+        files_key=files_key,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def waiting(session: Session, ticket: Ticket) -> list[ScheduledReply]:
+    """The ticket's replies not sent nor cancelled yet, soonest first."""
+    return list(
+        session.scalars(
+            select(ScheduledReply)
+            .where(
+                ScheduledReply.ticket_id == ticket.id,
+                ScheduledReply.sent_at.is_(None),
+                ScheduledReply.cancelled_at.is_(None),
+            )
+            .order_by(ScheduledReply.send_at, ScheduledReply.id)
+        )
+    )
+
+
+def files_of(session: Session, row: ScheduledReply) -> list[TicketFile]:
+    return list(
+        session.scalars(
+            select(TicketFile)
+            .where(TicketFile.submission_key == row.files_key, TicketFile.ticket_id.is_(None))
+            .order_by(TicketFile.id)
+        )
+    )
+
+
+def _still_waiting(row_id: int):
+    return (
+        (ScheduledReply.id == row_id)
+        & ScheduledReply.sent_at.is_(None)
+        & ScheduledReply.cancelled_at.is_(None)
+    )
+
+
+def change(
+    session: Session,
+    row: ScheduledReply,
+    body: str,
+    status: str,
+    delay_seconds: int | None,
+    now: datetime,
+) -> bool:
+    """New text, status and time (counted from now); False when it went out or was cancelled
+    meanwhile (nothing changed). PropertyError for bad input."""
+    body, status, delay = check(body, status, delay_seconds)
+    done = session.execute(
+        update(ScheduledReply)
+        .where(_still_waiting(row.id))
+        .values(body=body, status=status, send_at=now + delay, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    return bool(done)
+
+
+def cancel(session: Session, row: ScheduledReply, agent: User, now: datetime) -> bool:
+    """Cancel it (its files go with it); False when it was sent or cancelled already."""
+    done = session.execute(
+        update(ScheduledReply)
+        .where(_still_waiting(row.id))
+        .values(cancelled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done:
+        for f in files_of(session, row):
+            session.delete(f)
+        session.add(
+            TicketEvent(
+                ticket_id=row.ticket_id,
+                actor_id=agent.id,
+                kind="scheduled_reply_cancelled",
+                created_at=now,
+            )
+        )
+    session.refresh(row)
+    return bool(done)
+
+
+def send_now(session: Session, row: ScheduledReply, now: datetime) -> bool:
+    """Make it due at once (the next run sends it)."""
+    done = session.execute(
+        update(ScheduledReply)
+        .where(_still_waiting(row.id))
+        .values(send_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    return bool(done)
+
+
+def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    return list(
+        session.scalars(
+            select(ScheduledReply.id)
+            .where(
+                ScheduledReply.sent_at.is_(None),
+                ScheduledReply.cancelled_at.is_(None),
+                ScheduledReply.send_at <= now,
+            )
+            .order_by(ScheduledReply.send_at, ScheduledReply.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(
+    session: Session, row_id: int, now: datetime
+) -> tuple[Ticket, TicketMessage, User] | None:
+    """Take one due reply and turn it into the public message (with its files), in the
+    caller's transaction: None when another run took it, or it was cancelled or moved later.
+    The caller mails the message and commits."""
+    taken = session.execute(
+        update(ScheduledReply)
+        .where(_still_waiting(row_id), ScheduledReply.send_at <= now)
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return None
+    row = session.get(ScheduledReply, row_id, populate_existing=True)
+    ticket = session.get(Ticket, row.ticket_id)
+    agent = session.get(User, row.author_id) if row.author_id else None
+    if ticket is None or agent is None:  # the author's account is gone: never sent
+        row.sent_at, row.cancelled_at = None, now
+        return None
+    message = agent_tickets.add_reply(session, ticket, agent, row.body, True, row.status, now)
+    session.execute(
+        update(TicketFile)
+        .where(
+            TicketFile.submission_key == row.files_key,
+            TicketFile.ticket_id.is_(None),
+            TicketFile.brand_id == ticket.brand_id,
+        )
+        .values(ticket_id=ticket.id, message_id=message.id)
+    )
+    row.message_id = message.id
+    session.flush()
+    return ticket, message, agent
