@@ -3,17 +3,16 @@ scheduled replies)."""
 
 import re
 import secrets
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import update
 
-from kb import attachments, clock
+from kb import clock
 from kb.models import Brand
-from portal import access
+from portal import access, downloads
 from portal.agent_mail import mail_public_reply, send_due_replies
 from portal.blueprints.agent import bp
 from portal.desk import agent_tickets, assignment, canned, presence, scheduled_replies
@@ -123,10 +122,6 @@ def ticket(ticket_id):
     return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})
 
 
-def _uploads_dir() -> Path:
-    return Path(current_app.instance_path) / "uploads"
-
-
 def _files_key(raw: str | None) -> str:
     """The key this reply's files are staged under: kept across a refused send, so files
     chosen once are not asked for again; a new one otherwise."""
@@ -141,7 +136,7 @@ def _stage_files(ticket, files_key: str, now) -> str | None:
             continue
         _row, codes = ticket_files.stage(
             db.session,
-            _uploads_dir(),
+            downloads.uploads_dir(),
             brand_id=ticket.brand_id,
             submission_key=files_key,
             field_key=None,
@@ -314,21 +309,7 @@ def ticket_file(ticket_id, file_id, name):
     row = db.session.get(TicketFile, file_id)
     if row is None or row.ticket_id != ticket.id:
         abort(404)
-    path = ticket_files.path_for(_uploads_dir(), row)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=not attachments.is_inline(row.content_type),
-        download_name=row.filename,
-        conditional=True,
-        etag=row.sha256,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.stored_file(row.sha256, row.content_type, row.filename)
 
 
 @bp.post("/tickets/<id:ticket_id>/properties")

@@ -3,15 +3,15 @@ signed-in customers within the scope of portal.desk.customer_requests."""
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
-from kb import attachments, clock
+from kb import clock
+from portal import downloads
 from portal.blueprints.requests import bp
 from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
@@ -77,10 +77,6 @@ def _page_url(hc, ticket, viewer: Viewer) -> str:
         ticket_id=ticket.id,
         **viewer.url_args(),
     )
-
-
-def _uploads_dir() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 def _show(hc, ticket, viewer, reply="", error=None, share_error=None, status=200, block=None):
@@ -159,7 +155,7 @@ def show_request(brand, locale, ticket_id):
             continue
         _row, problems = ticket_files.stage(
             db.session,
-            _uploads_dir(),
+            downloads.uploads_dir(),
             brand_id=hc.brand.id,
             submission_key=reply_key,
             field_key=None,
@@ -314,22 +310,7 @@ def request_file(brand, locale, ticket_id, file_id, name):
         message = db.session.get(TicketMessage, row.message_id)
         if message is None or not message.public:
             abort(404)  # an internal note's file never reaches the customer side
-    path = ticket_files.path_for(_uploads_dir(), row)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=row.content_type,  # chosen by us at upload, never the client's
-        as_attachment=not attachments.is_inline(row.content_type),
-        download_name=row.filename,
-        conditional=True,
-        etag=row.sha256,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return downloads.stored_file(row.sha256, row.content_type, row.filename)
 
 
 @bp.get("/<brand>/<locale>/requests")

@@ -2,7 +2,6 @@
 
 import logging
 import re
-from pathlib import Path
 
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from kb import clock, helpcenter
 from kb.search import SearchRequest, clean_text
+from portal import downloads
 from portal.blueprints.requests import bp
 from portal.desk import files as ticket_files
 from portal.desk import tickets
@@ -73,10 +73,6 @@ def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
     if not tickets.form_usable_by(form, current_user.is_authenticated, _visitor_org()):
         abort(404)
     return form
-
-
-def _uploads_dir() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 def _values() -> dict[str, list[str]]:
@@ -166,7 +162,7 @@ def new_request(brand, locale):
             continue
         _row, errors = ticket_files.stage(
             db.session,
-            _uploads_dir(),
+            downloads.uploads_dir(),
             brand_id=hc.brand.id,
             submission_key=key,
             field_key=field_key,

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.models import Revision, Translation
-from portal.desk import forms, orgs
+from portal.desk import assignment, forms, orgs
 
 
 @pytest.fixture
@@ -44,6 +44,8 @@ def world(make, ctx):
         "field_id": field.id,
         "org_id": org.id,
         "user_id": member.id,
+        "group_id": assignment.save_group(ctx, None, theirs.id, "Their group", []).id,
+        "brand_id": theirs.id,
     }
 
 
@@ -86,6 +88,11 @@ ADMIN_ONLY = (
     "admin.organization_member_add",
     "admin.organization_member_remove",
     "admin.organization_delete",
+    "admin.groups",
+    "admin.group_new",
+    "admin.group_edit",
+    "admin.group_delete",
+    "admin.routing_save",
 )
 
 
