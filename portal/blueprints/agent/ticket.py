@@ -100,7 +100,12 @@ def _show(
 
 
 def _page(ticket, anchor=""):
-    return redirect(url_for("agent.ticket", ticket_id=ticket.id) + anchor, 303)
+    """The ticket page again. An htmx form (reply, properties) would swap the page a redirect
+    leads to into the form itself, so htmx is told to load it in place of the whole body."""
+    url = url_for("agent.ticket", ticket_id=ticket.id) + anchor
+    if request.htmx:
+        return "", 204, {"HX-Location": url}
+    return redirect(url, 303)
 
 
 @bp.get("/tickets/<id:ticket_id>")

@@ -366,3 +366,16 @@ def test_tags_are_lower_cased_and_capped():
     assert agent_tickets.parse_tags(" Billing,vip, ,BILLING") == ["billing", "vip"]
     with pytest.raises(agent_tickets.PropertyError):
         agent_tickets.parse_tags("x" * 65)
+
+
+def test_a_reply_sent_over_htmx_loads_the_ticket_page_in_place(client, brand, ticket, login):
+    """Not a redirect: htmx would swap the whole page into the form."""
+    login("agent", brands=[brand])
+    response = client.post(
+        f"/agent/tickets/{ticket.id}/reply",
+        data={"body": "Done over htmx", "kind": "public", "status": "pending"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204
+    assert response.headers["HX-Location"] == f"/agent/tickets/{ticket.id}#reply"
+    assert "Done over htmx" in page(client, ticket)
