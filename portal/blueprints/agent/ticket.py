@@ -183,6 +183,16 @@ def ticket_reply(ticket_id):
 
     if problem:
         return refuse({"attachments": problem})
+    if request.form.get("action") == "insert_canned":
+        # Insert without JavaScript: the page again, the response added to what was typed
+        # (files chosen are kept too); nothing is sent.
+        body = canned.insert(
+            db.session, agent, ticket, request.form.get("canned", type=int), form["body"]
+        )
+        if body is None:
+            abort(404)
+        db.session.commit()
+        return _show(ticket, reply={**form, "body": body})
     last_seen = request.form.get("last_message_id", type=int)
     if last_seen is not None and request.form.get("confirm_new") != "1":
         # Someone wrote while this reply was typed: show it, keep the draft, send on confirm.

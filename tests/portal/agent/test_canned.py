@@ -1,11 +1,13 @@
 """Canned responses: personal and per brand, who may change which, placeholders filled on
 insert (never evaluated), and inserting into the reply box with htmx and without JavaScript."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from portal.desk import canned
-from portal.desk.models import CannedResponse
+from portal.desk.models import CannedResponse, TicketMessage
 from tests.conftest import PASSWORD
 from tests.portal.agent.test_ticket import customer_client, new_ticket
 
@@ -266,6 +268,21 @@ def test_insert_without_javascript_prefills_the_reply_box_on_the_ticket_page(
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "<html" in html
     assert ">Hello Mina, about Card declined</textarea>" in html
+
+
+def test_insert_without_javascript_keeps_what_was_typed_and_sends_nothing(
+    client, make, brand, ticket, login
+):
+    login("agent", brands=[brand])
+    row = response(make, brand, body="Regards, the team")
+    answer = client.post(
+        f"/agent/tickets/{ticket.id}/reply",
+        data={"body": "Your card works again.", "canned": str(row.id), "action": "insert_canned"},
+    )
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert re.search(r">Your card works again\.\s+Regards, the team</textarea>", html)
+    assert make.session.scalar(select(TicketMessage)) is None
 
 
 @pytest.mark.parametrize("whose", ["colleague", "other_brand", "missing"])
