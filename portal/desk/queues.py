@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
 from portal.desk.assignment import group_ids_of
-from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket, TicketTag
+from portal.desk.models import (
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    InquiryForm,
+    Ticket,
+    TicketTag,
+)
 
 QUEUES = ("unassigned", "mine", "groups", "open", "pending", "solved")
 DEFAULT_QUEUE = "open"
@@ -51,13 +57,16 @@ class QueueQuery:
     tag: str = ""
     requester: str = ""  # part of the requester's email, lower case
     org: int | None = None  # customer organization id
+    form: int | None = None  # inquiry form id, one of the agent's brands'
     sort: str = "updated"
     after: str = ""
 
     @classmethod
-    def parse(cls, args, brands: list[Brand]) -> "QueueQuery":
-        """Unknown or invalid values are dropped (the filter is off), never an error page."""
+    def parse(cls, args, brands: list[Brand], form_ids=()) -> "QueueQuery":
+        """Unknown or invalid values are dropped (the filter is off), never an error page.
+        `form_ids`: the forms of the agent's brands, the only ones the form filter takes."""
         slugs = {b.slug: b.id for b in brands}
+        form = args.get("form", "")
         queue = args.get("queue", DEFAULT_QUEUE)
         brand = args.get("brand", "")
         status = args.get("status", "")
@@ -77,6 +86,7 @@ class QueueQuery:
             tag=tag,
             requester=requester,
             org=int(org) if org.isdigit() and len(org) <= 12 else None,
+            form=int(form) if form.isdigit() and int(form) in form_ids else None,
             sort=sort,
             after=after if _cursor(after, sort) else "",
         )
@@ -91,6 +101,7 @@ class QueueQuery:
             "tag": self.tag,
             "requester": self.requester,
             "org": self.org,
+            "form": self.form,
             "sort": self.sort,
             "after": self.after,
         }
@@ -120,6 +131,17 @@ def agent_brands(session: Session, brand_ids: list[int] | None) -> list[Brand]:
     return list(session.scalars(stmt))
 
 
+def agent_forms(session: Session, brands: list[Brand]) -> list[InquiryForm]:
+    """The forms of these brands, for the form filter."""
+    return list(
+        session.scalars(
+            select(InquiryForm)
+            .where(InquiryForm.brand_id.in_([b.id for b in brands]))
+            .order_by(InquiryForm.brand_id, InquiryForm.position, InquiryForm.id)
+        )
+    )
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -143,6 +165,8 @@ def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery):
         stmt = stmt.where(func.lower(Ticket.requester_email).like(pattern, escape="\\"))
     if query.org is not None:
         stmt = stmt.where(Ticket.customer_org_id == query.org)
+    if query.form is not None:
+        stmt = stmt.where(Ticket.form_id == query.form)
     return stmt
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Brand
-from portal.desk.models import Ticket, TicketTag
+from portal.desk.models import InquiryForm, Ticket, TicketTag
 from portal.desk.queues import QueueQuery, queue_counts, queue_page
 
 
@@ -239,3 +239,18 @@ def test_whole_page_has_the_agent_nav(client, acme, login):
     login("agent", brands=[acme])
     html = page(client)
     assert "<html" in html and 'href="/agent/" aria-current="page"' in html
+
+
+def test_form_filter_takes_only_forms_of_the_agents_brands(client, make, login):
+    acme, other = make.brand(slug="acme"), make.brand(slug="other")
+    login("agent", brands=[acme])
+    billing = InquiryForm(brand_id=acme.id, names={"en": "Billing"}, descriptions={})
+    theirs = InquiryForm(brand_id=other.id, names={"en": "Theirs"}, descriptions={})
+    make.session.add_all([billing, theirs])
+    make.session.commit()
+    ticket(make, acme, "From billing", form_id=billing.id)
+    ticket(make, acme, "From elsewhere")
+    html = page(client, f"/agent/?form={billing.id}")
+    assert subjects(html) == ["From billing"]
+    assert ">Billing</option>" in html and "Theirs" not in html
+    assert len(subjects(page(client, f"/agent/?form={theirs.id}"))) == 2  # ignored: not theirs
