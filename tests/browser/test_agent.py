@@ -358,3 +358,35 @@ def test_morning_queue_take_one_and_bulk_close(live_server, open_as, screenshot)
     expect_counts(0, 0, 0)
     expect(agent).to_have_url(re.compile(r"requester=morning\."))
     screenshot(agent, "4-closed")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_a_refused_reply_shows_why_and_keeps_the_draft(live_server, open_as, javascript):
+    """Errors come back as 422 with the form: htmx swaps them in like the page would."""
+    tag = uuid.uuid4().hex[:8]
+    subject = f"Refused reply ({tag})"
+    customer = open_as(CUSTOMER)
+    send_requests(customer, live_server, [subject])
+    agent = open_as(AGENT)
+    open_from_queue(agent, live_server, subject)
+    message_box(agent).fill(f"Draft {tag}")
+    agent.get_by_label("Send the public reply").select_option(label="In 1 hour")
+    agent.get_by_label("Files").set_input_files(
+        files=[{"name": "evil.svg", "mimeType": "image/svg+xml", "buffer": b"<svg></svg>"}]
+    )
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(agent.locator("#reply-files-error")).to_contain_text(
+        "evil.svg: This kind of file is not accepted."
+    )
+    expect(message_box(agent)).to_have_value(f"Draft {tag}")
+    expect(agent.get_by_label("Send the public reply").locator("option:checked")).to_have_text(
+        "In 1 hour"
+    )
+    agent.get_by_label("Files").set_input_files([])
+    agent.get_by_role("button", name="Send", exact=True).click()
+    expect(flash(agent)).to_contain_text("Reply scheduled for")
+    scheduled = agent.get_by_role("region", name="Scheduled replies")
+    expect(scheduled).to_contain_text(f"Draft {tag}")
+    scheduled.get_by_role("button", name="Cancel this reply").click()
+    expect(flash(agent)).to_contain_text("Scheduled reply cancelled")
+    expect(agent.get_by_role("region", name="Scheduled replies")).to_have_count(0)
