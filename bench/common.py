@@ -325,10 +325,16 @@ class Load:
 
 
 def closed_loop(
-    base: str, path: str, threads: int, duration: float, cookies: dict | None = None
+    base: str,
+    path: str,
+    threads: int,
+    duration: float,
+    cookies: dict | None = None,
+    headers: dict | None = None,
 ) -> Load:
-    """GET `path` from `threads` client threads for `duration` seconds, each sending its next
-    request when the last one answered; 200 answers are timed, anything else is an error."""
+    """GET `path` (with `headers`) from `threads` client threads for `duration` seconds, each
+    sending its next request when the last one answered; 200 answers are timed, anything else
+    is an error."""
     url = urlsplit(base)
 
     def client() -> tuple[list[float], int]:
@@ -338,7 +344,7 @@ def closed_loop(
             visitor.cookies = dict(cookies or {})  # the same session for every request
             t = time.perf_counter()
             try:
-                status, _h, _b = visitor.request("GET", path)
+                status, _h, _b = visitor.request("GET", path, headers=headers)
             except (OSError, http.client.HTTPException):
                 status = None
             if status == 200:

@@ -37,9 +37,14 @@ class GroupError(ValueError):
 # --- who may work a brand's tickets -----------------------------------------------------------
 
 
-def can_work(brand_id: int):
-    """A condition on User: active agents of this brand, and admins (every brand)."""
-    members = select(BrandMember.user_id).where(BrandMember.brand_id == brand_id)
+def can_work(brand_id: int | list[int] | None):
+    """A condition on User: active agents of this brand (of any of these brands; None: of
+    any brand), and admins (every brand)."""
+    members = select(BrandMember.user_id)
+    if isinstance(brand_id, int):
+        members = members.where(BrandMember.brand_id == brand_id)
+    elif brand_id is not None:
+        members = members.where(BrandMember.brand_id.in_(brand_id))
     return User.active.is_(True) & or_(
         User.role == "admin", (User.role == "agent") & User.id.in_(members)
     )

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, select, tuple_
+from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
@@ -182,7 +182,13 @@ def queue_counts(
     columns = [
         func.sum(case((queue_condition(q, user_id, now), 1), else_=0)).label(q) for q in QUEUES
     ]
-    row = session.execute(_filtered(select(*columns).select_from(Ticket), brand_ids, query)).one()
+    # Every queue is a part of these: closed and long solved tickets are never read.
+    worked_on = and_(
+        Ticket.status.in_((*UNSOLVED, "solved")),
+        or_(Ticket.status != "solved", Ticket.solved_at >= now - SOLVED_RECENTLY),
+    )
+    stmt = select(*columns).select_from(Ticket).where(worked_on)
+    row = session.execute(_filtered(stmt, brand_ids, query)).one()
     return {q: int(row._mapping[q] or 0) for q in QUEUES}
 
 

@@ -9,13 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb import clock
+from kb.models import User
 from portal import access
 from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.ticket import error_messages as ticket_errors
-from portal.desk import agent_tickets
+from portal.desk import agent_tickets, assignment
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
-from portal.desk.queues import agent_brands
 from portal.extensions import db
 from portal.navigation import safe_next
 from portal.rendering import render
@@ -64,13 +64,12 @@ def queue_url(back: str | None) -> str:
 
 
 def bulk_assignees() -> list:
-    """Everyone an agent may hand tickets to: the assignable agents of the agent's brands."""
-    brands = agent_brands(db.session, access.agent_brand_ids(db.session))
-    found = {}
-    for brand in brands:
-        for user in agent_tickets.assignable_agents(db.session, brand.id):
-            found.setdefault(user.id, user)
-    return sorted(found.values(), key=lambda u: ((u.nickname or u.name).lower(), u.id))
+    """Everyone an agent may hand tickets to: the assignable agents of the agent's brands (one
+    query, whatever the number of brands)."""
+    users = db.session.scalars(
+        select(User).where(assignment.can_work(access.agent_brand_ids(db.session)))
+    )
+    return sorted(users, key=lambda u: ((u.nickname or u.name).lower(), u.id))
 
 
 @bp.context_processor
