@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-11-25 16:11:23.248031
+Create Date: 2026-11-25 16:15:25.398090
 
 """
 from alembic import op
@@ -23,6 +23,7 @@ def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_assignee_id'))
         batch_op.create_index('ix_tickets_assignee_updated', ['assignee_id', 'updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_priority_updated', ['priority', 'updated_at', 'id'], unique=False)
         batch_op.create_index('ix_tickets_queue_counts', ['status', 'brand_id', 'assignee_id', 'group_id', 'solved_at', 'priority', 'customer_org_id', 'requester_email'], unique=False)
         batch_op.create_index('ix_tickets_updated', ['updated_at', 'id'], unique=False)
 
@@ -40,6 +41,7 @@ def downgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_updated')
         batch_op.drop_index('ix_tickets_queue_counts')
+        batch_op.drop_index('ix_tickets_priority_updated')
         batch_op.drop_index('ix_tickets_assignee_updated')
         batch_op.create_index(batch_op.f('ix_tickets_assignee_id'), ['assignee_id'], unique=False)
 

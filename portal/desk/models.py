@@ -120,6 +120,7 @@ class Ticket(Base):
             "requester_email",
         ),
         Index("ix_tickets_assignee_updated", "assignee_id", "updated_at", "id"),
+        Index("ix_tickets_priority_updated", "priority", "updated_at", "id"),
         Index("ix_tickets_updated", "updated_at", "id"),
     )
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
@@ -157,8 +157,9 @@ def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery):
     if query.priority:
         stmt = stmt.where(Ticket.priority == query.priority)
     if query.tag:
+        # The tag's tickets from its index (tag, ticket_id), not a probe per ticket.
         stmt = stmt.where(
-            exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == query.tag)
+            Ticket.id.in_(select(TicketTag.ticket_id).where(TicketTag.tag == query.tag))
         )
     if query.requester:
         pattern = f"%{_escape_like(query.requester)}%"
@@ -232,6 +233,31 @@ def _cursor_of(ticket: Ticket, sort: str) -> str:
     return when
 
 
+def _most_urgent_first(stmt, ids, cursor, per_page: int):
+    """`stmt` most urgent first, after the cursor, in one query: the newest page of each
+    priority at or below the cursor's (each from the (priority, updated_at, id) index), joined
+    by UNION ALL, then those few rows sorted. A CASE expression in ORDER BY on the whole
+    queue would sort every matching ticket instead."""
+    parts = []
+    for name, rank in PRIORITY_RANK.items():
+        if cursor is not None and rank > cursor[0]:
+            continue
+        part = ids.where(Ticket.priority == name)
+        if cursor is not None and rank == cursor[0]:
+            moment = literal(cursor[1], Ticket.updated_at.type)
+            part = part.where(tuple_(Ticket.updated_at, Ticket.id) < tuple_(moment, cursor[2]))
+        newest = part.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(per_page + 1)
+        parts.append(select(newest.subquery().c.id))
+    if not parts:
+        return stmt.where(false())
+    key = _sort_key("priority")
+    return (
+        stmt.where(Ticket.id.in_(union_all(*parts)))
+        .order_by(*(c.desc() for c in key))
+        .limit(per_page + 1)
+    )
+
+
 def queue_page(
     session: Session,
     brand_ids: list[int] | None,
@@ -250,13 +276,17 @@ def queue_page(
         .where(queue_condition(query.queue, user_id, now))
     )
     stmt = _filtered(stmt, brand_ids, query)
-    key = _sort_key(query.sort)
     cursor = _cursor(query.after, query.sort)
-    if cursor is not None:
-        # A row-value comparison, so an index on the sort columns seeks straight to it.
-        values = [literal(v, c.type) for v, c in zip(cursor[:-1], key[:-1], strict=True)]
-        stmt = stmt.where(tuple_(*key) < tuple_(*values, cursor[-1]))
-    stmt = stmt.order_by(*(c.desc() for c in key)).limit(per_page + 1)
+    if query.sort == "priority":
+        ids = select(Ticket.id).where(queue_condition(query.queue, user_id, now))
+        stmt = _most_urgent_first(stmt, _filtered(ids, brand_ids, query), cursor, per_page)
+    else:
+        key = _sort_key(query.sort)
+        if cursor is not None:
+            # A row-value comparison, so an index on the sort columns seeks straight to it.
+            values = [literal(v, c.type) for v, c in zip(cursor[:-1], key[:-1], strict=True)]
+            stmt = stmt.where(tuple_(*key) < tuple_(*values, cursor[-1]))
+        stmt = stmt.order_by(*(c.desc() for c in key)).limit(per_page + 1)
     rows = [QueueRow(t, brand, name) for t, brand, name in session.execute(stmt)]
     next_after = None
     if len(rows) > per_page:
