@@ -184,7 +184,8 @@ MARKERS = {
     "ZqDraft Alpha": {EDITOR1, ADMIN},
     "ZqDraft Beta": {EDITOR2, ADMIN},
     "ZqRestricted": {A, MEMBER, EDITOR1, ADMIN},  # a section for organization A
-    "ZqOrgForm": {A, MEMBER, EDITOR1, ADMIN},  # a form for organization A
+    # A form for organization A (alpha's agent sees its name in the queues' form filter).
+    "ZqOrgForm": {A, MEMBER, EDITOR1, AGENT1, ADMIN},
     "ZqSignedInForm": set(ACTORS) - {ANON},  # a form for signed-in people
 }
 
