@@ -49,9 +49,10 @@ postgres:
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start \
 	    >/dev/null 2>&1; sleep 2; }; } || true
 
+# The two runs share nothing (their own databases, instance folders and ports), so they run
+# side by side: one core each. Each run's output is printed whole when it ends.
 test: setup chromium postgres
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:
 	@echo "== Test suite on SQLite (with browser tests) =="
