@@ -70,7 +70,7 @@ from common import (
     stop,
     temporary_instance,
 )
-from flask import Flask, has_request_context
+from flask import Flask
 from my_requests import (
     REPEAT,
     TOPICS,
@@ -82,7 +82,10 @@ from my_requests import (
     follow_next,
     run_ms,
 )
-from sqlalchemy import event, func, insert, select
+from my_requests import (
+    count_queries as count_page_queries,
+)
+from sqlalchemy import func, insert, select
 
 from kb import clock
 from kb.models import Brand, BrandMember, Organization, User
@@ -701,40 +704,11 @@ def signed_in_client(app: Flask, email: str):
 
 
 def count_queries(app: Flask, client, pages: dict[str, PageRequest]) -> dict[str, Counted]:
-    """The statements (and their time) of one request per page, after a warm-up request (the
-    ticket page's first view inserts the presence row, later ones update it). Only statements
-    inside the request count (not the BrandHosts host lookup before it)."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[Statement] = []
-    started: list[float] = []
-
-    def before(_conn, _cursor, statement, params, _context, _many):
-        started.append(time.perf_counter())
-
-    def after(_conn, _cursor, statement, params, _context, _many):
-        ms = (time.perf_counter() - started.pop()) * 1000
-        if has_request_context():
-            statements.append(Statement(statement, params, ms))
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        found = {}
-        for name, page in pages.items():
-            for _ in range(2):
-                statements.clear()
-                t = time.perf_counter()
-                response = client.get(page.path, headers=page.headers)
-                ms = (time.perf_counter() - t) * 1000
-                if response.status_code != 200:
-                    raise RuntimeError(f"{name} page {page} answered {response.status_code}")
-            rows = len(_ROW.findall(response.get_data(as_text=True)))
-            found[name] = Counted(list(statements), ms, rows)
-        return found
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
+    """my_requests.count_queries for these pages: the warm-up request also inserts the ticket
+    page's presence row, so the counted one updates it like every later view."""
+    paths = {name: page.path for name, page in pages.items()}
+    headers = {name: page.headers for name, page in pages.items() if page.headers}
+    return count_page_queries(app, client, paths, headers, _ROW)
 
 
 # ------------------------------------------------------------------ load

@@ -385,9 +385,16 @@ def signed_in_client(app: Flask):
     return client
 
 
-def count_queries(app: Flask, client, paths: dict[str, str]) -> dict[str, Counted]:
-    """The statements (and their time) of one request per page, after a warm-up request.
-    Only statements inside the request count (not the BrandHosts host lookup before it)."""
+def count_queries(
+    app: Flask,
+    client,
+    paths: dict[str, str],
+    headers: dict[str, dict] | None = None,
+    row=_ROW,
+) -> dict[str, Counted]:
+    """The statements (and their time) of one request per page (with the page's `headers`),
+    after a warm-up request, and the page's `row` matches. Only statements inside the request
+    count (not the BrandHosts host lookup before it)."""
     with app.app_context():
         engine = db.engine
     statements: list[Statement] = []
@@ -409,11 +416,11 @@ def count_queries(app: Flask, client, paths: dict[str, str]) -> dict[str, Counte
             for _ in range(2):
                 statements.clear()
                 t = time.perf_counter()
-                response = client.get(path)
+                response = client.get(path, headers=(headers or {}).get(name))
                 ms = (time.perf_counter() - t) * 1000
                 if response.status_code != 200:
                     raise RuntimeError(f"{name} page {path} answered {response.status_code}")
-            rows = len(_ROW.findall(response.get_data(as_text=True)))
+            rows = len(row.findall(response.get_data(as_text=True)))
             found[name] = Counted(list(statements), ms, rows)
         return found
     finally:
