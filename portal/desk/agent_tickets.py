@@ -54,6 +54,16 @@ def _event(ticket, agent, kind, old, new, now) -> TicketEvent:
 # --- replies and notes ---------------------------------------------------------------------
 
 
+def clean_body(body: str | None) -> str:
+    """A reply's or note's text, trimmed; PropertyError when empty or too long."""
+    body = (body or "").strip()
+    if not body:
+        raise PropertyError("body", "required")
+    if len(body) > MAX_DESCRIPTION:
+        raise PropertyError("body", "too_long")
+    return body
+
+
 def add_reply(
     session: Session,
     ticket: Ticket,
@@ -66,11 +76,7 @@ def add_reply(
     """A public reply (the ticket becomes `status`, pending unless chosen otherwise) or an
     internal note (status unchanged unless given). The caller mails public replies to
     `reply_recipients` in the same transaction. ValueError for an empty or too long body."""
-    body = (body or "").strip()
-    if not body:
-        raise PropertyError("body", "required")
-    if len(body) > MAX_DESCRIPTION:
-        raise PropertyError("body", "too_long")
+    body = clean_body(body)
     if public and not status:
         status = "pending"
     if status and status not in TICKET_STATUSES:
@@ -136,15 +142,6 @@ def tags_of(session: Session, ticket: Ticket) -> list[str]:
     )
 
 
-def assignable_agents(session: Session, brand_id: int) -> list[User]:
-    """Who may be assigned a ticket of this brand: its agents, and admins (every brand)."""
-    return list(
-        session.scalars(
-            select(User).where(assignment.can_work(brand_id)).order_by(User.name, User.id)
-        )
-    )
-
-
 def _name(user: User | None) -> str | None:
     return None if user is None else (user.nickname or user.name)
 
@@ -175,7 +172,7 @@ def change_properties(
     assignee = None
     if changes.get("assignee_id") is not None:
         assignee = session.get(User, changes["assignee_id"])
-        allowed = {u.id for u in assignable_agents(session, ticket.brand_id)}
+        allowed = {u.id for u in assignment.candidates(session, ticket.brand_id)}
         if assignee is None or assignee.id not in allowed:
             raise PropertyError("assignee_id", "not_in_brand")
     if "tags" in changes:

@@ -176,8 +176,11 @@ def members(session: Session, group: AgentGroup) -> list[User]:
 
 
 def candidates(session: Session, brand_id: int) -> list[User]:
-    """Who may join a group of this brand: its agents and the admins."""
-    return list(session.scalars(select(User).where(can_work(brand_id)).order_by(User.name)))
+    """Who may work this brand's tickets (be assigned one, join its groups): its agents and
+    the admins."""
+    return list(
+        session.scalars(select(User).where(can_work(brand_id)).order_by(User.name, User.id))
+    )
 
 
 def save_group(

@@ -29,11 +29,7 @@ DELAYS = (0, 60, 600, 3600, 4 * 3600, 24 * 3600)
 
 def check(body: str, status: str, delay_seconds: int | None) -> tuple[str, str, timedelta]:
     """The cleaned body, the status after sending and the delay; PropertyError otherwise."""
-    body = (body or "").strip()
-    if not body:
-        raise PropertyError("body", "required")
-    if len(body) > agent_tickets.MAX_DESCRIPTION:
-        raise PropertyError("body", "too_long")
+    body = agent_tickets.clean_body(body)
     if status not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     if delay_seconds is None or not 0 < delay_seconds <= MAX_DELAY.total_seconds():
@@ -100,6 +96,20 @@ def _still_waiting(row_id: int):
     )
 
 
+def _if_waiting(session: Session, row: ScheduledReply, **values) -> bool:
+    """Set `values` on the row unless it went out or was cancelled meanwhile (one conditional
+    UPDATE, so a sender claiming it at the same moment wins or loses whole); the row is
+    reloaded either way."""
+    done = session.execute(
+        update(ScheduledReply)
+        .where(_still_waiting(row.id))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)
+    return bool(done)
+
+
 def change(
     session: Session,
     row: ScheduledReply,
@@ -111,49 +121,29 @@ def change(
     """New text, status and time (counted from now); False when it went out or was cancelled
     meanwhile (nothing changed). PropertyError for bad input."""
     body, status, delay = check(body, status, delay_seconds)
-    done = session.execute(
-        update(ScheduledReply)
-        .where(_still_waiting(row.id))
-        .values(body=body, status=status, send_at=now + delay, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(row)
-    return bool(done)
+    return _if_waiting(session, row, body=body, status=status, send_at=now + delay, updated_at=now)
 
 
 def cancel(session: Session, row: ScheduledReply, agent: User, now: datetime) -> bool:
     """Cancel it (its files go with it); False when it was sent or cancelled already."""
-    done = session.execute(
-        update(ScheduledReply)
-        .where(_still_waiting(row.id))
-        .values(cancelled_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done:
-        for f in files_of(session, row):
-            session.delete(f)
-        session.add(
-            TicketEvent(
-                ticket_id=row.ticket_id,
-                actor_id=agent.id,
-                kind="scheduled_reply_cancelled",
-                created_at=now,
-            )
+    if not _if_waiting(session, row, cancelled_at=now, updated_at=now):
+        return False
+    for f in files_of(session, row):
+        session.delete(f)
+    session.add(
+        TicketEvent(
+            ticket_id=row.ticket_id,
+            actor_id=agent.id,
+            kind="scheduled_reply_cancelled",
+            created_at=now,
         )
-    session.refresh(row)
-    return bool(done)
+    )
+    return True
 
 
 def send_now(session: Session, row: ScheduledReply, now: datetime) -> bool:
     """Make it due at once (the next run sends it)."""
-    done = session.execute(
-        update(ScheduledReply)
-        .where(_still_waiting(row.id))
-        .values(send_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(row)
-    return bool(done)
+    return _if_waiting(session, row, send_at=now, updated_at=now)
 
 
 def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:

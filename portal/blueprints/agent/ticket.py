@@ -75,7 +75,7 @@ def _show(
             brand=db.session.get(Brand, ticket.brand_id),
             timeline=agent_tickets.timeline(db.session, ticket),
             tags=agent_tickets.tags_of(db.session, ticket),
-            agents=agent_tickets.assignable_agents(db.session, ticket.brand_id),
+            agents=assignment.candidates(db.session, ticket.brand_id),
             groups=assignment.groups_of_brand(db.session, ticket.brand_id),
             profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
             statuses=TICKET_STATUSES,
@@ -191,7 +191,6 @@ def ticket_reply(ticket_id):
         )
         if body is None:
             abort(404)
-        db.session.commit()
         return _show(ticket, reply={**form, "body": body})
     last_seen = request.form.get("last_message_id", type=int)
     if last_seen is not None and request.form.get("confirm_new") != "1":
