@@ -178,6 +178,19 @@ def send_reply(page: Page, text: str, kind: str = "Public reply (mailed to the r
     page.get_by_role("button", name="Send", exact=True).click()
 
 
+def canned_scene(open_as, base_url: str, subject: str, title: str, tag: str):
+    """The customer sends `subject`; the agent makes a canned response `title`; the admin, the
+    second agent, opens the ticket. Returns the customer's and the agent's pages and the
+    ticket's number."""
+    customer = open_as(CUSTOMER)
+    [ticket_id] = send_requests(customer, base_url, [subject])
+    agent = open_as(AGENT)
+    create_canned(agent, base_url, title, CANNED_BODY.replace("{tag}", tag))
+    other = open_as(ADMIN)
+    open_from_queue(other, base_url, subject)
+    return customer, agent, ticket_id
+
+
 def expect_one_ticket_page(page: Page) -> None:
     """After a send the agent sees the ticket page once: not a second page inside the first."""
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
@@ -195,13 +208,7 @@ def test_canned_reply_while_another_agent_views_and_customer_sees_only_public_pa
     subject = f"Locked out after the update ({tag})"
     title = f"Sign out and in ({tag})"
     note = f"Checked the login logs: nothing unusual ({tag})."
-    customer = open_as(CUSTOMER)
-    [ticket_id] = send_requests(customer, live_server, [subject])
-
-    agent = open_as(AGENT)
-    create_canned(agent, live_server, title, CANNED_BODY.replace("{tag}", tag))
-    other = open_as(ADMIN)
-    open_from_queue(other, live_server, subject)
+    customer, agent, ticket_id = canned_scene(open_as, live_server, subject, title, tag)
 
     open_from_queue(agent, live_server, subject)
     presence = agent.locator("#presence")
@@ -249,13 +256,7 @@ def test_canned_reply_and_solving_without_javascript(live_server, open_as, scree
     tag = uuid.uuid4().hex[:8]
     subject = f"Two-factor code never arrives ({tag})"
     title = f"Codes by SMS ({tag})"
-    customer = open_as(CUSTOMER)
-    [ticket_id] = send_requests(customer, live_server, [subject])
-
-    agent = open_as(AGENT)
-    create_canned(agent, live_server, title, CANNED_BODY.replace("{tag}", tag))
-    other = open_as(ADMIN)
-    open_from_queue(other, live_server, subject)
+    customer, agent, ticket_id = canned_scene(open_as, live_server, subject, title, tag)
 
     # Without JavaScript nothing polls: the page lists who was viewing when it was made.
     open_from_queue(agent, live_server, subject)
