@@ -86,13 +86,13 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
-    # APScheduler's job store creates and owns its own table; migration 0007 makes a
-    # PostgreSQL-only trigram index that the models do not describe.
+    # APScheduler's job store creates and owns its own table; migrations 0007 and 0013 make
+    # PostgreSQL-only trigram indexes that the models do not describe.
     conf_args.setdefault(
         "include_object",
         lambda obj, name, type_, reflected, compare_to: not (
             (type_ == "table" and name == "apscheduler_jobs")
-            or (type_ == "index" and name == "ix_tickets_text_trgm")
+            or (type_ == "index" and name in ("ix_tickets_text_trgm", "ix_tickets_requester_trgm"))
         ),
     )
     if conf_args.get("process_revision_directives") is None:

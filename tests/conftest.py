@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kb import clock
 from kb.db import Base
 from portal import create_app
+from portal.desk.models import TicketCount
 from portal.extensions import db
 from tests import factories
 
@@ -62,6 +63,8 @@ def _clean(request):
         db.session.rollback()
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(table.delete())
+        # Deleting the tickets made the triggers add rows to it.
+        db.session.execute(TicketCount.__table__.delete())
         db.session.commit()
         db.session.remove()
 

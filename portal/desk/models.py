@@ -452,3 +452,21 @@ class ScheduledReply(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("ticket_messages.id", ondelete="SET NULL")
     )
+
+
+class TicketCount(Base):
+    """How many tickets still being worked on (new, open, pending, on hold) each combination of
+    brand, status, priority, assignee and group holds, as a sum of rows: the database's
+    triggers on tickets (portal.desk.ticket_counts) add +1/-1 rows in the same transaction as
+    the change, and readers fold the rows together from time to time. The queue counts read
+    these few rows instead of every ticket."""
+
+    __tablename__ = "ticket_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)

@@ -1,11 +1,27 @@
-"""Agents' ticket queues: which tickets each queue holds, their counts in one grouped query,
-validated filters and keyset pages of rows with the names a list shows."""
+"""Agents' ticket queues: which tickets each queue holds, their counts in one query (from
+ticket_counts, which triggers keep, unless a filter needs the tickets), validated filters and
+keyset pages of rows with the names a list shows."""
 
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
@@ -15,8 +31,11 @@ from portal.desk.models import (
     TICKET_STATUSES,
     InquiryForm,
     Ticket,
+    TicketCount,
     TicketTag,
 )
+
+log = logging.getLogger(__name__)
 
 QUEUES = ("unassigned", "mine", "groups", "open", "pending", "solved")
 DEFAULT_QUEUE = "open"
@@ -26,23 +45,26 @@ SOLVED_RECENTLY = timedelta(days=7)
 UNSOLVED = ("new", "open", "pending", "on_hold")
 PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 MAX_TEXT = 100
+# ticket_counts is folded (one row per combination) by the reader that finds more rows than this.
+FOLD_ROWS = 2000
 # Most urgent first: a rank the keyset cursor can compare (unknown values sort last).
 PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
 
 
-def queue_condition(queue: str, user_id: int, now: datetime):
-    """The one definition of each queue, shared by the counts and the pages."""
+def queue_condition(queue: str, user_id: int, now: datetime, t=Ticket):
+    """The one definition of each queue, shared by the counts and the pages; over tickets, or
+    over ticket_counts (`t` TicketCount: every queue but "solved", whose tickets it has not)."""
     if queue == "unassigned":
-        return and_(Ticket.status.in_(UNSOLVED), Ticket.assignee_id.is_(None))
+        return and_(t.status.in_(UNSOLVED), t.assignee_id.is_(None))
     if queue == "mine":
-        return and_(Ticket.assignee_id == user_id, Ticket.status.not_in(("solved", "closed")))
+        return and_(t.assignee_id == user_id, t.status.not_in(("solved", "closed")))
     if queue == "groups":
-        return and_(Ticket.status.in_(UNSOLVED), Ticket.group_id.in_(group_ids_of(user_id)))
+        return and_(t.status.in_(UNSOLVED), t.group_id.in_(group_ids_of(user_id)))
     if queue == "pending":
-        return Ticket.status == "pending"
+        return t.status == "pending"
     if queue == "solved":
-        return and_(Ticket.status == "solved", Ticket.solved_at >= now - SOLVED_RECENTLY)
-    return Ticket.status.in_(("new", "open", "on_hold"))
+        return and_(t.status == "solved", t.solved_at >= now - SOLVED_RECENTLY)
+    return t.status.in_(("new", "open", "on_hold"))
 
 
 @dataclass(frozen=True)
@@ -146,16 +168,19 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery):
-    """The agent's brands and the filters (not the queue): what counts and pages share."""
+def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery, t=Ticket):
+    """The agent's brands and the filters (not the queue): what counts and pages share. Over
+    ticket_counts (`t` TicketCount) only the brand, status and priority filters apply."""
     if brand_ids is not None:
-        stmt = stmt.where(Ticket.brand_id.in_(brand_ids))
+        stmt = stmt.where(t.brand_id.in_(brand_ids))
     if query.brand_id is not None:
-        stmt = stmt.where(Ticket.brand_id == query.brand_id)
+        stmt = stmt.where(t.brand_id == query.brand_id)
     if query.status:
-        stmt = stmt.where(Ticket.status == query.status)
+        stmt = stmt.where(t.status == query.status)
     if query.priority:
-        stmt = stmt.where(Ticket.priority == query.priority)
+        stmt = stmt.where(t.priority == query.priority)
+    if t is TicketCount:
+        return stmt
     if query.tag:
         # The tag's tickets from its index (tag, ticket_id), not a probe per ticket.
         stmt = stmt.where(
@@ -178,8 +203,31 @@ def queue_counts(
     query: QueueQuery,
     now: datetime,
 ) -> dict[str, int]:
-    """How many tickets each queue holds under the filters: one SELECT of SUM(CASE ...)s, so
-    the page costs the same queries at any number of tickets."""
+    """How many tickets each queue holds under the filters, in one query whatever the number
+    of tickets. Filtered by brand, status and priority at most, the counts are sums over
+    ticket_counts (a few hundred rows) and the recently solved tickets; a tag, requester,
+    organization or form filter counts the tickets it matches."""
+    if query.tag or query.requester or query.org is not None or query.form is not None:
+        return _counted_tickets(session, brand_ids, user_id, query, now)
+    c = TicketCount
+    columns = [
+        func.coalesce(func.sum(case((queue_condition(q, user_id, now, c), c.n), else_=0)), 0)
+        for q in QUEUES
+        if q != "solved"
+    ]
+    solved = _filtered(
+        select(func.count()).where(queue_condition("solved", user_id, now)), brand_ids, query
+    )
+    stmt = _filtered(select(*columns, func.count(), solved.scalar_subquery()), brand_ids, query, c)
+    *live, rows, solved_count = session.execute(stmt).one()
+    if rows > FOLD_ROWS:
+        _fold_aside(session)
+    live_queues = [q for q in QUEUES if q != "solved"]
+    return {**dict(zip(live_queues, map(int, live), strict=True)), "solved": int(solved_count)}
+
+
+def _counted_tickets(session, brand_ids, user_id, query, now) -> dict[str, int]:
+    """The counts as SUM(CASE ...)s over the tickets the filters match."""
     columns = [
         func.sum(case((queue_condition(q, user_id, now), 1), else_=0)).label(q) for q in QUEUES
     ]
@@ -191,6 +239,33 @@ def queue_counts(
     stmt = select(*columns).select_from(Ticket).where(worked_on)
     row = session.execute(_filtered(stmt, brand_ids, query)).one()
     return {q: int(row._mapping[q] or 0) for q in QUEUES}
+
+
+def fold(session: Session) -> int:
+    """Fold ticket_counts into one row per combination (none where it sums to 0), in the
+    caller's transaction: the rows this DELETE removed, and only they, come back as sums, so
+    rows that triggers add meanwhile are kept as they are. Returns how many rows it folded."""
+    table = TicketCount.__table__
+    key = [table.c.brand_id, table.c.status, table.c.priority, table.c.assignee_id]
+    key.append(table.c.group_id)
+    sums = Counter()
+    gone = session.execute(delete(table).returning(*key, table.c.n)).all()
+    for *values, n in gone:
+        sums[tuple(values)] += n
+    folded = [dict(zip([c.name for c in key], k, strict=True), n=n) for k, n in sums.items() if n]
+    if folded:
+        session.execute(insert(table), folded)
+    return len(gone)
+
+
+def _fold_aside(session: Session) -> None:
+    """Fold in a transaction of its own, beside the request's; a failure (another writer
+    holding SQLite's lock) leaves the rows to the next reader."""
+    try:
+        with Session(session.get_bind()) as aside, aside.begin():
+            fold(aside)
+    except SQLAlchemyError:
+        log.warning("ticket counts were not folded this time", exc_info=True)
 
 
 _TIME = r"\d{4}-\d\d-\d\dT[\d:.]+(?:\+00:00)?"
