@@ -129,6 +129,7 @@ ACCESS = {
     "admin.inquiry_field_delete": "staff_brand",
     # Installation-wide: admins only.
     "agent.queues": "agent",
+    "agent.queue_counts": "agent",
     "agent.me": "agent",
     "agent.me_availability": "agent",
     "agent.bulk": "agent",

@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from kb import clock
 from portal import access
@@ -11,12 +12,18 @@ from portal.extensions import db
 from portal.rendering import render
 
 
-@bp.get("/", endpoint="queues")
-def show_queues():
+def _view():
+    """The agent's brand ids, brands, forms and the query of this request's arguments."""
     brand_ids = access.agent_brand_ids(db.session)
     brands = agent_brands(db.session, brand_ids)
     forms = agent_forms(db.session, brands)
     query = QueueQuery.parse(request.args, brands, {f.id for f in forms})
+    return brand_ids, brands, forms, query
+
+
+@bp.get("/", endpoint="queues")
+def show_queues():
+    brand_ids, brands, forms, query = _view()
     now = clock.now()
     counts = queue_counts(db.session, brand_ids, current_user.id, query, now)
     page = queue_page(db.session, brand_ids, current_user.id, query, now)
@@ -29,3 +36,12 @@ def show_queues():
         counts=counts,
         page=page,
     )
+
+
+@bp.get("/counts", endpoint="queue_counts")
+def show_counts():
+    """The queue tabs with fresh counts, for the page's polling (htmx)."""
+    brand_ids, _brands, _forms, query = _view()
+    counts = queue_counts(db.session, brand_ids, current_user.id, query, clock.now())
+    body = render_block("agent/queues.html", "tabs", query=query, counts=counts)
+    return body, 200, {"Cache-Control": "private, no-store"}

@@ -254,3 +254,25 @@ def test_form_filter_takes_only_forms_of_the_agents_brands(client, make, login):
     assert subjects(html) == ["From billing"]
     assert ">Billing</option>" in html and "Theirs" not in html
     assert len(subjects(page(client, f"/agent/?form={theirs.id}"))) == 2  # ignored: not theirs
+
+
+def test_the_counts_refresh_without_reloading_the_page(client, make, acme, globex, login):
+    """The tabs poll /agent/counts with the page's filters; it answers the tabs alone, with
+    the counts as they are now, of the agent's brands only."""
+    login("agent", brands=[acme])
+    ticket(make, acme, "First", status="new")
+    html = page(client, "/agent/?queue=unassigned&priority=normal")
+    poll = re.search(r'<nav[^>]*id="queue-tabs"[^>]*hx-get="([^"]+)"', html)
+    assert poll and 'hx-trigger="every 20s' in html
+    url = unescape(poll.group(1))
+    assert url == "/agent/counts?queue=unassigned&priority=normal"
+    ticket(make, acme, "Second", status="new")
+    ticket(make, acme, "Urgent", status="new", priority="urgent")  # filtered out
+    ticket(make, globex, "Elsewhere", status="new")  # not the agent's brand
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    tabs = response.get_data(as_text=True)
+    assert tabs.lstrip().startswith("<nav") and "<html" not in tabs
+    assert counts(tabs)["unassigned"] == 2 and counts(tabs)["open"] == 2
+    assert 'aria-current="page"' in tabs.split("Unassigned")[0].rsplit("<a", 1)[1]
