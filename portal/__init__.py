@@ -13,6 +13,7 @@ from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
+from portal.ids import MAX_ID
 from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand
 
@@ -23,7 +24,7 @@ class IdConverter(IntegerConverter):
     """<id:...>: a database id, never above what an INTEGER column holds (no overflow 500s)."""
 
     def __init__(self, url_map, *args, **kwargs):
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 class Portal(Flask):

@@ -22,6 +22,7 @@ from portal.desk.models import (
     Ticket,
     TicketEvent,
 )
+from portal.ids import parse_id
 
 MAX_NAME = 100
 
@@ -263,15 +264,18 @@ def set_rule(session: Session, brand_id: int, form_id: int | None, target: str) 
     they wait unassigned). GroupError("invalid_target") for anything not of this brand."""
     kind, _, raw = (target or "").partition(":")
     group_id = assignee_id = None
-    if kind == "group" and raw.isdigit():
-        group = session.get(AgentGroup, int(raw))
+    if kind == "group" and parse_id(raw):
+        group = session.get(AgentGroup, parse_id(raw))
         if group is None or group.brand_id != brand_id:
             raise GroupError("invalid_target")
         group_id = group.id
-    elif kind == "agent" and raw.isdigit():
-        if session.scalar(select(User.id).where(User.id == int(raw), can_work(brand_id))) is None:
+    elif kind == "agent" and parse_id(raw):
+        assignee_id = parse_id(raw)
+        if (
+            session.scalar(select(User.id).where(User.id == assignee_id, can_work(brand_id)))
+            is None
+        ):
             raise GroupError("invalid_target")
-        assignee_id = int(raw)
     elif target:
         raise GroupError("invalid_target")
     if form_id is not None:

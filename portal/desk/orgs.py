@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from kb.models import User
 from portal.desk.models import CustomerOrganization, InquiryForm, Ticket
+from portal.ids import MAX_ID
 
 MAX_NAME = 200
 MAX_DOMAINS = 100
 MAX_DOMAINS_TEXT = 10_000
 MAX_SEARCH = 200
 PER_PAGE = 50
-MAX_ID = 2**31 - 1
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 # Anyone can have an address there: joining by such a domain would hand an organization's

@@ -34,6 +34,7 @@ from portal.desk.models import (
     TicketCount,
     TicketTag,
 )
+from portal.ids import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ class QueueQuery:
             priority=priority if priority in TICKET_PRIORITIES else "",
             tag=tag,
             requester=requester,
-            org=int(org) if org.isdigit() and len(org) <= 12 else None,
-            form=int(form) if form.isdigit() and int(form) in form_ids else None,
+            org=parse_id(org),
+            form=parse_id(form) if parse_id(form) in form_ids else None,
             sort=sort,
             after=after if _cursor(after, sort) else "",
         )

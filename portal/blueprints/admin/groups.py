@@ -11,6 +11,7 @@ from portal.blueprints.admin import bp
 from portal.desk import assignment
 from portal.desk.models import AgentGroup
 from portal.extensions import db
+from portal.ids import parse_id
 from portal.rendering import render
 
 ERRORS = {
@@ -81,10 +82,11 @@ def routing_save(brand_id):
     errors = {}
     for key, target in posted.items():
         raw = key.removeprefix("target-")
-        if not raw.isdigit():
+        form_id = parse_id(raw, low=0)  # 0: the brand's rule
+        if form_id is None:
             continue
         try:
-            assignment.set_rule(db.session, brand.id, int(raw) or None, target)
+            assignment.set_rule(db.session, brand.id, form_id or None, target)
         except assignment.GroupError as error:
             errors[f"{brand.id}-{raw}"] = str(ERRORS[error.code])
     if errors:
@@ -110,7 +112,7 @@ def _form_page(brand, group, name, member_ids, error=None, status=200):
 
 def _save(brand, group):
     name = request.form.get("name", "")
-    member_ids = [int(v) for v in request.form.getlist("members") if v.isdigit()]
+    member_ids = [i for i in map(parse_id, request.form.getlist("members")) if i]
     if request.method == "POST":  # CSRF checked for every POST (portal.extensions.csrf)
         try:
             group = assignment.save_group(db.session, group, brand.id, name, member_ids)

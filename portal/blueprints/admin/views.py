@@ -40,6 +40,7 @@ from portal.blueprints.admin.forms import (
 from portal.desk import tickets
 from portal.desk.models import CustomerOrganization
 from portal.extensions import db
+from portal.ids import parse_id
 from portal.rendering import render as render_page
 
 PREVIEW_SALT = "draft-preview"
@@ -47,7 +48,7 @@ PREVIEW_SALT = "draft-preview"
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(value)
 
 
 @bp.get("/")
@@ -243,7 +244,7 @@ def kb_translation(article_id, locale):
                 locale,
                 _article_input(form, brand),
                 _translation_input(form, brand),
-                int(base) if base and base.isdigit() else None,
+                parse_id(base),
                 current_user.id,
                 clock.now(),
             )
@@ -543,10 +544,8 @@ def kb_section_save(section_id=None):
     section = access.section_for_editor_or_404(db.session, section_id) if section_id else None
     brand = _node_brand(section)
     category_value = request.form.get("category_id", "")
-    category_id = (
-        int(category_value) if category_value.isdigit() and len(category_value) < 12 else None
-    )
-    org_ids = [int(v) for v in request.form.getlist("organization_ids") if v.isdigit()][:100]
+    category_id = parse_id(category_value)
+    org_ids = [i for i in map(parse_id, request.form.getlist("organization_ids")) if i][:100]
     result = structure.save_section(
         db.session,
         brand,

@@ -17,11 +17,11 @@ from portal.blueprints.agent.ticket import error_messages as ticket_errors
 from portal.desk import agent_tickets, assignment
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
+from portal.ids import parse_id
 from portal.navigation import safe_next
 from portal.rendering import render
 
 MAX_TICKETS = 100
-MAX_ID = 2**31 - 1  # what an INTEGER column holds, as the <id:...> converter
 
 
 @dataclass
@@ -110,9 +110,9 @@ def _refuse(form: BulkForm, code: str, tickets=()):
 
 def _selected_tickets(ids: list[str]) -> list[Ticket]:
     """Every id through the ticket page's own check: one not for this agent 404s the lot."""
-    if any(not i.isdigit() or not 0 < int(i) <= MAX_ID for i in ids):
+    numbers = [parse_id(i) for i in ids]
+    if None in numbers:
         abort(404)
-    numbers = [int(i) for i in ids]
     # One query fills the session, so the per-id check below reads from it.
     db.session.scalars(select(Ticket).where(Ticket.id.in_(numbers))).all()
     return [access.ticket_for_agent_or_404(db.session, n) for n in numbers]
@@ -128,8 +128,8 @@ def _changes(form: BulkForm, agent) -> dict:
         changes["assignee_id"] = agent.id
     elif form.assignee == "none":
         changes["assignee_id"] = None
-    elif form.assignee.isdigit() and int(form.assignee) <= MAX_ID:
-        changes["assignee_id"] = int(form.assignee)
+    elif parse_id(form.assignee):
+        changes["assignee_id"] = parse_id(form.assignee)
     elif form.assignee:
         raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
     return changes

@@ -25,6 +25,7 @@ from portal.desk.models import (
     TicketFile,
 )
 from portal.extensions import db
+from portal.ids import parse_id
 from portal.rendering import render
 
 FILES_KEY = re.compile(r"[0-9a-f]{32}")
@@ -157,7 +158,7 @@ def _stage_files(ticket, files_key: str, now) -> str | None:
 
 
 def _delay(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) <= 6 else None
+    return parse_id(raw, high=999_999, low=0)
 
 
 @bp.post("/tickets/<id:ticket_id>/reply")
@@ -339,14 +340,14 @@ def ticket_properties(ticket_id):
             "status": form["status"] or ticket.status,
             "priority": form["priority"] or ticket.priority,
             "type": form["type"] or None,
-            "assignee_id": int(assignee) if assignee.isdigit() else (assignee or None),
+            "assignee_id": parse_id(assignee) or (assignee or None),
             "tags": agent_tickets.parse_tags(form["tags"]),
         }
         if "group" in request.form:
-            changes["group_id"] = int(group) if group.isdigit() else None
-            if group and not group.isdigit():
+            changes["group_id"] = parse_id(group)
+            if group and changes["group_id"] is None:
                 raise agent_tickets.PropertyError("group_id", "invalid")
-        if assignee and not assignee.isdigit() and assignee != "next":
+        if assignee and parse_id(assignee) is None and assignee != "next":
             raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
         events = agent_tickets.change_properties(
             db.session, ticket, current_user.user, changes, clock.now()

@@ -12,6 +12,7 @@ from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp
 from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
+from portal.ids import parse_id
 from portal.pagecache import cached_page
 from portal.rendering import render
 from portal.search import service as search_service
@@ -35,7 +36,7 @@ def remember_locale(response):
 
 def _page_arg() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+    return parse_id(value, high=999_999) or 1
 
 
 def _id_or_404(id_slug: str) -> tuple[int, str]:
@@ -269,7 +270,7 @@ def search(brand, locale):
     all_languages = request.args.get("all") == "1"
     kind = request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None
     section_arg = request.args.get("section", "")
-    section_id = int(section_arg) if section_arg.isdigit() and len(section_arg) < 10 else None
+    section_id = parse_id(section_arg)
     now = clock.now()
     search_request = SearchRequest(
         brand_id=hc.brand.id,
@@ -335,7 +336,7 @@ def search_click(brand, locale, log_id, article_id):
             SearchClick(
                 search_id=entry.id,
                 article_id=article_id,
-                position=int(position) if position.isdigit() else 0,
+                position=parse_id(position, high=10_000, low=0) or 0,
             )
         )
         db.session.commit()

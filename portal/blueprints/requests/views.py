@@ -18,6 +18,7 @@ from portal.desk import files as ticket_files
 from portal.desk import tickets
 from portal.desk.models import InquiryForm, SuggestionClick
 from portal.extensions import db, limiter
+from portal.ids import parse_id
 from portal.rendering import render
 from portal.search import service as search_service
 from portal.tenancy import helpcenter_or_404
@@ -65,9 +66,8 @@ def _listed_forms(brand_id: int) -> list[InquiryForm]:
 def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
     """A form of this brand that this visitor may use; other brands' ids, and forms for other
     people, answer 404."""
-    if not form_arg or not form_arg.isdigit() or len(form_arg) > MAX_FORM_ID_DIGITS:
-        abort(404)
-    form = db.session.get(InquiryForm, int(form_arg))
+    form_id = parse_id(form_arg)
+    form = db.session.get(InquiryForm, form_id) if form_id else None
     if form is None or form.brand_id != hc.brand.id:
         abort(404)
     if not tickets.form_usable_by(form, current_user.is_authenticated, _visitor_org()):
@@ -356,11 +356,8 @@ def suggested(brand, locale, article_id):
     )
     form_arg = request.args.get("form", "")
     if key is not None:
-        form = (
-            db.session.get(InquiryForm, int(form_arg))
-            if form_arg.isdigit() and len(form_arg) <= MAX_FORM_ID_DIGITS
-            else None
-        )
+        form_id = parse_id(form_arg)
+        form = db.session.get(InquiryForm, form_id) if form_id else None
         db.session.add(
             SuggestionClick(
                 brand_id=hc.brand.id,

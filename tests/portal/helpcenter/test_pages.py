@@ -164,6 +164,11 @@ def test_article_of_another_brand_is_404(client, make, site):
         "articles/1%00",
         "sections/1?page=-3",
         "search?q=%00&page=x",
+        "sections/1?page=%C2%B2",  # "²": isdigit() but not int()
+        "search?q=a&section=%C2%B2",
+        "search?q=a&section=99999999999999",
+        "requests/new?form=%C2%B2",
+        "requests/new?form=99999999999999",
     ],
 )
 def test_junk_ids_are_404_not_500(client, site, path):
