@@ -3,6 +3,9 @@ cancellable until then, and sent once by whichever process claims it first.
 
 Claiming is one conditional UPDATE (sent_at from NULL to now) in the same transaction as the
 message and its mail: a second process, or a second run, finds the row taken and does nothing.
+A reply goes out only while its author may still answer the ticket (an active agent of its
+brand, or an admin); otherwise it is dropped, with an event on the ticket. Only the author
+changes or sends a reply early; any agent of the brand may cancel it.
 """
 
 from datetime import datetime, timedelta
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session
 from kb.models import User
 from portal.desk import agent_tickets
 from portal.desk.agent_tickets import PropertyError
+from portal.desk.assignment import can_work
 from portal.desk.models import (
     TICKET_STATUSES,
     ScheduledReply,
@@ -128,8 +132,7 @@ def cancel(session: Session, row: ScheduledReply, agent: User, now: datetime) ->
     """Cancel it (its files go with it); False when it was sent or cancelled already."""
     if not _if_waiting(session, row, cancelled_at=now, updated_at=now):
         return False
-    for f in files_of(session, row):
-        session.delete(f)
+    _delete_files(session, row)
     session.add(
         TicketEvent(
             ticket_id=row.ticket_id,
@@ -139,6 +142,11 @@ def cancel(session: Session, row: ScheduledReply, agent: User, now: datetime) ->
         )
     )
     return True
+
+
+def _delete_files(session: Session, row: ScheduledReply) -> None:
+    for f in files_of(session, row):
+        session.delete(f)
 
 
 def send_now(session: Session, row: ScheduledReply, now: datetime) -> bool:
@@ -177,9 +185,17 @@ def claim(
         return None
     row = session.get(ScheduledReply, row_id, populate_existing=True)
     ticket = session.get(Ticket, row.ticket_id)
-    agent = session.get(User, row.author_id) if row.author_id else None
-    if ticket is None or agent is None:  # the author's account is gone: never sent
+    agent = None
+    if ticket is not None and row.author_id is not None:
+        agent = session.scalar(
+            select(User).where(User.id == row.author_id, can_work(ticket.brand_id))
+        )
+    if agent is None:  # the author's account is gone, off, or no longer of this brand
         row.sent_at, row.cancelled_at = None, now
+        _delete_files(session, row)
+        if ticket is not None:
+            event = TicketEvent(ticket_id=ticket.id, kind="scheduled_reply_dropped", created_at=now)
+            session.add(event)
         return None
     message = agent_tickets.add_reply(session, ticket, agent, row.body, True, row.status, now)
     session.execute(

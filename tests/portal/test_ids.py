@@ -4,7 +4,12 @@ takes, or digits int() refuses, is refused like an unknown id, never a 500."""
 import pytest
 
 from portal.ids import MAX_ID, parse_id
-from tests.portal.agent.test_ticket import brand, new_ticket, requester  # noqa: F401 (fixtures)
+from tests.portal.agent.test_ticket import new_ticket
+
+
+@pytest.fixture
+def brand(make):
+    return make.brand(slug="acme", locales=("en",), name="Acme")
 
 
 @pytest.mark.parametrize(

@@ -144,8 +144,9 @@ ACCESS = {
     "agent.ticket_properties": "agent_ticket",
     "agent.ticket_take": "agent_ticket",
     "agent.ticket_file": "agent_ticket",
-    "agent.scheduled_reply_edit": "agent_ticket",
-    "agent.scheduled_reply_send": "agent_ticket",
+    # It goes out in its author's name: only they change it or send it early.
+    "agent.scheduled_reply_edit": "agent_scheduled_author",
+    "agent.scheduled_reply_send": "agent_scheduled_author",
     "agent.scheduled_reply_cancel": "agent_ticket",
     "admin.mail_index": "admin_only",
     "admin.mail_message": "admin_only",
@@ -725,6 +726,11 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         # (?canned= chooses the response for the insert URL without an id in its path)
         query = f"?canned={ids['canned_id']}"
         return [Case("a ticket of alpha", values, agents("alpha"), query=query)]
+
+    if access == "agent_scheduled_author":
+        values = {"ticket_id": ids["t1"], "reply_id": ids["scheduled_id"]}
+        expect = agents("alpha") | {ADMIN: 403}  # alpha's agent wrote it; others may only see it
+        return [Case("agent_1's scheduled reply", values, expect)]
 
     if access == "agent_canned":
         return [Case("alpha's canned response", {"canned_id": ids["canned_id"]}, agents("alpha"))]

@@ -8,10 +8,10 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from kb import clock
-from kb.models import Brand
+from kb.models import Brand, User
 from portal import access, downloads
 from portal.agent_mail import mail_public_reply, send_due_replies
 from portal.blueprints.agent import bp
@@ -67,6 +67,8 @@ def _show(
     reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
     reply.setdefault("files_key", secrets.token_hex(16))
     waiting = scheduled_replies.waiting(db.session, ticket)
+    colleagues = {r.author_id for r in waiting} - {current_user.id}
+    authors = select(User.id, User.name).where(User.id.in_(colleagues))
     response = current_app.make_response(
         render(
             "agent/ticket.html",
@@ -90,6 +92,8 @@ def _show(
             scheduled=waiting,
             scheduled_files={r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
             scheduled_edit=scheduled_edit,
+            # Whose replies these are, when not the agent's own (shown, not editable).
+            scheduled_authors=dict(db.session.execute(authors).all()) if colleagues else {},
             delays=scheduled_replies.DELAYS,
             staged_files=ticket_files.staged(db.session, reply["files_key"]),
             files_by_message=agent_tickets.files_by_message(db.session, ticket),
@@ -252,10 +256,14 @@ def ticket_reply(ticket_id):
     return _page(ticket, "#reply")
 
 
-def _scheduled_or_404(ticket, reply_id) -> ScheduledReply:
+def _scheduled_or_404(ticket, reply_id, *, own: bool = False) -> ScheduledReply:
+    """The ticket's scheduled reply; `own`: only its author may (change it, send it early:
+    it goes out in their name), others get 403."""
     row = db.session.get(ScheduledReply, reply_id)
     if row is None or row.ticket_id != ticket.id:
         abort(404)
+    if own and row.author_id != current_user.id:
+        abort(403)
     return row
 
 
@@ -267,7 +275,7 @@ def _gone():
 def scheduled_reply_edit(ticket_id, reply_id):
     """New text, status or time for a reply still waiting."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    row = _scheduled_or_404(ticket, reply_id)
+    row = _scheduled_or_404(ticket, reply_id, own=True)
     edit = {
         "id": row.id,
         "body": request.form.get("body", ""),
@@ -306,7 +314,7 @@ def scheduled_reply_cancel(ticket_id, reply_id):
 def scheduled_reply_send(ticket_id, reply_id):
     """Send it now instead of waiting."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    row = _scheduled_or_404(ticket, reply_id)
+    row = _scheduled_or_404(ticket, reply_id, own=True)
     now = clock.now()
     if scheduled_replies.send_now(db.session, row, now):
         db.session.commit()

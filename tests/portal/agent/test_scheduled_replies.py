@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
+from kb.models import BrandMember, User
 from portal.agent_mail import send_due_replies
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketFile, TicketMessage
 from portal.extensions import db
@@ -290,3 +291,57 @@ def test_a_scheduled_replys_files_wait_with_it(app, client, ctx, ticket, request
     assert "later.png" in client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
     send_due(app, frozen + timedelta(minutes=10))
     assert "later.png" in customer_page(app, requester, ticket)
+
+
+# --- who may change, send or cancel a scheduled reply -----------------------------------------
+
+
+def test_only_its_author_changes_or_sends_a_reply_early_a_colleague_may_cancel_it(
+    app, make, ctx, brand, ticket, agent, client, frozen
+):
+    reply(client, ticket, "Ada's own words", delay="3600")
+    row = ctx.scalar(select(ScheduledReply))
+    colleague = make.user(role="agent", brands=[brand], name="Mallory", password=PASSWORD)
+    other = app.test_client()
+    other.post("/login", data={"email": colleague.email, "password": PASSWORD})
+    page = other.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    assert f"Reply by {agent.name}." in page and "Ada&#39;s own words" in page
+    assert f"/scheduled/{row.id}/send" not in page and "Save changes" not in page
+    rewrite = {"body": "Mallory's words", "status": "solved", "delay": "60"}
+    assert (
+        other.post(f"/agent/tickets/{ticket.id}/scheduled/{row.id}", data=rewrite).status_code
+        == 403
+    )
+    assert other.post(f"/agent/tickets/{ticket.id}/scheduled/{row.id}/send").status_code == 403
+    ctx.refresh(row)
+    assert (row.body, row.send_at) == ("Ada's own words", frozen + timedelta(hours=1))
+    assert other.post(f"/agent/tickets/{ticket.id}/scheduled/{row.id}/cancel").status_code == 303
+    assert send_due(app, frozen + timedelta(hours=2)) == 0
+    page = client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Mallory cancelled a scheduled reply" in page
+
+
+@pytest.mark.parametrize("revoke", ["deactivated", "customer", "left the brand"])
+def test_a_reply_is_not_sent_once_its_author_can_no_longer_answer(
+    app, make, ctx, brand, ticket, requester, agent, client, frozen, revoke
+):
+    reply(client, ticket, "ZqGone away", delay="600", status="solved")
+    author = ctx.get(User, agent.id)
+    if revoke == "deactivated":
+        author.active = False
+    elif revoke == "customer":
+        author.role = "customer"
+    else:
+        ctx.execute(BrandMember.__table__.delete().where(BrandMember.user_id == author.id))
+    ctx.commit()
+    assert send_due(app, frozen + timedelta(minutes=10)) == 0
+    ctx.expire_all()
+    row = ctx.scalar(select(ScheduledReply))
+    assert row.sent_at is None and row.cancelled_at is not None
+    assert "ZqGone" not in customer_page(app, requester, ticket)
+    assert mails(ctx) == [] and ctx.get(Ticket, ticket.id).status == "open"
+    admin = app.test_client()
+    boss = make.user(role="admin", name="Boss", password=PASSWORD)
+    admin.post("/login", data={"email": boss.email, "password": PASSWORD})
+    page = admin.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    assert "A scheduled reply was not sent: its author can no longer answer this ticket" in page
