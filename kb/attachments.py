@@ -28,6 +28,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -326,13 +327,20 @@ def store(
         received.discard()
 
 
-def delete(session: Session, uploads_dir: Path, attachment: Attachment) -> None:
-    """Remove the row, then the bytes unless another row (any brand) still uses them."""
+def delete(
+    session: Session,
+    uploads_dir: Path,
+    attachment: Attachment,
+    used_elsewhere: Callable[[str], bool] | None = None,
+) -> None:
+    """Remove the row, then the bytes unless another row (any brand) still uses them, or
+    `used_elsewhere(sha256)` says something outside kb does (the help desk's files share
+    the folder)."""
     sha256 = attachment.sha256
     session.delete(attachment)
     session.commit()
     still_used = session.scalar(select(Attachment.id).where(Attachment.sha256 == sha256).limit(1))
-    if still_used is None:
+    if still_used is None and not (used_elsewhere and used_elsewhere(sha256)):
         path_for(Path(uploads_dir), sha256).unlink(missing_ok=True)
 
 

@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from kb import clock, publishing
 from portal import agent_mail, mail
+from portal.desk import files
+from portal.downloads import uploads_dir
 from portal.extensions import db
 from portal.serving import serving
 
@@ -42,6 +44,10 @@ NEXT_JOB = "publishing-next"
 # The leader also sends the mail outbox (portal.mail), on its own interval.
 MAIL_JOB_FUNC = "portal.scheduler:send_mail_job"
 MAIL_JOB = "mail-interval"
+# And, every hour, removes the files of request forms never sent (portal.desk.files).
+SWEEP_JOB_FUNC = "portal.scheduler:sweep_job"
+SWEEP_JOB = "sweep-interval"
+SWEEP_SECONDS = 3600
 _EXTENSION = "portal.scheduler"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -188,6 +194,14 @@ class Leader:
             next_run_time=now,
             replace_existing=True,
         )
+        scheduler.add_job(
+            SWEEP_JOB_FUNC,
+            "interval",
+            seconds=SWEEP_SECONDS,
+            id=SWEEP_JOB,
+            args=[self.holder],
+            replace_existing=True,
+        )
         with self._lock:
             _leaders[self.holder] = self  # before start(): the catch-up run fires at once
             try:
@@ -256,6 +270,13 @@ class Leader:
             agent_mail.send_due_replies(db.session, clock.now())
         return mail.send_due_now(self.app, holder=self.holder)
 
+    def sweep(self) -> int | None:
+        """Remove abandoned staged files, if this process still holds the lease."""
+        with self.app.app_context():
+            if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
+                return None
+            return files.remove_abandoned(db.session, clock.now(), uploads_dir())
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -272,6 +293,13 @@ def send_mail_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.send_mail()
+
+
+def sweep_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): abandoned staged files."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.sweep()
 
 
 # --- wiring -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb import attachments
+from kb.models import Attachment
 from portal.desk.models import ScheduledReply, TicketFile
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -113,21 +114,36 @@ def unstage(session: Session, submission_key: str, tokens: set[str]) -> None:
         session.commit()
 
 
-def remove_abandoned(session: Session, now: datetime) -> int:
-    """Staged files of forms never sent (the bytes stay while another row uses them); a
-    scheduled reply's files wait for it."""
+def remove_abandoned(session: Session, now: datetime, uploads_dir: Path) -> int:
+    """Staged files of forms never sent, and their bytes unless another row (a ticket's
+    file or an article's attachment) uses them; a scheduled reply's files wait for it. The
+    scheduler's leader runs this every hour."""
     waiting = select(ScheduledReply.files_key).where(
         ScheduledReply.sent_at.is_(None), ScheduledReply.cancelled_at.is_(None)
     )
-    result = session.execute(
-        delete(TicketFile).where(
+    gone = session.scalars(
+        delete(TicketFile)
+        .where(
             TicketFile.ticket_id.is_(None),
             TicketFile.created_at < now - STAGED_FOR,
             TicketFile.submission_key.not_in(waiting),
         )
-    )
+        .returning(TicketFile.sha256)
+    ).all()
     session.commit()
-    return result.rowcount or 0
+    for sha256 in set(gone):
+        if not bytes_in_use(session, sha256):
+            attachments.path_for(uploads_dir, sha256).unlink(missing_ok=True)
+    return len(gone)
+
+
+def bytes_in_use(session: Session, sha256: str) -> bool:
+    """Whether a row still uses these stored bytes: ticket files (staged or not) and article
+    attachments share one content-addressed folder, so neither removes what the other uses."""
+    for column, key in ((TicketFile.id, TicketFile.sha256), (Attachment.id, Attachment.sha256)):
+        if session.scalar(select(column).where(key == sha256).limit(1)) is not None:
+            return True
+    return False
 
 
 def path_for(uploads_dir: Path, row: TicketFile) -> Path:

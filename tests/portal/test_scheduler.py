@@ -180,6 +180,8 @@ def test_leader_plans_the_catch_up_run_and_the_next_change_then_releases(app, ct
         assert jobs[scheduler.NEXT_JOB].next_run_time == due
         assert jobs[scheduler.NEXT_JOB].args == (leader.holder,)
         assert scheduler.INTERVAL_JOB in jobs
+        assert jobs[scheduler.SWEEP_JOB].args == (leader.holder,)  # abandoned form files
+        assert leader.sweep() == 0 and follower.sweep() is None  # only the leader sweeps
     finally:
         leader.stop()
         follower.stop()

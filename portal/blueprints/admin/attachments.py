@@ -1,6 +1,7 @@
 """Article attachments in the editor: upload, list and delete files for one translation."""
 
 import re
+from functools import partial
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, url_for
@@ -17,6 +18,7 @@ from kb import attachments, clock
 from kb.models import Attachment, Brand
 from portal import access
 from portal.blueprints.admin import bp
+from portal.desk import files as ticket_files
 from portal.extensions import db
 from portal.rendering import render, wants_fragment
 
@@ -155,7 +157,8 @@ def kb_attachment_delete(article_id, locale, att_id):
     if attachment is None or attachment.locale not in (None, locale):
         abort(404)  # only what this translation's list shows, and the same 404 as unknown ids
     name = attachment.filename
-    attachments.delete(db.session, uploads_dir(), attachment)
+    in_tickets = partial(ticket_files.bytes_in_use, db.session)  # the same bytes in a ticket
+    attachments.delete(db.session, uploads_dir(), attachment, used_elsewhere=in_tickets)
     notice = _("%(name)s deleted.", name=name)
     if wants_fragment():
         return _fragment(article, brand, locale, notice=notice)

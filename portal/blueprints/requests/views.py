@@ -112,8 +112,15 @@ def _is_submit() -> bool:
     return request.method == "POST" and request.form.get("action") != "refresh"
 
 
+def _stores_files() -> bool:
+    """Sending, or refreshing the questions with files chosen (without JavaScript; htmx's
+    refresh sends no files): both keep the files, so both count against the IP's limit."""
+    posted = request.method == "POST" and request.files
+    return _is_submit() or bool(posted and any(f.filename for _k, f in request.files.items(True)))
+
+
 @bp.route("/<brand>/<locale>/requests/new", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, exempt_when=lambda: not _is_submit())
+@limiter.limit(_inquiry_limit, exempt_when=lambda: not _stores_files())
 @limiter.limit(
     _inquiry_email_limit, key_func=_email_limit_key, exempt_when=lambda: not _is_submit()
 )

@@ -16,6 +16,7 @@ from kb import attachments, clock
 from kb.markdown import render
 from kb.models import Attachment, Translation
 from portal import create_app
+from portal.desk.models import TicketFile
 from portal.extensions import db
 from tests.conftest import _test_config
 from tests.kb.test_attachments import png
@@ -431,3 +432,28 @@ def test_upload_without_csrf_token_is_refused(csrf_client, ctx, make, brand, art
     response = upload(csrf_client, article, png(b"csrf"), "csrf.png")
     assert response.status_code == 400
     assert ctx.scalars(select(Attachment)).all() == []
+
+
+def test_delete_keeps_the_bytes_a_ticket_file_uses(client, ctx, make, editor, article, uploads):
+    """Ticket files share the content-addressed folder: deleting an article's copy of the
+    same bytes (of any brand) must not take them from the ticket."""
+    data = png(b"also in a ticket")
+    upload(client, article, data, "guide.png")
+    att = only_attachment(ctx)
+    other = make.brand(slug="elsewhere")
+    ctx.add(
+        TicketFile(
+            brand_id=other.id,
+            submission_key="k" * 32,
+            token="t" * 32,
+            filename="receipt.png",
+            content_type="image/png",
+            size=len(data),
+            sha256=att.sha256,
+        )
+    )
+    ctx.commit()
+    path = attachments.path_for(uploads, att.sha256)
+    client.post(f"/admin/kb/articles/{article.id}/en/attachments/{att.id}/delete")
+    assert ctx.scalars(select(Attachment)).all() == []
+    assert path.exists()

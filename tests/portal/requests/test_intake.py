@@ -3,11 +3,16 @@
 import io
 import re
 import threading
+from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from kb import attachments, clock
+from kb.models import Attachment
+from portal.desk import files
 from portal.desk.models import FormField, InquiryForm, OutboxMail, Ticket, TicketFile, TicketMessage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -425,3 +430,57 @@ def test_private_forms_are_hidden_from_others_in_lists_and_by_url(
     listed = "Partner desk" in client.get("/acme/en/requests/new").get_data(as_text=True)
     opened = client.get(f"/acme/en/requests/new?form={private.id}").status_code
     assert (listed, opened) == ((True, 200) if usable else (False, 404))
+
+
+# --- files of forms never sent ----------------------------------------------------------------
+
+
+def test_refreshing_the_questions_with_files_counts_against_the_limit(app, client, ctx, form):
+    """Without JavaScript, "Update the questions" keeps the files chosen: it counts like a
+    send, so nobody stores files without limit by refreshing forever."""
+    app.config["INQUIRY_RATE_LIMIT"] = "2 per minute"
+    try:
+        statuses = []
+        for n in range(3):
+            data = answers(fresh_key(client, form), action="refresh")
+            data["attachments"] = (io.BytesIO(PNG + bytes([n])), f"shot{n}.png")
+            page = client.post(form_url(form), data=data, content_type="multipart/form-data")
+            statuses.append(page.status_code)
+        plain = client.post(form_url(form), data=answers(fresh_key(client, form), action="refresh"))
+    finally:
+        app.config["INQUIRY_RATE_LIMIT"] = "10000 per minute"
+    assert statuses == [200, 200, 429]
+    assert plain.status_code == 200  # a refresh without files stores nothing: not limited
+    assert count(ctx, TicketFile) == 2
+
+
+def test_files_of_forms_never_sent_are_removed_after_a_day_with_their_bytes(
+    app, client, ctx, brand, form, make
+):
+    data = answers(fresh_key(client, form), action="refresh")
+    data["attachments"] = [(io.BytesIO(PNG + b"alone"), "alone.png")]
+    data["f_screenshot"] = (io.BytesIO(PNG + b"shared"), "shared.png")
+    client.post(form_url(form), data=data, content_type="multipart/form-data")
+    staged = {f.filename: f.sha256 for f in ctx.scalars(select(TicketFile))}
+    # The same bytes as "shared.png" are an article's attachment too.
+    article = make.article(make.section(make.category(brand)), {"en": "Guide"})
+    ctx.add(
+        Attachment(
+            brand_id=article.brand_id,
+            article_id=article.id,
+            filename="guide.png",
+            content_type="image/png",
+            size=len(PNG) + 6,
+            sha256=staged["shared.png"],
+        )
+    )
+    ctx.commit()
+    uploads = Path(app.instance_path) / "uploads"
+    paths = {name: attachments.path_for(uploads, sha) for name, sha in staged.items()}
+    assert all(p.exists() for p in paths.values())
+
+    assert files.remove_abandoned(ctx, clock.now(), uploads) == 0  # not a day old yet
+    removed = files.remove_abandoned(ctx, clock.now() + timedelta(days=1, minutes=1), uploads)
+    assert removed == 2 and count(ctx, TicketFile) == 0
+    assert not paths["alone.png"].exists()
+    assert paths["shared.png"].exists()  # the article still uses these bytes
