@@ -121,9 +121,14 @@ def change(
     status: str,
     delay_seconds: int | None,
     now: datetime,
+    keep_time: bool = False,
 ) -> bool:
-    """New text, status and time (counted from now); False when it went out or was cancelled
-    meanwhile (nothing changed). PropertyError for bad input."""
+    """New text, status and time (counted from now, or the time it had with `keep_time`);
+    False when it went out or was cancelled meanwhile (nothing changed). PropertyError for
+    bad input."""
+    if keep_time:
+        body, status, _delay = check(body, status, 60)
+        return _if_waiting(session, row, body=body, status=status, updated_at=now)
     body, status, delay = check(body, status, delay_seconds)
     return _if_waiting(session, row, body=body, status=status, send_at=now + delay, updated_at=now)
 

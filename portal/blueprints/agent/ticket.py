@@ -280,11 +280,17 @@ def scheduled_reply_edit(ticket_id, reply_id):
         "id": row.id,
         "body": request.form.get("body", ""),
         "status": request.form.get("status") or "pending",
-        "delay": request.form.get("delay") or "",
+        "delay": request.form.get("delay") or "keep",
     }
     try:
         changed = scheduled_replies.change(
-            db.session, row, edit["body"], edit["status"], _delay(edit["delay"]), clock.now()
+            db.session,
+            row,
+            edit["body"],
+            edit["status"],
+            _delay(edit["delay"]),
+            clock.now(),
+            keep_time=edit["delay"] == "keep",
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()

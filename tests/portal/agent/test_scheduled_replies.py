@@ -345,3 +345,22 @@ def test_a_reply_is_not_sent_once_its_author_can_no_longer_answer(
     admin.post("/login", data={"email": boss.email, "password": PASSWORD})
     page = admin.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
     assert "A scheduled reply was not sent: its author can no longer answer this ticket" in page
+
+
+def test_editing_the_text_keeps_the_time_unless_another_is_chosen(
+    client, ctx, ticket, agent, frozen
+):
+    reply(client, ticket, "Tomorrow reply with a tpyo", delay="86400")
+    row = ctx.scalar(select(ScheduledReply))
+    page = client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    form = page[page.index(f'action="/agent/tickets/{ticket.id}/scheduled/{row.id}"') :]
+    delay_select = form[form.index('<select name="delay">') :].split("</select>")[0]
+    assert delay_select.index('value="keep"') < delay_select.index('value="60"')  # the default
+    assert "selected" not in delay_select
+    clock.freeze(frozen + timedelta(hours=2))
+    fixed = {"body": "Tomorrow reply with a typo", "status": "pending", "delay": "keep"}
+    assert (
+        client.post(f"/agent/tickets/{ticket.id}/scheduled/{row.id}", data=fixed).status_code == 303
+    )
+    ctx.refresh(row)
+    assert (row.body, row.send_at) == ("Tomorrow reply with a typo", frozen + timedelta(hours=24))
