@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb import clock
+from kb.models import Brand
 from portal import access
 from portal.blueprints.agent import bp
 from portal.desk.assignment import group_ids_of
@@ -21,11 +22,16 @@ def show_me():
     brand_ids = access.agent_brand_ids(db.session)
     tz = agent_timezone(db.session, current_user.id)
     figures = performance(db.session, current_user.id, brand_ids, tz, clock.now())
-    groups = db.session.scalars(
-        select(AgentGroup)
-        .where(AgentGroup.id.in_(group_ids_of(current_user.id)))
-        .order_by(AgentGroup.name)
-    ).all()
+    # "Support (Acme)": groups of different brands may share a name.
+    groups = [
+        f"{group} ({brand})"
+        for group, brand in db.session.execute(
+            select(AgentGroup.name, Brand.name)
+            .join(Brand, Brand.id == AgentGroup.brand_id)
+            .where(AgentGroup.id.in_(group_ids_of(current_user.id)))
+            .order_by(AgentGroup.name, Brand.name)
+        )
+    ]
     return render(
         "agent/me.html",
         figures=figures,
@@ -41,10 +47,14 @@ def show_me():
 def me_availability():
     """Switch "receive tickets" (round-robin skips me while it is off, on vacation say)."""
     user = current_user.user
-    user.receives_tickets = request.form.get("receives_tickets") == "1"
-    db.session.commit()
-    if user.receives_tickets:
-        flash(_("You receive new tickets again."))
+    wanted = request.form.get("receives_tickets") == "1"
+    if wanted == user.receives_tickets:
+        flash(_("Nothing changed."))
     else:
-        flash(_("You no longer receive new tickets from round-robin."))
+        user.receives_tickets = wanted
+        db.session.commit()
+        if wanted:
+            flash(_("You receive new tickets again."))
+        else:
+            flash(_("You no longer receive new tickets from round-robin."))
     return redirect(url_for("agent.me") + "#availability", 303)

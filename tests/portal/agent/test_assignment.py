@@ -226,13 +226,20 @@ def test_my_groups_queue_and_receiving_tickets(client, ctx, make, brand, form):
     queue = client.get("/agent/?queue=groups").get_data(as_text=True)
     assert "Refund for order 77" in queue
     me = client.get("/agent/me").get_data(as_text=True)
-    assert "My groups: Billing." in me
+    assert "My groups: Billing (Acme)." in me  # with the brand: groups of brands share names
+    same = client.post("/agent/me/availability", data={"receives_tickets": "1"})
+    assert "Nothing changed." in client.get(same.headers["Location"]).get_data(as_text=True)
     off = client.post("/agent/me/availability", data={})
     assert off.status_code == 303
+    page = client.get(off.headers["Location"]).get_data(as_text=True)
+    assert "You no longer receive new tickets from round-robin." in page
     ctx.refresh(ann)
     assert ann.receives_tickets is False
     assert submit(ctx, form, "Second").assignee_id is None  # Ann is the group's only member
-    client.post("/agent/me/availability", data={"receives_tickets": "1"})
+    on = client.post("/agent/me/availability", data={"receives_tickets": "1"})
+    assert "You receive new tickets again." in client.get(on.headers["Location"]).get_data(
+        as_text=True
+    )
     ctx.refresh(ann)
     assert ann.receives_tickets is True
 
