@@ -4,6 +4,7 @@ import logging
 import time
 
 from flask import abort, current_app, g
+from flask_babel import refresh
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb import helpcenter
@@ -114,6 +115,7 @@ def helpcenter_or_404(slug: str, locale: str) -> HelpCenter:
     if locale not in brand.locales:
         abort(404)
     g.locale = locale
+    refresh()  # the page's language from here on, even if something asked for it before
     from portal.access import reader_org_id  # (access imports the models tenancy serves)
 
     hc = HelpCenter(brand=brand, locale=locale, org_id=reader_org_id())

@@ -110,3 +110,15 @@ def test_session_cookie_changes_at_login(client, make):
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     with client.session_transaction() as session:
         assert "planted" not in session
+
+
+def test_sign_in_from_a_help_center_is_in_its_language(client, brand):
+    """From a Korean help center, the sign-in page is Korean whatever the browser asks for."""
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    page = client.get("/login?next=/acme/ko/", headers=english).get_data(as_text=True)
+    assert '<html lang="ko"' in page
+    assert "로그인" in page and "Keep me signed in" not in page
+    refused = client.post(
+        "/login", data={"email": "x@example.com", "password": "nope", "next": "/acme/ko/"}
+    ).get_data(as_text=True)
+    assert '<html lang="ko"' in refused
