@@ -97,6 +97,16 @@ def kb_articles():
         status_values=status_values,
         kinds=KIND_LABELS,
         pages=max(1, -(-total // editing.ADMIN_PAGE_SIZE)),
+        new_article_url=_new_article_url(brand or _only_brand(brands), locale),
+    )
+
+
+def _new_article_url(brand, locale) -> str | None:
+    """Where "New article" leads: the brand chosen, in the language chosen if the brand has it."""
+    if brand is None:
+        return None
+    return url_for(
+        ".kb_article_new", brand=brand.slug, locale=locale if locale in brand.locales else None
     )
 
 
@@ -211,9 +221,13 @@ def kb_article_new():
     return _editor_page(form, brand, None, locale, preview=preview, status=status)
 
 
+def _only_brand(brands) -> Brand | None:
+    return brands[0] if len(brands) == 1 else None
+
+
 def _only_brand_slug() -> str | None:
-    brands = access.content_brands(db.session)
-    return brands[0].slug if len(brands) == 1 else None
+    brand = _only_brand(access.content_brands(db.session))
+    return brand.slug if brand else None
 
 
 @bp.route("/kb/articles/<id:article_id>/<locale>", methods=["GET", "POST"])
@@ -333,11 +347,11 @@ def _translation_or_404(article, locale) -> Translation:
 def kb_revisions(article_id, locale):
     article = access.article_for_editor_or_404(db.session, article_id)
     t = _translation_or_404(article, locale)
-    revisions = editing.revisions(db.session, t)
+    revisions = editing.revisions(db.session, t)  # newest first
     by_id = {r.id: r for r in revisions}
     a, b = by_id.get(_int_arg("a") or 0), by_id.get(_int_arg("b") or 0)
     diff = None
-    if a and b:
+    if a and b and a.id != b.id:
         diff = list(
             difflib.unified_diff(
                 f"# {a.title}\n\n{a.body_md}".splitlines(),
@@ -348,6 +362,10 @@ def kb_revisions(article_id, locale):
                 n=3,
             )
         )
+    picked_a = picked_b = None
+    if len(revisions) > 1:  # a single revision has nothing to be compared with
+        # Until two are picked, the radios offer the last change: the one before vs the latest.
+        picked_a, picked_b = a or revisions[1], b or revisions[0]
     return render_page(
         "admin/revisions.html",
         "diff",
@@ -358,6 +376,8 @@ def kb_revisions(article_id, locale):
         b=b,
         diff=diff,
         locale=locale,
+        picked_a=picked_a,
+        picked_b=picked_b,
     )
 
 
