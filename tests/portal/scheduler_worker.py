@@ -33,7 +33,9 @@ def main() -> None:
             "SECRET_KEY": "scheduler-test",
             "DATABASE_URL": url,
             "SCHEDULER_ENABLED": True,
-            "SCHEDULER_LEASE_SECONDS": 2,
+            # Short, yet long enough that a worker stalled a few seconds by a busy machine
+            # (two test suites side by side on two cores) keeps its lease.
+            "SCHEDULER_LEASE_SECONDS": 4,
             "SCHEDULER_RENEW_SECONDS": 0.5,
             # Long enough that a prompt run can only come from the one-shot job at the due time.
             "SCHEDULER_INTERVAL_SECONDS": 300,
