@@ -19,7 +19,7 @@ from portal.desk import files as ticket_files
 from portal.desk import tickets
 from portal.desk.models import Ticket, TicketFile, TicketMessage
 from portal.extensions import db, limiter
-from portal.rendering import render
+from portal.rendering import render, wants_fragment
 from portal.tenancy import helpcenter_or_404
 
 
@@ -79,7 +79,17 @@ def _page_url(hc, ticket, viewer: Viewer) -> str:
     )
 
 
-def _show(hc, ticket, viewer, reply="", error=None, share_error=None, status=200, block=None):
+def _show(
+    hc,
+    ticket,
+    viewer,
+    reply="",
+    error=None,
+    share_error=None,
+    share_notice=None,
+    status=200,
+    block=None,
+):
     messages = tickets.public_messages(db.session, ticket)
     context = dict(
         hc=hc,
@@ -90,6 +100,7 @@ def _show(hc, ticket, viewer, reply="", error=None, share_error=None, status=200
         reply=reply,
         error=error,
         share_error=share_error,
+        share_notice=share_notice,
         shares=requests_.shares(db.session, ticket) if viewer.is_requester else [],
         follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
         if ticket.follow_up_of_id
@@ -226,10 +237,14 @@ def rate_request(brand, locale, ticket_id):
     return redirect(_page_url(hc, ticket, viewer), 303)
 
 
-@bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares")
+@bp.route("/<brand>/<locale>/requests/<id:ticket_id>/shares", methods=["GET", "POST"])
 def share_request(brand, locale, ticket_id):
-    """Share with people by email, or with the whole organization (one form, two buttons)."""
+    """Share with people by email, or with the whole organization (one form, two buttons). A
+    GET is this address reloaded after a refused share was shown here (without JavaScript):
+    the request's page."""
     hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
+    if request.method == "GET":
+        return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
     now = clock.now()
     action = request.form.get("action", "people")
     if action in ("organization", "private"):
@@ -239,34 +254,30 @@ def share_request(brand, locale, ticket_id):
         ticket.customer_org_id = ticket.customer_org_id or viewer.customer.org_id
         db.session.commit()
         if action == "organization":
-            flash(_("Your organization can now see this request."))
+            message = _("Your organization can now see this request.")
         else:
-            flash(_("This request is no longer shared with your organization."))
+            message = _("This request is no longer shared with your organization.")
     else:
         added, errors = requests_.share_with(
             db.session, viewer.customer, ticket, request.form.get("emails", ""), now
         )
         if errors:
             db.session.rollback()
-            message = {
+            error = {
                 "required": _("Enter one or more email addresses."),
                 "invalid_email": _("Enter email addresses like name@example.com."),
                 "too_many": _("A request can be shared with at most 20 people."),
             }[errors["emails"]]
-            if request.htmx:
-                return _show(hc, ticket, viewer, share_error=message, status=422, block="sharing")
-            return _show(hc, ticket, viewer, share_error=message, status=422)
+            return _show(hc, ticket, viewer, share_error=error, status=422, block="sharing")
         for share in added:
             _mail_share(hc, ticket, share.email)
         db.session.commit()
         if added:
             count = len(added)
-            flash(ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count))
+            message = ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count)
         else:
-            flash(_("Already shared."))
-    if request.htmx:
-        return _show(hc, ticket, viewer, block="sharing")
-    return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
+            message = _("Already shared.")
+    return _shared(hc, ticket, viewer, message)
 
 
 @bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares/<id:share_id>/delete")
@@ -275,9 +286,16 @@ def unshare_request(brand, locale, ticket_id, share_id):
     if not requests_.unshare(db.session, ticket, share_id):
         abort(404)
     db.session.commit()
-    flash(_("No longer shared with that person."))
-    if request.htmx:
-        return _show(hc, ticket, viewer, block="sharing")
+    return _shared(hc, ticket, viewer, _("No longer shared with that person."))
+
+
+def _shared(hc, ticket, viewer, message):
+    """After a change to the sharing: htmx swaps the "Shared with" block, which says what
+    changed (a flash would wait for the next whole page); without JavaScript, the page again
+    with the message flashed."""
+    if wants_fragment():
+        return _show(hc, ticket, viewer, share_notice=message, block="sharing")
+    flash(message)
     return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
 
 

@@ -249,3 +249,102 @@ def test_htmx_list_request_returns_only_the_list(client, make, brand, login):
         as_text=True
     )
     assert html.lstrip().startswith('<div id="request-list">') and "<html" not in html
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_share_with_htmx_says_so_in_the_block_and_not_on_the_next_page(
+    client, ctx, make, brand, login
+):
+    me = login("customer")
+    row = ticket(make, brand, me)
+    response = client.post(
+        f"/acme/en/requests/{row.id}/shares", data={"emails": "kim@example.com"}, headers=HTMX
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" not in html and html.lstrip().startswith('<section id="sharing"')
+    assert "Shared with 1 person." in html and "kim@example.com" in html
+    with client.session_transaction() as session:
+        assert not session.get("_flashes")
+    client.post(f"/acme/en/requests/{row.id}/solve")
+    page = client.get(f"/acme/en/requests/{row.id}").get_data(as_text=True)
+    assert "Marked as solved." in page and "Shared with 1 person." not in page
+
+
+def test_unshare_with_htmx_says_so_in_the_block_and_not_on_the_next_page(
+    client, ctx, make, brand, login
+):
+    me = login("customer")
+    row = ticket(make, brand, me)
+    share = TicketShare(ticket_id=row.id, email="kim@example.com")
+    make.session.add(share)
+    make.session.commit()
+    response = client.post(f"/acme/en/requests/{row.id}/shares/{share.id}/delete", headers=HTMX)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert "No longer shared with that person." in html and "kim@example.com" not in html
+    page = client.get(f"/acme/en/requests/{row.id}").get_data(as_text=True)
+    assert "No longer shared with that person." not in page
+
+
+def test_share_without_javascript_says_so_once_on_the_page(client, ctx, make, brand, login):
+    me = login("customer")
+    row = ticket(make, brand, me)
+    response = client.post(f"/acme/en/requests/{row.id}/shares", data={"emails": "kim@example.com"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/acme/en/requests/{row.id}#sharing"
+    page = client.get(f"/acme/en/requests/{row.id}").get_data(as_text=True)
+    assert "<html" in page and "Shared with 1 person." in page
+    again = client.get(f"/acme/en/requests/{row.id}").get_data(as_text=True)
+    assert "Shared with 1 person." not in again
+
+
+def test_bad_share_address_with_htmx_comes_back_in_the_block(client, ctx, make, brand, login):
+    me = login("customer")
+    row = ticket(make, brand, me)
+    response = client.post(
+        f"/acme/en/requests/{row.id}/shares", data={"emails": "kim@"}, headers=HTMX
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in html
+    assert 'id="share-error"' in html and 'value="kim@"' in html
+
+
+def test_the_share_address_reloaded_after_a_refused_share_opens_the_request(
+    client, make, brand, login
+):
+    me = login("customer")
+    row = ticket(make, brand, me)
+    refused = client.post(f"/acme/en/requests/{row.id}/shares", data={"emails": "kim@"})
+    assert refused.status_code == 422  # the page, shown at .../shares without JavaScript
+    response = client.get(f"/acme/en/requests/{row.id}/shares")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/acme/en/requests/{row.id}#sharing"
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_the_share_address_of_someone_elses_request_is_404(client, make, brand, login):
+    row = ticket(make, brand, customer(make, "someone@example.com"), "Not mine")
+    login("customer")
+    assert client.get(f"/acme/en/requests/{row.id}/shares").status_code == 404
+
+
+def form_classes(html: str) -> dict[str, str]:
+    """The class attribute of each form on a page, by the form's id or action."""
+    found = {}
+    for tag in re.findall(r"<form\b[^>]*>", html):
+        key = re.search(r'\bid="([^"]+)"', tag) or re.search(r'\baction="([^"]+)"', tag)
+        classes = re.search(r'\bclass="([^"]*)"', tag)
+        found[unescape(key.group(1))] = classes.group(1).split() if classes else []
+    return found
+
+
+def test_the_request_pages_forms_lay_out_their_fields_stacked(client, make, brand, login):
+    me = login("customer")
+    row = ticket(make, brand, me, status="solved", solved_at=clock.now())
+    forms = form_classes(client.get(f"/acme/en/requests/{row.id}").get_data(as_text=True))
+    assert "stacked" in forms["reply-form"]
+    assert "stacked" in forms["share-form"]
+    assert "stacked" in forms[f"/acme/en/requests/{row.id}/rating"]
