@@ -107,7 +107,7 @@ def send_requests(page: Page, base_url: str, subjects: list[str], email: str | N
         if email:
             tab.get_by_label("Your name").fill("Morgan Morning")
             tab.get_by_label("Your email").fill(email)
-        tab.get_by_label("Subject", exact=True).fill(subject)
+        tab.get_by_role("textbox", name="Subject", exact=True).fill(subject)
         tab.get_by_label("Description").fill(f"Please help with: {subject}")
         tab.get_by_label("Email of your Hanbit Pay account").fill(email or CUSTOMER)
         tab.get_by_label("Signing in").check()

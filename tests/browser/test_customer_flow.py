@@ -177,7 +177,7 @@ def test_customer_signs_up_confirms_sends_replies_solves_and_rates(
     expect(page.get_by_role("heading", level=1)).to_have_text(FORM_NAME)
     shown_at = time.monotonic()
     expect(page.get_by_label("Your email")).to_have_count(0)  # the account says who asks
-    page.get_by_label("Subject", exact=True).fill(customer.subject)
+    page.get_by_role("textbox", name="Subject", exact=True).fill(customer.subject)
     page.get_by_label("Description").fill(customer.description)
     page.get_by_label("Email of your Hanbit Pay account").fill(customer.email)
     page.get_by_label("Signing in").check()

@@ -149,14 +149,14 @@ def open_form(page: Page, base_url: str, form_id: int) -> float:
 def fill_about(page: Page, visitor: Visitor) -> None:
     page.get_by_label("Your name").fill(visitor.name)
     page.get_by_label("Your email").fill(visitor.email)
-    page.get_by_label("Subject", exact=True).fill(visitor.subject)
+    page.get_by_role("textbox", name="Subject", exact=True).fill(visitor.subject)
     page.get_by_label("Description").fill(visitor.description)
 
 
 def expect_typed_kept(page: Page, visitor: Visitor) -> None:
     expect(page.get_by_label("Your name")).to_have_value(visitor.name)
     expect(page.get_by_label("Your email")).to_have_value(visitor.email)
-    expect(page.get_by_label("Subject", exact=True)).to_have_value(visitor.subject)
+    expect(page.get_by_role("textbox", name="Subject", exact=True)).to_have_value(visitor.subject)
     expect(page.get_by_label("Description")).to_have_value(visitor.description)
 
 
@@ -434,7 +434,7 @@ def test_subject_typed_shows_a_matching_article_under_it(
     try:
         page = context.new_page()
         open_form(page, live_server, form_id)
-        subject = page.get_by_label("Subject", exact=True)
+        subject = page.get_by_role("textbox", name="Subject", exact=True)
         suggestions = page.locator("#suggestions")
         expect(suggestions.get_by_role("link")).to_have_count(0)
 

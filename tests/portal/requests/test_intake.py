@@ -135,6 +135,27 @@ def test_htmx_refresh_returns_only_the_questions(client, form):
     assert "Last four digits" not in html and "<html" not in html
 
 
+REQUIRED = ' <span aria-hidden="true">*</span></label>'
+
+
+def test_the_form_lays_out_its_fields_stacked_and_marks_every_required_one(client, form):
+    html = client.get(form_url(form)).get_data(as_text=True)
+    (tag,) = re.findall(r'<form\b[^>]*class="inquiry-form[^"]*"[^>]*>', html)
+    assert "stacked" in re.search(r'class="([^"]*)"', tag).group(1).split()
+    for label in ("Your name", "Your email", "Subject", "Description", "Payment method"):
+        assert f">{label}{REQUIRED}" in html, label
+    assert f">Screenshot{REQUIRED}" not in html and ">Screenshot</label>" in html
+
+
+def test_the_questions_refreshed_with_htmx_keep_their_required_marks(client, form):
+    key = fresh_key(client, form)
+    page = client.post(
+        form_url(form), data=answers(key, action="refresh"), headers={"HX-Request": "true"}
+    )
+    html = page.get_data(as_text=True)
+    assert f">Payment method{REQUIRED}" in html and f">Last four digits{REQUIRED}" in html
+
+
 def test_sending_creates_a_ticket_with_the_answers_as_shown(client, ctx, form):
     key = fresh_key(client, form, device="iPhone%2015")
     page = client.post(form_url(form, device="iPhone%2015"), data=answers(key))
