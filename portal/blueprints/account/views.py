@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -462,6 +462,26 @@ def _signed_in_or_redirect():
     return None
 
 
+def _settings_form_or_redirect():
+    """Before a settings form: sign in first. A GET is the form's address reloaded or
+    bookmarked after its errors were shown there: the settings page."""
+    away = _signed_in_or_redirect()
+    if away is None and request.method == "GET":
+        away = redirect(url_for("account.settings"), 303)
+    return away
+
+
+def _current_password_ok(user, field) -> bool:
+    """Whether `field` holds the user's password, said beside it when not. Checked even when
+    other fields have errors, so that every error shows at once."""
+    if field.errors:  # missing or too long: already said
+        return False
+    if accounts.check_password(user, field.data):
+        return True
+    field.errors = [_("That is not your current password.")]
+    return False
+
+
 def _settings_page(block=None, status=200, **forms):
     user = current_user.user
     profile = forms.get("profile") or ProfileForm(
@@ -492,9 +512,9 @@ def settings():
     return _signed_in_or_redirect() or _settings_page()
 
 
-@bp.post("/account/settings/profile")
+@bp.route("/account/settings/profile", methods=["GET", "POST"])
 def settings_profile():
-    if (away := _signed_in_or_redirect()) is not None:
+    if (away := _settings_form_or_redirect()) is not None:
         return away
     form = ProfileForm()
     if not form.validate_on_submit():
@@ -504,44 +524,45 @@ def settings_profile():
     user.nickname = form.nickname.data or None
     user.locale = form.locale.data
     db.session.commit()
+    # Said in the language just chosen, which the next page is in.
+    g.locale = user.locale
+    refresh()
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("account.settings"), 303)
 
 
-@bp.post("/account/settings/password")
-@limiter.limit(_login_limit)
-@limiter.limit(_login_limit, key_func=_account_key)
+@bp.route("/account/settings/password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"])
 def settings_password():
-    if (away := _signed_in_or_redirect()) is not None:
+    if (away := _settings_form_or_redirect()) is not None:
         return away
     user = current_user.user
     form = PasswordChangeForm(account_email=user.email)
-    if form.validate_on_submit():
-        if accounts.check_password(user, form.current_password.data):
-            accounts.change_password(db.session, user, form.password.data, clock.now())
-            db.session.commit()
-            # Every other session ends with the new version; this one signs in again with it.
-            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            login_user(LoginUser(user), remember=remember_cookie in request.cookies)
-            flash(_("Your password is changed. You were signed out everywhere else."), "success")
-            return redirect(url_for("account.settings"), 303)
-        form.current_password.errors = [_("That is not your current password.")]
+    valid = form.validate_on_submit()
+    if _current_password_ok(user, form.current_password) and valid:
+        accounts.change_password(db.session, user, form.password.data, clock.now())
+        db.session.commit()
+        # Every other session ends with the new version; this one signs in again with it.
+        remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        login_user(LoginUser(user), remember=remember_cookie in request.cookies)
+        flash(_("Your password is changed. You were signed out everywhere else."), "success")
+        return redirect(url_for("account.settings"), 303)
     return _settings_page("password_form", 422, password=form)
 
 
-@bp.post("/account/settings/email")
-@limiter.limit(_signup_limit)
-@limiter.limit(_signup_limit, key_func=_account_key)
+@bp.route("/account/settings/email", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(_signup_limit, key_func=_account_key, methods=["POST"])
 def settings_email():
-    if (away := _signed_in_or_redirect()) is not None:
+    if (away := _settings_form_or_redirect()) is not None:
         return away
     user = current_user.user
     form = EmailChangeForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if _current_password_ok(user, form.email_password) and valid:
         new_email = normalize_email(form.new_email.data)
-        if not accounts.check_password(user, form.email_password.data):
-            form.email_password.errors = [_("That is not your current password.")]
-        elif new_email == user.email:
+        if new_email == user.email:
             form.new_email.errors = [_("That is already your address.")]
         else:
             token = accounts.request_email_change(

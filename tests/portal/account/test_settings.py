@@ -1,5 +1,9 @@
 """Account settings: profile, password (ends other sessions), email (only after the link)."""
 
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from kb.models import User
@@ -14,6 +18,8 @@ from tests.portal.account.conftest import (
     signed_in,
     user_by_email,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def change_password(client, current=PASSWORD, new=NEW_PASSWORD):
@@ -193,3 +199,68 @@ def test_a_password_change_revokes_pending_email_change_links(client, ctx, login
     change_password(client)
     assert client.post(link).status_code == 410
     assert user_by_email(ctx, "new@example.com") is None
+
+
+def test_saved_profile_says_so_in_the_language_just_chosen(client, login):
+    login("customer")
+    with (ROOT / "portal/translations/ko/LC_MESSAGES/messages.po").open("rb") as f:
+        saved_ko = read_po(f, locale="ko").get("Your profile is saved.").string
+    response = client.post(
+        "/account/settings/profile",
+        data={"name": "Mina Park", "locale": "ko"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert 'lang="ko"' in html
+    assert saved_ko in html and "Your profile is saved." not in html
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_password_change_reports_every_error_at_once(client, ctx, login, htmx):
+    user = login("customer")
+    response = client.post(
+        "/account/settings/password",
+        data={"current_password": "wrong-password", "password": "short", "confirm": "different"},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("<html" in html) is not htmx and 'id="password-form"' in html
+    assert 'id="current_password-error"' in html and "That is not your current password." in html
+    assert 'id="password-error"' in html and "Use at least 10 characters." in html
+    assert 'id="confirm-error"' in html and "The two passwords differ." in html
+    ctx.expire_all()
+    assert accounts.check_password(ctx.get(User, user.id), PASSWORD)
+
+
+def test_email_change_reports_a_wrong_password_beside_a_bad_address(client, ctx, login):
+    login("customer")
+    response = change_email(client, "not-an-address", password="wrong password")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="new_email-error"' in html and "Enter a valid email address." in html
+    assert 'id="email_password-error"' in html and "not your current password" in html
+    assert mails(ctx) == []
+
+
+@pytest.mark.parametrize("form", ["profile", "password", "email"])
+def test_a_settings_forms_address_reloaded_opens_the_settings_page(client, login, form):
+    login("customer")
+    response = client.get(f"/account/settings/{form}")
+    assert response.status_code == 303 and response.headers["Location"] == "/account/settings"
+
+
+def test_a_settings_forms_address_reloaded_after_its_errors_keeps_nothing_typed(client, login):
+    login("customer")
+    refused = change_email(client, "new@example.com", password="wrong password")
+    assert refused.status_code == 422  # shown at /account/settings/email, without JavaScript
+    page = client.get("/account/settings/email", follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.request.path == "/account/settings"
+    assert 'id="email-form"' in html and "new@example.com" not in html
+
+
+def test_a_settings_forms_address_asks_a_visitor_to_sign_in(client):
+    response = client.get("/account/settings/password")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/account/settings"
