@@ -455,11 +455,30 @@ def reset_password(token):
 
 
 def _signed_in_or_redirect():
+    """Sign in first. The page is in the help center's look and language when it was opened
+    from one (?brand=&locale=, kept by its forms), else in the account's language."""
     if not current_user.is_authenticated:
-        return redirect(url_for("account.login", next=url_for("account.settings")))
+        return redirect(
+            url_for("account.login", next=url_for("account.settings", **_hc_args(_settings_hc())))
+        )
     if current_user.user.locale in UI_LOCALES:
         g.locale = current_user.user.locale
+    _settings_hc()  # (sets the help center's language when there is one)
     return None
+
+
+def _settings_hc():
+    if "settings_hc" not in g:
+        g.settings_hc = _helpcenter_from_args()
+    return g.settings_hc
+
+
+def _back_to_settings(locale: str | None = None):
+    """The settings page again, in the same help center (in `locale` when it has it)."""
+    args = _hc_args(_settings_hc())
+    if args and locale in _settings_hc().brand.locales:
+        args["locale"] = locale
+    return redirect(url_for("account.settings", **args), 303)
 
 
 def _settings_form_or_redirect():
@@ -467,7 +486,7 @@ def _settings_form_or_redirect():
     bookmarked after its errors were shown there: the settings page."""
     away = _signed_in_or_redirect()
     if away is None and request.method == "GET":
-        away = redirect(url_for("account.settings"), 303)
+        away = _back_to_settings()
     return away
 
 
@@ -501,6 +520,8 @@ def _settings_page(block=None, status=200, **forms):
         profile=profile,
         password=password,
         email=email,
+        hc=_settings_hc(),
+        hc_args=_hc_args(_settings_hc()),
         status=status,
     )
     response.headers["Cache-Control"] = "private, no-store"
@@ -524,11 +545,14 @@ def settings_profile():
     user.nickname = form.nickname.data or None
     user.locale = form.locale.data
     db.session.commit()
-    # Said in the language just chosen, which the next page is in.
-    g.locale = user.locale
-    refresh()
+    # Said in the language just chosen, which the next page is in (the help center's in it,
+    # when it has that language).
+    hc = _settings_hc()
+    if hc is None or user.locale in hc.brand.locales:
+        g.locale = user.locale
+        refresh()
     flash(_("Your profile is saved."), "success")
-    return redirect(url_for("account.settings"), 303)
+    return _back_to_settings(user.locale)
 
 
 @bp.route("/account/settings/password", methods=["GET", "POST"])
@@ -547,7 +571,7 @@ def settings_password():
         remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         login_user(LoginUser(user), remember=remember_cookie in request.cookies)
         flash(_("Your password is changed. You were signed out everywhere else."), "success")
-        return redirect(url_for("account.settings"), 303)
+        return _back_to_settings()
     return _settings_page("password_form", 422, password=form)
 
 
@@ -591,7 +615,7 @@ def settings_email():
                 ),
                 "success",
             )
-            return redirect(url_for("account.settings"), 303)
+            return _back_to_settings()
     return _settings_page("email_form", 422, email=form)
 
 

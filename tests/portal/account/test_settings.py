@@ -264,3 +264,24 @@ def test_a_settings_forms_address_asks_a_visitor_to_sign_in(client):
     response = client.get("/account/settings/password")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/account/settings"
+
+
+def test_settings_opened_from_a_help_center_keep_its_look_and_language(client, brand, login):
+    """From the Korean Acme help center, Settings is Acme's page in Korean, its forms come
+    back to it, and choosing English moves to the English help center's settings."""
+    login("customer")
+    home = client.get("/acme/ko/").get_data(as_text=True)
+    assert 'href="/account/settings?brand=acme&amp;locale=ko"' in home
+    page = client.get("/account/settings?brand=acme&locale=ko").get_data(as_text=True)
+    assert '<html lang="ko"' in page and "Acme Help" in page
+    assert 'action="/account/settings/profile?brand=acme&amp;locale=ko"' in page
+    assert "/acme/ko/requests" in page  # the way back to "my requests"
+    saved = client.post(
+        "/account/settings/profile?brand=acme&locale=ko",
+        data={"name": "Mina", "nickname": "", "locale": "en"},
+    )
+    assert saved.headers["Location"] == "/account/settings?brand=acme&locale=en"
+    after = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en"' in after and "Your profile is saved." in after
+    plain = client.get("/account/settings?brand=nowhere&locale=ko").get_data(as_text=True)
+    assert "Acme Help" not in plain  # an unknown help center: the plain settings page
