@@ -1,9 +1,11 @@
 """The agents' back-office: /agent/... (queues, tickets)."""
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from portal import access
+from portal.desk.performance import agent_timezone
+from portal.extensions import db
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
@@ -15,6 +17,8 @@ def agents_only():
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
     if not access.is_agent():
         abort(403)
+    # Times on agents' pages in the agent's zone (their first brand's), said on each page.
+    g.timezone = str(agent_timezone(db.session, current_user.id))
 
 
 # Route modules register on bp; imported last, as they need it.

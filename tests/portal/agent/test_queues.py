@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -276,3 +276,12 @@ def test_the_counts_refresh_without_reloading_the_page(client, make, acme, globe
     assert tabs.lstrip().startswith("<nav") and "<html" not in tabs
     assert counts(tabs)["unassigned"] == 2 and counts(tabs)["open"] == 2
     assert 'aria-current="page"' in tabs.split("Unassigned")[0].rsplit("<a", 1)[1]
+
+
+def test_times_are_in_the_agents_zone_and_say_so(client, make, login):
+    seoul = make.brand(slug="seoul", name="Seoul", timezone="Asia/Seoul")
+    login("agent", brands=[seoul])
+    ticket(make, seoul, "Night owl", now=datetime(2026, 11, 20, 0, 30, tzinfo=UTC))
+    html = page(client)
+    assert "Times in Asia/Seoul." in html
+    assert "9:30" in html  # 00:30 UTC
