@@ -64,13 +64,15 @@ def kb_articles():
     locales = sorted({loc for b in brands for loc in b.locales})
     locale = request.args.get("locale") if request.args.get("locale") in locales else None
     status_values = ("draft", "published", "scheduled", "archived", "missing", "outdated")
+    sections = editing.section_choices(db.session, brand) if brand else []
+    section_id = _int_arg("section")  # one of the chosen brand's, else no section filter
     filters = editing.ArticleFilters(
         brand_ids=[b.id for b in brands],
         brand_id=brand.id if brand else None,
         locale=locale,
         kind=request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None,
         status=request.args.get("status") if request.args.get("status") in status_values else None,
-        section_id=_int_arg("section"),
+        section_id=section_id if section_id in {id for id, _label in sections} else None,
         label=(request.args.get("label") or "").strip().lower()[:64] or None,
         author_id=_int_arg("author"),
         text=" ".join((request.args.get("q") or "").split())[:200],
@@ -81,7 +83,6 @@ def kb_articles():
     authors = db.session.scalars(
         select(User).where(User.role.in_(("admin", "editor"))).order_by(User.name)
     ).all()
-    sections = editing.section_choices(db.session, brand) if brand else []
     return render_page(
         "admin/articles.html",
         "results",

@@ -112,3 +112,21 @@ def test_article_written_after_choosing_a_language_has_it_as_source(
     article = ctx.scalar(select(Article))
     assert article.source_locale == "en"
     assert response.headers["Location"] == f"/admin/kb/articles/{article.id}/en"
+
+
+def test_choosing_a_brand_with_htmx_brings_its_section_filter(client, make, editor, acme):
+    """The section filter lists the chosen brand's sections; htmx swaps only the list, so the
+    filter comes along out of band. A section of another brand is no filter at all."""
+    section = make.section(make.category(acme), {"en": "Billing", "ko": "결제"})
+    make.article(section, {"en": "Refunds"})
+    fragment = client.get("/admin/kb/?brand=acme", headers=HTMX).get_data(as_text=True)
+    assert '<span id="section-filter" class="slot" hx-swap-oob="true">' in fragment
+    assert f'<option value="{section.id}">' in fragment and "결제" in fragment
+    cleared = client.get("/admin/kb/?brand=", headers=HTMX).get_data(as_text=True)
+    assert '<span id="section-filter" class="slot" hx-swap-oob="true"></span>' in cleared
+    page = client.get("/admin/kb/?brand=acme").get_data(as_text=True)
+    assert page.count('id="section-filter"') == 1  # the whole page: no out-of-band copy
+    stale = client.get(f"/admin/kb/?brand=globex&section={section.id}").get_data(as_text=True)
+    assert "Refunds" not in stale and "0 articles" in stale
+    kept = client.get(f"/admin/kb/?brand=acme&section={section.id}").get_data(as_text=True)
+    assert "Refunds" in kept
