@@ -28,7 +28,6 @@ from portal.extensions import db
 from portal.ids import parse_id
 from portal.rendering import render
 
-FILES_KEY = re.compile(r"[0-9a-f]{32}")
 MAX_REPLY_FILES = 10
 
 
@@ -65,7 +64,7 @@ def _show(
 ):
     brand_ids = access.agent_brand_ids(db.session)
     reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
-    reply.setdefault("files_key", secrets.token_hex(16))
+    reply.setdefault("files_key", _files_key(ticket, None))
     waiting = scheduled_replies.waiting(db.session, ticket)
     colleagues = {r.author_id for r in waiting} - {current_user.id}
     authors = select(User.id, User.name).where(User.id.in_(colleagues))
@@ -132,10 +131,14 @@ def ticket(ticket_id):
     return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})
 
 
-def _files_key(raw: str | None) -> str:
+def _files_key(ticket, raw: str | None) -> str:
     """The key this reply's files are staged under: kept across a refused send, so files
-    chosen once are not asked for again; a new one otherwise."""
-    return raw if raw and FILES_KEY.fullmatch(raw) else secrets.token_hex(16)
+    chosen once are not asked for again; a new one otherwise. It names the ticket and the
+    agent, so a key of another ticket's or another agent's draft is never taken."""
+    mine = f"r{ticket.id}-{current_user.id}-"
+    if raw and raw.startswith(mine) and re.fullmatch(r"[0-9a-f]{32}", raw.removeprefix(mine)):
+        return raw
+    return mine + secrets.token_hex(16)
 
 
 def _stage_files(ticket, files_key: str, now) -> str | None:
@@ -175,7 +178,7 @@ def ticket_reply(ticket_id):
         "kind": "internal" if request.form.get("kind") == "internal" else "public",
         "status": request.form.get("status") or "",
         "delay": request.form.get("delay") or "0",
-        "files_key": _files_key(request.form.get("files_key")),
+        "files_key": _files_key(ticket, request.form.get("files_key")),
     }
     public = form["kind"] == "public"
     agent = current_user.user

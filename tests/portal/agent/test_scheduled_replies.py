@@ -271,12 +271,30 @@ def test_a_refused_file_keeps_the_text_and_the_files_already_taken(client, ctx, 
     assert "evil.svg: This kind of file is not accepted." in html
     assert "Two files" in html and "Attached:" in html and "good.png" in html
     assert ctx.scalar(select(TicketMessage)) is None
-    files_key = re.search(r'name="files_key" value="([0-9a-f]{32})"', html).group(1)
+    files_key = re.search(r'name="files_key" value="(r[\d-]+[0-9a-f]{32})"', html).group(1)
+    assert files_key.startswith(f"r{ticket.id}-{agent.id}-")
     sent = reply(client, ticket, "Two files", files_key=files_key)
     assert sent.status_code == 303
     message = ctx.scalar(select(TicketMessage))
     files = ctx.scalars(select(TicketFile).where(TicketFile.message_id == message.id)).all()
     assert [f.filename for f in files] == ["good.png"]
+
+
+def test_a_files_key_of_another_agents_draft_is_not_taken(app, make, ctx, brand, ticket, client):
+    """A reply's files are staged under a key naming the ticket and the agent: a colleague
+    who somehow has that key posts with a fresh one, and the first agent's files stay theirs."""
+    first = make.user(role="agent", brands=[brand], name="Ann", password=PASSWORD)
+    client.post("/login", data={"email": first.email, "password": PASSWORD})
+    html = reply(client, ticket, "Draft", attachments=[(io.BytesIO(SVG), "evil.svg"),
+                 (io.BytesIO(PNG), "mine.png")]).get_data(as_text=True)  # fmt: skip
+    files_key = re.search(r'name="files_key" value="([^"]+)"', html).group(1)
+    colleague = make.user(role="agent", brands=[brand], name="Bo", password=PASSWORD)
+    other = app.test_client()
+    other.post("/login", data={"email": colleague.email, "password": PASSWORD})
+    assert reply(other, ticket, "Taking them", files_key=files_key).status_code == 303
+    assert (
+        ctx.scalar(select(TicketFile).where(TicketFile.filename == "mine.png")).message_id is None
+    )
 
 
 def test_a_scheduled_replys_files_wait_with_it(app, client, ctx, ticket, requester, agent, frozen):
