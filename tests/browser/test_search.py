@@ -93,6 +93,18 @@ def expect_dropdown_for(page: Page, word: str) -> None:
         assert word in text, f"a result for {word!r} does not mention it: {text!r}"
 
 
+def test_the_instant_results_hint_is_said_only_where_they_exist(live_server, open_page, javascript):
+    """Screen readers hear "results appear below as you type" with JavaScript, and nothing
+    about instant results without it (the box is then a plain search form)."""
+    page = open_page("en")
+    page.goto(f"{live_server}/hanbit-pay/en/")
+    search_box = page.get_by_role("search").get_by_role("searchbox")
+    if javascript:
+        expect(search_box).to_have_accessible_description(re.compile("as you type"))
+    else:
+        expect(search_box).to_have_accessible_description("")
+
+
 def test_instant_search_follows_typing_and_the_keyboard(live_server, browser):
     # Instant search is JavaScript only: one run, in a context of its own with JavaScript on.
     context = browser.new_context(java_script_enabled=True)

@@ -29,4 +29,12 @@
     var form = box && box.closest("form");
     if (box && form && !form.contains(event.target)) box.innerHTML = "";
   });
+  // The hint about instant results, for screen readers, only when they can appear.
+  document.addEventListener("DOMContentLoaded", function () {
+    var input = document.getElementById("site-search");
+    var hint = document.getElementById("instant-hint");
+    if (!input || !hint || !window.htmx) return;
+    hint.hidden = false;
+    input.setAttribute("aria-describedby", "instant-hint");
+  });
 })();
