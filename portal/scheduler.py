@@ -173,35 +173,26 @@ class Leader:
             },
             timezone=UTC,
         )
-        # Added before start(), so it replaces the previous leader's interval job before that
+        # Added before start(), so they replace the previous leader's interval jobs before those
         # could fire (a stale one-shot job finds no leader of its name and does nothing).
-        # The first run is now: catch up on what fell due while no one led.
-        scheduler.add_job(
-            JOB_FUNC,
-            "interval",
-            seconds=self.interval_seconds,
-            id=INTERVAL_JOB,
-            args=[self.holder],
-            next_run_time=now,
-            replace_existing=True,
-        )
-        scheduler.add_job(
-            MAIL_JOB_FUNC,
-            "interval",
-            seconds=self.mail_interval_seconds,
-            id=MAIL_JOB,
-            args=[self.holder],
-            next_run_time=now,
-            replace_existing=True,
-        )
-        scheduler.add_job(
-            SWEEP_JOB_FUNC,
-            "interval",
-            seconds=SWEEP_SECONDS,
-            id=SWEEP_JOB,
-            args=[self.holder],
-            replace_existing=True,
-        )
+        # The first runs are now: catch up on what fell due while no one led (the hourly sweep
+        # of abandoned files waits its hour).
+        for func, job_id, seconds, first_run in (
+            (JOB_FUNC, INTERVAL_JOB, self.interval_seconds, now),
+            (MAIL_JOB_FUNC, MAIL_JOB, self.mail_interval_seconds, now),
+            (SWEEP_JOB_FUNC, SWEEP_JOB, SWEEP_SECONDS, None),
+        ):
+            # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
+            first = {"next_run_time": first_run} if first_run else {}
+            scheduler.add_job(
+                func,
+                "interval",
+                seconds=seconds,
+                id=job_id,
+                args=[self.holder],
+                replace_existing=True,
+                **first,
+            )
         with self._lock:
             _leaders[self.holder] = self  # before start(): the catch-up run fires at once
             try:
