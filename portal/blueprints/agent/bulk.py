@@ -1,18 +1,21 @@
 """Bulk actions on selected tickets: /agent/bulk (status, assignee, priority, tags, one reply)."""
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from kb import clock
 from kb.models import User
 from portal import access
 from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.queues import render_queues
 from portal.blueprints.agent.ticket import error_messages as ticket_errors
 from portal.desk import agent_tickets, assignment
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
@@ -139,10 +142,12 @@ def _changes(form: BulkForm, agent) -> dict:
 def bulk():
     """Change every selected ticket alike, and optionally reply to each, in one transaction."""
     form = BulkForm.parse(request.form)
-    if not form.ticket_ids:
-        return _refuse(form, "no_selection")
-    if len(form.ticket_ids) > MAX_TICKETS:
-        return _refuse(form, "too_many")
+    if not form.ticket_ids or len(form.ticket_ids) > MAX_TICKETS:
+        # Back to the queue, to choose again, with what was chosen and typed.
+        back = queue_url(form.back)
+        args = MultiDict(parse_qsl(urlsplit(back).query))
+        code = "too_many" if form.ticket_ids else "no_selection"
+        return render_queues(args, back, bulk=form, bulk_error=_messages()[code], status=422)
     tickets = _selected_tickets(form.ticket_ids)
     if not form.asks_for_something:
         return _refuse(form, "nothing_to_do", [(t.id, t.subject) for t in tickets])

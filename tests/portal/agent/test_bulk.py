@@ -179,13 +179,20 @@ def test_more_than_100_tickets_are_refused(client, make, acme, three, login):
     nothing_changed(make, three)
 
 
-def test_no_selection_says_so(client, make, acme, three, login):
+def test_no_selection_comes_back_to_the_queue_with_what_was_typed(client, make, acme, three, login):
+    """The queue again (the same one), to select tickets, with the choices and the reply
+    kept: nothing typed is lost."""
     login("agent", brands=[acme])
-    response = bulk(client, [], status="solved", body="Kept text")
+    queue = "/agent/?queue=unassigned"
+    response = bulk(client, [], status="solved", body="Kept text", tags="vip", back=queue)
     assert response.status_code == 422
     html = response.get_data(True)
     assert "Select at least one ticket first." in html
-    assert f'href="{QUEUE.replace("&", "&amp;")}"' in html
+    assert '<option value="solved" selected>' in html
+    assert ">Kept text</textarea>" in html and 'value="vip"' in html
+    assert f'name="back" value="{queue}"' in html  # still that queue
+    assert 'aria-current="page"' in html.split("Unassigned")[0].rsplit("<a", 1)[1]
+    assert all(f'name="ticket" value="{t.id}"' in html for t in three)  # to choose from
     nothing_changed(make, three)
 
 
