@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, abort, g, request
 from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -140,8 +141,14 @@ def _refuse_nul_bytes():
 
 
 def _select_locale() -> str:
+    """The help center's language on its pages; elsewhere (back office, settings) the
+    signed-in person's own, then the browser's."""
     if getattr(g, "locale", None):
         return g.locale
+    if current_user and current_user.is_authenticated:
+        chosen = current_user.user.locale
+        if chosen in UI_LOCALES:
+            return chosen
     return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
 
 

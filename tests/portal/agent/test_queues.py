@@ -285,3 +285,14 @@ def test_times_are_in_the_agents_zone_and_say_so(client, make, login):
     html = page(client)
     assert "Times in Asia/Seoul." in html
     assert "9:30" in html  # 00:30 UTC
+
+
+def test_agent_pages_are_in_the_agents_language(client, ctx, make, acme, login):
+    """The language chosen in settings, whatever the browser asks for."""
+    agent = login("agent", brands=[acme])
+    ticket(make, acme, "Card declined", status="pending")
+    agent.locale = "ko"
+    ctx.merge(agent)
+    ctx.commit()
+    html = client.get("/agent/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert '<html lang="ko"' in html and "대기 중" in html
