@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, abort, g, request
-from flask_babel import get_locale
+from flask_babel import format_date, format_time, get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,6 +97,7 @@ def create_app(test_config: dict | None = None) -> Portal:
         localized=_localized,
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["when"] = _when
 
     app.wsgi_app = BrandHosts(app)
     if app.config["PROXY_FIX_HOPS"]:
@@ -150,6 +151,12 @@ def _select_locale() -> str:
         if chosen in UI_LOCALES:
             return chosen
     return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
+
+
+def _when(value) -> str:
+    """A date and time for lists: the year in full ("short" writes 26. 11. 26. in Korean,
+    the year and the day alike), the time to the minute, in the page's language and zone."""
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
 
 
 def _select_timezone() -> str:

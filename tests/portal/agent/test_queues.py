@@ -294,5 +294,9 @@ def test_agent_pages_are_in_the_agents_language(client, ctx, make, acme, login):
     agent.locale = "ko"
     ctx.merge(agent)
     ctx.commit()
-    html = client.get("/agent/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    html = client.get("/agent/?queue=pending", headers={"Accept-Language": "en-US"}).get_data(
+        as_text=True
+    )
     assert '<html lang="ko"' in html and "대기 중" in html
+    year = clock.now().year
+    assert f"{year}. " in html  # the year in full: "26. 11. 26." read as a day twice
