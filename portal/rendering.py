@@ -10,9 +10,16 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
+# Sent with the fragment answering a form (not a GET: polls and lists keep them): the page's
+# messages were about what came before, and would stand above this answer's own.
+STALE_FLASHES = '<div class="flashes" id="flashes" hx-swap-oob="true"></div>'
+
+
 def render(template: str, block: str | None = None, status: int = 200, **context):
     if block and wants_fragment():
         body = render_block(template, block, **context)
+        if request.method != "GET":
+            body += STALE_FLASHES
     else:
         body = render_template(template, **context)
     response = make_response(body, status)

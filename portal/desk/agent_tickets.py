@@ -165,7 +165,9 @@ def change_properties(
             raise PropertyError("group_id", "invalid")
     if changes.get("assignee_id") == "next":
         group_id = changes["group_id"] if "group_id" in changes else ticket.group_id
-        chosen = assignment.next_in_group(session, group_id) if group_id else None
+        if not group_id:
+            raise PropertyError("assignee_id", "no_group")
+        chosen = assignment.next_in_group(session, group_id)
         if chosen is None:
             raise PropertyError("assignee_id", "nobody_receives")
         changes = {**changes, "assignee_id": chosen.id}

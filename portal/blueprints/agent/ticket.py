@@ -45,6 +45,7 @@ def error_messages() -> dict:
         "invalid": _("Choose one of the listed values."),
         "not_in_brand": _("Choose an agent of this ticket's brand."),
         "nobody_receives": _("Nobody in this ticket's group receives tickets: choose an agent."),
+        "no_group": _("Choose a group for the next agent of the group, or choose an agent."),
         "tag_too_long": _(
             "A tag can be at most %(num)d characters.", num=agent_tickets.MAX_TAG_LENGTH
         ),

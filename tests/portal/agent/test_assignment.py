@@ -266,3 +266,27 @@ def test_an_agent_moves_a_ticket_to_a_group_and_its_next_agent(client, ctx, make
     )
     assert refused.status_code == 422
     assert "Nobody in this ticket&#39;s group receives tickets" in refused.get_data(as_text=True)
+    no_group = client.post(
+        f"/agent/tickets/{ticket.id}/properties",
+        data={"status": "open", "priority": "normal", "group": "", "assignee": "next"},
+    )
+    assert no_group.status_code == 422
+    assert "Choose a group for the next agent of the group" in no_group.get_data(as_text=True)
+
+
+def test_a_refusal_answered_by_htmx_clears_the_pages_earlier_messages(
+    client, ctx, make, brand, form
+):
+    """ "Ticket updated." from the last save must not stand above this save's error."""
+    (ann,) = agents(make, brand, "Ann")
+    ticket = submit(ctx, form, "Printer")
+    client.post("/login", data={"email": ann.email, "password": PASSWORD})
+    refused = client.post(
+        f"/agent/tickets/{ticket.id}/properties",
+        data={"status": "open", "priority": "normal", "group": "", "assignee": "next"},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert '<div class="flashes" id="flashes" hx-swap-oob="true"></div>' in html
+    assert "<html" not in html
