@@ -48,6 +48,15 @@ PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 MAX_TEXT = 100
 # ticket_counts is folded (one row per combination) by the reader that finds more rows than this.
 FOLD_ROWS = 2000
+# The statuses a queue's tickets can have: what its status filter offers.
+QUEUE_STATUSES = {
+    "unassigned": UNSOLVED,
+    "mine": UNSOLVED,
+    "groups": UNSOLVED,
+    "open": ("new", "open", "on_hold"),
+    "pending": ("pending",),
+    "solved": ("solved",),
+}
 # Most urgent first: a rank the keyset cursor can compare (unknown values sort last).
 PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
 

@@ -7,7 +7,14 @@ from jinja2_fragments.flask import render_block
 from kb import clock
 from portal import access
 from portal.blueprints.agent import bp
-from portal.desk.queues import QueueQuery, agent_brands, agent_forms, queue_counts, queue_page
+from portal.desk.queues import (
+    QUEUE_STATUSES,
+    QueueQuery,
+    agent_brands,
+    agent_forms,
+    queue_counts,
+    queue_page,
+)
 from portal.extensions import db
 from portal.rendering import render
 
@@ -42,6 +49,7 @@ def render_queues(args, back: str, bulk=None, bulk_error: str | None = None, sta
         query=query,
         counts=counts,
         page=page,
+        queue_statuses=QUEUE_STATUSES,
         back=back,
         bulk=bulk,
         bulk_error=bulk_error,

@@ -300,3 +300,18 @@ def test_agent_pages_are_in_the_agents_language(client, ctx, make, acme, login):
     assert '<html lang="ko"' in html and "대기 중" in html
     year = clock.now().year
     assert f"{year}. " in html  # the year in full: "26. 11. 26." read as a day twice
+
+
+def test_the_status_filter_offers_what_the_queue_can_hold(client, acme, login):
+    """Closed never matches a queue: it is not offered (nor solved outside "Solved recently")."""
+    login("agent", brands=[acme])
+
+    def offered(url):
+        html = page(client, url)
+        select = html[html.index('<select id="queue-status"') :].split("</select>")[0]
+        return re.findall(r'<option value="(\w+)"', select)
+
+    assert offered("/agent/") == ["new", "open", "on_hold"]
+    assert offered("/agent/?queue=unassigned") == ["new", "open", "pending", "on_hold"]
+    assert offered("/agent/?queue=pending") == ["pending"]
+    assert offered("/agent/?queue=solved") == ["solved"]
