@@ -6,6 +6,7 @@ carries its filter and nothing from another brand or a hidden article can match,
 a facet, or appear in a snippet.
 """
 
+import functools
 import heapq
 import logging
 import os
@@ -120,12 +121,26 @@ class IndexUnavailable(RuntimeError):
     """The index is missing or cannot be read; callers fall back to the database search."""
 
 
+def _one_reader(method):
+    """One reading of the shared searcher at a time: Whoosh's readers keep file positions,
+    so two threads reading at once read each other's bytes ("Block tag error", IndexError)."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._reading:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class WhooshIndex:
-    """One index directory; a searcher kept open and refreshed when the index changes."""
+    """One index directory; a searcher kept open and refreshed when the index changes, read
+    by one thread at a time."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._reading = threading.RLock()
         self._index = None
         self._searcher = None
         self._visible_cache: dict = {}
@@ -173,6 +188,7 @@ class WhooshIndex:
                 raise IndexUnavailable(f"cannot read the search index: {exc}") from exc
             return self._searcher
 
+    @_one_reader
     def close(self) -> None:
         with self._lock:
             if self._searcher is not None:
@@ -225,6 +241,7 @@ class WhooshIndex:
         shutil.rmtree(old, ignore_errors=True)
         return count
 
+    @_one_reader
     def stamps(self) -> dict[int, str]:
         """translation id -> stamp of every document (for `search check`)."""
         searcher = self.searcher()
@@ -236,6 +253,7 @@ class WhooshIndex:
 
     # -- reading -------------------------------------------------------------------------
 
+    @_one_reader
     def search(self, request: SearchRequest) -> SearchResults:
         searcher = self.searcher()
         results = self._search(searcher, request, relaxed=False)
@@ -348,6 +366,7 @@ class WhooshIndex:
             state = self._searcher_state = _SearcherState(searcher)
         return state
 
+    @_one_reader
     def suggest(self, request: SearchRequest) -> str | None:
         """A corrected Latin-script query, every word of which appears in a visible article of
         this brand (so no word of another brand's, or of a draft, is ever shown)."""
@@ -443,6 +462,7 @@ class WhooshIndex:
             ]
         )
 
+    @_one_reader
     def ids_for_brand(self, brand_id: int) -> set[int]:
         """Translation ids the index holds for one brand."""
         searcher = self.searcher()

@@ -1,6 +1,8 @@
 """The Whoosh index on its own: visibility inside the query, ranking, snippets, facets, upkeep."""
 
 import gc
+import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -317,3 +319,44 @@ def test_suggest_leaves_known_short_and_non_latin_words_alone(index):
     assert index.suggest(ask("router")) is None
     assert index.suggest(ask("xq")) is None
     assert index.suggest(ask("결제")) is None
+
+
+def test_searches_from_many_threads_at_once_get_the_same_answers(index):
+    """The searcher is shared by a process's threads (a threaded server answers a page and its
+    instant search together): Whoosh's readers share file positions, so without one reader at
+    a time they read each other's bytes (an IndexError, a 500 seen in a browser test)."""
+    words = ["modem", "router", "invoice", "refund", "password", "outage"]
+    index.update(
+        [
+            doc(i, f"{words[i % 6]} guide {i}", f"{words[(i + 1) % 6]} and more {i}")
+            for i in range(300)
+        ]
+    )
+    index.close()  # a fresh searcher: nothing decoded yet, every thread reads the files
+    expected = {w: ids(index.search(ask(w))) for w in words}
+    index.close()
+    errors, answers = [], []
+    start = threading.Barrier(8)
+
+    def hammer(n):
+        try:
+            start.wait()
+            for round_ in range(15):
+                word = words[(n + round_) % 6]
+                answers.append((word, ids(index.search(ask(word)))))
+                index.suggest(ask(word[:-1] + "x"))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often: a shared read would be caught
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert all(found == expected[word] for word, found in answers)
