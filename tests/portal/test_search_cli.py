@@ -42,6 +42,9 @@ def translation_ids(*articles) -> set[int]:
 
 def test_search_commands_run_from_app_cli_like_the_other_commands(app, content):
     # Flask's test runner invokes app.cli itself; app.cli commands get their app context.
+    # (reindex first: run alone, no earlier test has built the index)
+    built = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert built.exception is None, repr(built.exception)
     result = app.test_cli_runner().invoke(args=["search", "check"])
     assert result.exception is None, repr(result.exception)
     assert result.exit_code == 0
