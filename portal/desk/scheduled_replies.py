@@ -31,11 +31,17 @@ MAX_DELAY = timedelta(hours=24)
 DELAYS = (0, 60, 600, 3600, 4 * 3600, 24 * 3600)
 
 
-def check(body: str, status: str, delay_seconds: int | None) -> tuple[str, str, timedelta]:
-    """The cleaned body, the status after sending and the delay; PropertyError otherwise."""
+def _text(body: str, status: str) -> tuple[str, str]:
+    """The cleaned body and the status after sending; PropertyError otherwise."""
     body = agent_tickets.clean_body(body)
     if status not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
+    return body, status
+
+
+def check(body: str, status: str, delay_seconds: int | None) -> tuple[str, str, timedelta]:
+    """The cleaned body, the status after sending and the delay; PropertyError otherwise."""
+    body, status = _text(body, status)
     if delay_seconds is None or not 0 < delay_seconds <= MAX_DELAY.total_seconds():
         raise PropertyError("delay", "invalid_delay")
     return body, status, timedelta(seconds=delay_seconds)
@@ -127,7 +133,7 @@ def change(
     False when it went out or was cancelled meanwhile (nothing changed). PropertyError for
     bad input."""
     if keep_time:
-        body, status, _delay = check(body, status, 60)
+        body, status = _text(body, status)
         return _if_waiting(session, row, body=body, status=status, updated_at=now)
     body, status, delay = check(body, status, delay_seconds)
     return _if_waiting(session, row, body=body, status=status, send_at=now + delay, updated_at=now)
