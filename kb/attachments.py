@@ -339,9 +339,16 @@ def delete(
     sha256 = attachment.sha256
     session.delete(attachment)
     session.commit()
-    still_used = session.scalar(select(Attachment.id).where(Attachment.sha256 == sha256).limit(1))
-    if still_used is None and not (used_elsewhere and used_elsewhere(sha256)):
+    if not in_use(session, sha256) and not (used_elsewhere and used_elsewhere(sha256)):
         path_for(Path(uploads_dir), sha256).unlink(missing_ok=True)
+
+
+def in_use(session: Session, sha256: str) -> bool:
+    """Whether an attachment (any brand) uses these stored bytes."""
+    return (
+        session.scalar(select(Attachment.id).where(Attachment.sha256 == sha256).limit(1))
+        is not None
+    )
 
 
 def for_article(session: Session, article_id: int, locale: str) -> list[Attachment]:

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb import attachments
-from kb.models import Attachment
 from portal.desk.models import ScheduledReply, TicketFile
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -140,10 +139,15 @@ def remove_abandoned(session: Session, now: datetime, uploads_dir: Path) -> int:
 def bytes_in_use(session: Session, sha256: str) -> bool:
     """Whether a row still uses these stored bytes: ticket files (staged or not) and article
     attachments share one content-addressed folder, so neither removes what the other uses."""
-    for column, key in ((TicketFile.id, TicketFile.sha256), (Attachment.id, Attachment.sha256)):
-        if session.scalar(select(column).where(key == sha256).limit(1)) is not None:
-            return True
-    return False
+    return in_tickets(session, sha256) or attachments.in_use(session, sha256)
+
+
+def in_tickets(session: Session, sha256: str) -> bool:
+    """Whether a ticket's file (staged or not) uses these stored bytes."""
+    return (
+        session.scalar(select(TicketFile.id).where(TicketFile.sha256 == sha256).limit(1))
+        is not None
+    )
 
 
 def path_for(uploads_dir: Path, row: TicketFile) -> Path:

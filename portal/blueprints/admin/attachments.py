@@ -157,7 +157,7 @@ def kb_attachment_delete(article_id, locale, att_id):
     if attachment is None or attachment.locale not in (None, locale):
         abort(404)  # only what this translation's list shows, and the same 404 as unknown ids
     name = attachment.filename
-    in_tickets = partial(ticket_files.bytes_in_use, db.session)  # the same bytes in a ticket
+    in_tickets = partial(ticket_files.in_tickets, db.session)  # the same bytes in a ticket
     attachments.delete(db.session, uploads_dir(), attachment, used_elsewhere=in_tickets)
     notice = _("%(name)s deleted.", name=name)
     if wants_fragment():

@@ -29,6 +29,7 @@ from portal.ids import parse_id
 from portal.rendering import render
 
 MAX_REPLY_FILES = 10
+FILES_KEY_RANDOM = re.compile(r"[0-9a-f]{32}")
 
 
 def error_messages() -> dict:
@@ -137,7 +138,7 @@ def _files_key(ticket, raw: str | None) -> str:
     chosen once are not asked for again; a new one otherwise. It names the ticket and the
     agent, so a key of another ticket's or another agent's draft is never taken."""
     mine = f"r{ticket.id}-{current_user.id}-"
-    if raw and raw.startswith(mine) and re.fullmatch(r"[0-9a-f]{32}", raw.removeprefix(mine)):
+    if raw and raw.startswith(mine) and FILES_KEY_RANDOM.fullmatch(raw.removeprefix(mine)):
         return raw
     return mine + secrets.token_hex(16)
 
