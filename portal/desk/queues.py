@@ -48,7 +48,7 @@ PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 MAX_TEXT = 100
 # ticket_counts is folded (one row per combination) by the reader that finds more rows than this.
 FOLD_ROWS = 2000
-# The statuses a queue's tickets can have: what its status filter offers.
+# The statuses a queue's tickets can have (its status filter offers them).
 QUEUE_STATUSES = {
     "unassigned": UNSOLVED,
     "mine": UNSOLVED,
@@ -63,18 +63,18 @@ PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
 
 def queue_condition(queue: str, user_id: int, now: datetime, t=Ticket):
     """The one definition of each queue, shared by the counts and the pages; over tickets, or
-    over ticket_counts (`t` TicketCount: every queue but "solved", whose tickets it has not)."""
+    over ticket_counts (`t` TicketCount: every queue but "solved", whose tickets it has not).
+    Its statuses (QUEUE_STATUSES), and for some queues who has the tickets or since when."""
+    statuses = t.status.in_(QUEUE_STATUSES[queue])
     if queue == "unassigned":
-        return and_(t.status.in_(UNSOLVED), t.assignee_id.is_(None))
+        return and_(statuses, t.assignee_id.is_(None))
     if queue == "mine":
-        return and_(t.assignee_id == user_id, t.status.not_in(("solved", "closed")))
+        return and_(statuses, t.assignee_id == user_id)
     if queue == "groups":
-        return and_(t.status.in_(UNSOLVED), t.group_id.in_(group_ids_of(user_id)))
-    if queue == "pending":
-        return t.status == "pending"
+        return and_(statuses, t.group_id.in_(group_ids_of(user_id)))
     if queue == "solved":
-        return and_(t.status == "solved", t.solved_at >= now - SOLVED_RECENTLY)
-    return t.status.in_(("new", "open", "on_hold"))
+        return and_(statuses, t.solved_at >= now - SOLVED_RECENTLY)
+    return statuses
 
 
 @dataclass(frozen=True)
@@ -220,10 +220,10 @@ def queue_counts(
     if query.tag or query.requester or query.org is not None or query.form is not None:
         return _counted_tickets(session, brand_ids, user_id, query, now)
     c = TicketCount
+    live_queues = [q for q in QUEUES if q != "solved"]  # the solved ones are not in the table
     columns = [
         func.coalesce(func.sum(case((queue_condition(q, user_id, now, c), c.n), else_=0)), 0)
-        for q in QUEUES
-        if q != "solved"
+        for q in live_queues
     ]
     solved = _filtered(
         select(func.count()).where(queue_condition("solved", user_id, now)), brand_ids, query
@@ -232,7 +232,6 @@ def queue_counts(
     *live, rows, solved_count = session.execute(stmt).one()
     if rows > FOLD_ROWS:
         _fold_aside(session)
-    live_queues = [q for q in QUEUES if q != "solved"]
     return {**dict(zip(live_queues, map(int, live), strict=True)), "solved": int(solved_count)}
 
 
@@ -256,8 +255,7 @@ def fold(session: Session) -> int:
     caller's transaction: the rows this DELETE removed, and only they, come back as sums, so
     rows that triggers add meanwhile are kept as they are. Returns how many rows it folded."""
     table = TicketCount.__table__
-    key = [table.c.brand_id, table.c.status, table.c.priority, table.c.assignee_id]
-    key.append(table.c.group_id)
+    key = [table.c[name] for name in ("brand_id", "status", "priority", "assignee_id", "group_id")]
     sums = Counter()
     gone = session.execute(delete(table).returning(*key, table.c.n)).all()
     for *values, n in gone:
