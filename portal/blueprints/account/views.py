@@ -461,9 +461,9 @@ def _signed_in_or_redirect():
         return redirect(
             url_for("account.login", next=url_for("account.settings", **_hc_args(_settings_hc())))
         )
-    if current_user.user.locale in UI_LOCALES:
-        g.locale = current_user.user.locale
-    _settings_hc()  # (sets the help center's language when there is one)
+    # The account's language comes from the locale selector (portal._select_locale);
+    # a help center's, when there is one, wins.
+    _settings_hc()
     return None
 
 
