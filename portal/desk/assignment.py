@@ -264,13 +264,14 @@ def set_rule(session: Session, brand_id: int, form_id: int | None, target: str) 
     they wait unassigned). GroupError("invalid_target") for anything not of this brand."""
     kind, _, raw = (target or "").partition(":")
     group_id = assignee_id = None
-    if kind == "group" and parse_id(raw):
-        group = session.get(AgentGroup, parse_id(raw))
+    target_id = parse_id(raw)
+    if kind == "group" and target_id:
+        group = session.get(AgentGroup, target_id)
         if group is None or group.brand_id != brand_id:
             raise GroupError("invalid_target")
         group_id = group.id
-    elif kind == "agent" and parse_id(raw):
-        assignee_id = parse_id(raw)
+    elif kind == "agent" and target_id:
+        assignee_id = target_id
         if (
             session.scalar(select(User.id).where(User.id == assignee_id, can_work(brand_id)))
             is None

@@ -98,7 +98,7 @@ class QueueQuery:
         """Unknown or invalid values are dropped (the filter is off), never an error page.
         `form_ids`: the forms of the agent's brands, the only ones the form filter takes."""
         slugs = {b.slug: b.id for b in brands}
-        form = args.get("form", "")
+        form = parse_id(args.get("form"))
         queue = args.get("queue", DEFAULT_QUEUE)
         brand = args.get("brand", "")
         status = args.get("status", "")
@@ -118,7 +118,7 @@ class QueueQuery:
             tag=tag,
             requester=requester,
             org=parse_id(org),
-            form=parse_id(form) if parse_id(form) in form_ids else None,
+            form=form if form in form_ids else None,
             sort=sort,
             after=after if _cursor(after, sort) else "",
         )

@@ -131,8 +131,8 @@ def _changes(form: BulkForm, agent) -> dict:
         changes["assignee_id"] = agent.id
     elif form.assignee == "none":
         changes["assignee_id"] = None
-    elif parse_id(form.assignee):
-        changes["assignee_id"] = parse_id(form.assignee)
+    elif agent_id := parse_id(form.assignee):
+        changes["assignee_id"] = agent_id
     elif form.assignee:
         raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
     return changes
