@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kb.models import User
+from kb.models import Article, Translation, User
 from portal.desk import assignment
 from portal.desk.models import (
     TICKET_PRIORITIES,
@@ -268,6 +268,22 @@ def files_by_message(session: Session, ticket: Ticket) -> dict[int | None, list[
     for row in rows:
         found.setdefault(row.message_id, []).append(row)
     return found
+
+
+def referring_article(session: Session, ticket: Ticket) -> Translation | None:
+    """The help-center article the request came from, in the ticket's language when it has
+    it; None when none was recorded, or it is gone or of another brand."""
+    details = ticket.details or {}
+    article_id = details.get("referrer_article_id") or details.get("article_id")
+    if not isinstance(article_id, int):
+        return None
+    found = session.scalars(
+        select(Translation)
+        .join(Article, Article.id == Translation.article_id)
+        .where(Translation.article_id == article_id, Article.brand_id == ticket.brand_id)
+        .order_by(Translation.id)
+    ).all()
+    return next((t for t in found if t.locale == ticket.locale), found[0] if found else None)
 
 
 @dataclass

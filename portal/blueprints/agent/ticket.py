@@ -82,6 +82,7 @@ def _show(
             agents=assignment.candidates(db.session, ticket.brand_id),
             groups=assignment.groups_of_brand(db.session, ticket.brand_id),
             profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
+            referring_article=agent_tickets.referring_article(db.session, ticket),
             statuses=TICKET_STATUSES,
             priorities=TICKET_PRIORITIES,
             types=TICKET_TYPES,

@@ -102,6 +102,7 @@ def _show(
         share_error=share_error,
         share_notice=share_notice,
         shares=requests_.shares(db.session, ticket) if viewer.is_requester else [],
+        seen_by_org=requests_.organization_seeing(db.session, ticket),
         follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
         if ticket.follow_up_of_id
         else None,
