@@ -21,6 +21,7 @@ from portal.desk.models import InquiryForm, SuggestionClick
 from portal.extensions import db, limiter
 from portal.ids import parse_id
 from portal.rendering import render
+from portal.requester_mail import mail_about_request
 from portal.search import service as search_service
 from portal.tenancy import helpcenter_or_404
 
@@ -241,17 +242,8 @@ def new_request(brand, locale):
     answers = tickets.answers_as_submitted(form, sub, hc.locale, hc.brand.default_locale)
 
     def queue_confirmation(ticket):
-        from portal.mail import queue_mail  # (the mail module needs the app; imported late)
-
-        queue_mail(
-            db.session,
-            "request_received",
-            brand=hc.brand,
-            locale=hc.locale,
-            to=ticket.requester_email,
-            ticket_id=ticket.id,
-            ticket=ticket,
-            link=_private_link(hc, ticket, external=True),
+        mail_about_request(
+            db.session, "request_received", ticket, ticket.requester_email, brand=hc.brand
         )
 
     ticket, _created = tickets.create_ticket(
@@ -295,19 +287,15 @@ def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200
     return render("requests/form.html", status=status, **context)
 
 
-def _private_link(hc, ticket, external=False) -> str:
-    """The request's private link: a path here, or the absolute URL for mail."""
-    values = dict(
+def _private_link(hc, ticket) -> str:
+    """The request's private link (its token), a path on this site."""
+    return url_for(
+        "requests.show_request",
         brand=hc.brand.slug,
         locale=ticket.locale,
         ticket_id=ticket.id,
         token=tickets.link_token(current_app.config["SECRET_KEY"], ticket),
     )
-    if external:
-        from portal.mail import absolute_url
-
-        return absolute_url("requests.show_request", **values)
-    return url_for("requests.show_request", **values)
 
 
 def _sent(hc, ticket):
