@@ -5,28 +5,22 @@ from sqlalchemy.orm import Session
 from kb.models import Brand, User
 from portal.desk import agent_tickets, scheduled_replies
 from portal.desk.models import Ticket, TicketMessage
-from portal.mail import absolute_url, queue_mail
+from portal.requester_mail import mail_about_request
 
 
 def mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage, agent: User):
-    """Queue the reply in the outbox (caller's transaction) for each recipient, in the ticket's
-    language, with a link to the request on the help center."""
+    """Queue the reply in the outbox (caller's transaction) for each recipient, each in their
+    language with a link that opens for them (portal.requester_mail)."""
     brand = session.get(Brand, ticket.brand_id)
-    link = absolute_url(
-        "requests.show_request", brand=brand.slug, locale=ticket.locale, ticket_id=ticket.id
-    )
     for email in agent_tickets.reply_recipients(session, ticket):
-        queue_mail(
+        mail_about_request(
             session,
             "agent_reply",
+            ticket,
+            email,
             brand=brand,
-            locale=ticket.locale,
-            to=email,
-            ticket_id=ticket.id,
-            ticket=ticket,
             message=message,
             agent_name=agent.nickname or agent.name,
-            link=link,
         )
 
 

@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
-from kb.models import ROLES, User
+from kb.models import ROLES, BrandMember, User
 from portal.desk.models import AccountToken, Ticket, TicketShare
 from portal.desk.orgs import organization_for_email
 
@@ -306,6 +306,36 @@ def reset_password(
     change_password(session, user, new_password, now)
     confirm_email(session, user, now)
     return user
+
+
+def last_brand_id(session: Session, user: User) -> int | None:
+    """The brand an account belongs to, for mail that no help center asked for: the brand of
+    its latest request or of the latest link a help center mailed it (sign-up, reset), or a
+    staff member's only brand; None when it never used one."""
+    latest = [
+        row
+        for row in (
+            session.execute(
+                select(Ticket.brand_id, Ticket.created_at)
+                .where(Ticket.requester_id == user.id)
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                .limit(1)
+            ).first(),
+            session.execute(
+                select(AccountToken.brand_id, AccountToken.created_at)
+                .where(AccountToken.user_id == user.id, AccountToken.brand_id.is_not(None))
+                .order_by(AccountToken.created_at.desc(), AccountToken.id.desc())
+                .limit(1)
+            ).first(),
+        )
+        if row is not None
+    ]
+    if latest:
+        return max(latest, key=lambda row: row[1])[0]
+    brands = session.scalars(
+        select(BrandMember.brand_id).where(BrandMember.user_id == user.id).limit(2)
+    ).all()
+    return brands[0] if len(brands) == 1 else None
 
 
 # -- change of address -------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kb.models import User
-from portal.desk import assignment
+from kb.models import Article, Translation, User
+from portal.desk import assignment, placeholders
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
@@ -34,10 +34,11 @@ MESSAGE_EVENTS = ("reply", "note")
 class PropertyError(ValueError):
     """A change the agent asked for that cannot be made: `field` and a `code` for the message."""
 
-    def __init__(self, field: str, code: str):
+    def __init__(self, field: str, code: str, found: tuple[str, ...] = ()):
         super().__init__(f"{field}: {code}")
         self.field = field
         self.code = code
+        self.found = found  # what was wrong, when the message names it
 
 
 def _event(ticket, agent, kind, old, new, now) -> TicketEvent:
@@ -52,6 +53,14 @@ def _event(ticket, agent, kind, old, new, now) -> TicketEvent:
 
 
 # --- replies and notes ---------------------------------------------------------------------
+
+
+def check_placeholders(body: str) -> None:
+    """PropertyError naming the placeholders a public reply has that are not ours: refused
+    before anything is sent, rather than reaching customers raw."""
+    found = placeholders.unknown(body)
+    if found:
+        raise PropertyError("body", "unknown_placeholder", tuple(found))
 
 
 def clean_body(body: str | None) -> str:
@@ -74,9 +83,13 @@ def add_reply(
     now: datetime,
 ) -> TicketMessage:
     """A public reply (the ticket becomes `status`, pending unless chosen otherwise) or an
-    internal note (status unchanged unless given). The caller mails public replies to
+    internal note (status unchanged unless given); a public reply's placeholders are filled
+    (an unknown one is refused), a note stays as typed. The caller mails public replies to
     `reply_recipients` in the same transaction. ValueError for an empty or too long body."""
     body = clean_body(body)
+    if public:
+        check_placeholders(body)
+        body = placeholders.fill(body, ticket, agent)
     if public and not status:
         status = "pending"
     if status and status not in TICKET_STATUSES:
@@ -268,6 +281,22 @@ def files_by_message(session: Session, ticket: Ticket) -> dict[int | None, list[
     for row in rows:
         found.setdefault(row.message_id, []).append(row)
     return found
+
+
+def referring_article(session: Session, ticket: Ticket) -> Translation | None:
+    """The help-center article the request came from, in the ticket's language when it has
+    it; None when none was recorded, or it is gone or of another brand."""
+    details = ticket.details or {}
+    article_id = details.get("referrer_article_id") or details.get("article_id")
+    if not isinstance(article_id, int):
+        return None
+    found = session.scalars(
+        select(Translation)
+        .join(Article, Article.id == Translation.article_id)
+        .where(Translation.article_id == article_id, Article.brand_id == ticket.brand_id)
+        .order_by(Translation.id)
+    ).all()
+    return next((t for t in found if t.locale == ticket.locale), found[0] if found else None)
 
 
 @dataclass

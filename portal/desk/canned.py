@@ -1,11 +1,11 @@
-"""Canned responses: who may use and change which, saving them, and filling their placeholders."""
-
-import re
+"""Canned responses: who may use and change which, saving them, and inserting them (their
+placeholders filled by portal.desk.placeholders)."""
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from kb.models import Brand, User
+from portal.desk import placeholders
 from portal.desk.models import CannedResponse, Ticket
 
 MAX_TITLE = 200
@@ -74,20 +74,6 @@ def save(
     return response
 
 
-def fill(body: str, ticket: Ticket, agent: User) -> str:
-    """Known placeholders replaced by plain text; anything else stays exactly as typed."""
-    values = {
-        "{{requester_name}}": ticket.requester_name or "",
-        "{{requester_email}}": ticket.requester_email or "",
-        "{{ticket_id}}": str(ticket.id),
-        "{{subject}}": ticket.subject or "",
-        "{{agent_name}}": agent.nickname or agent.name or "",
-    }
-    # One pass over the text, so a value containing a placeholder is never filled again.
-    pattern = re.compile("|".join(re.escape(key) for key in values))
-    return pattern.sub(lambda match: values[match.group(0)], body)
-
-
 def append(current: str, filled: str) -> str:
     """The agent's text first, a blank line, then the response."""
     current = current.rstrip()
@@ -102,4 +88,4 @@ def insert(session: Session, agent: User, ticket: Ticket, canned_id, current: st
     response = session.scalar(stmt)
     if response is None:
         return None
-    return append(current, fill(response.body, ticket, agent))
+    return append(current, placeholders.fill(response.body, ticket, agent))

@@ -200,6 +200,17 @@ def shares(session: Session, ticket: Ticket) -> list[TicketShare]:
     )
 
 
+def organization_seeing(session: Session, ticket: Ticket) -> CustomerOrganization | None:
+    """The organization whose members can see the request (it shares all its requests, or this
+    one was shared with it), if any: the same rule as `_organization_scope`."""
+    if ticket.customer_org_id is None:
+        return None
+    org = session.get(CustomerOrganization, ticket.customer_org_id)
+    if org is None or not (org.shares_requests or ticket.shared_with_org):
+        return None
+    return org
+
+
 def share_with(
     session: Session, customer: Customer, ticket: Ticket, emails_text: str, now: datetime
 ) -> tuple[list[TicketShare], dict]:

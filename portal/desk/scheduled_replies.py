@@ -34,6 +34,7 @@ DELAYS = (0, 60, 600, 3600, 4 * 3600, 24 * 3600)
 def _text(body: str, status: str) -> tuple[str, str]:
     """The cleaned body and the status after sending; PropertyError otherwise."""
     body = agent_tickets.clean_body(body)
+    agent_tickets.check_placeholders(body)  # filled when it is sent (add_reply)
     if status not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     return body, status
@@ -201,14 +202,21 @@ def claim(
         agent = session.scalar(
             select(User).where(User.id == row.author_id, can_work(ticket.brand_id))
         )
-    if agent is None:  # the author's account is gone, off, or no longer of this brand
+    message = None
+    if agent is not None:  # else the author's account is gone, off, or no longer of this brand
+        try:
+            message = agent_tickets.add_reply(
+                session, ticket, agent, row.body, True, row.status, now
+            )
+        except PropertyError:  # a text scheduled before today's checks (a raw placeholder)
+            message = None
+    if message is None:
         row.sent_at, row.cancelled_at = None, now
         _delete_files(session, row)
         if ticket is not None:
             event = TicketEvent(ticket_id=ticket.id, kind="scheduled_reply_dropped", created_at=now)
             session.add(event)
         return None
-    message = agent_tickets.add_reply(session, ticket, agent, row.body, True, row.status, now)
     session.execute(
         update(TicketFile)
         .where(

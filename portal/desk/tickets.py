@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kb.models import User
 from portal.desk import assignment
 from portal.desk.models import (
     CHOICE_TYPES,
@@ -294,10 +295,12 @@ def create_ticket(
     before_commit=None,
 ) -> tuple[Ticket, bool]:
     """The ticket for this submission key: made now (True), or the one an earlier send of the
-    same form made (False). The unique key decides, so parallel retries make one ticket."""
+    same form made (False). The unique key decides, so parallel retries make one ticket. A
+    signed-in requester's organization is the ticket's, so colleagues see it when it shares."""
     found = existing_ticket(session, submission_key)
     if found is not None:
         return found, False
+    requester = session.get(User, requester_id) if requester_id is not None else None
     ticket = Ticket(
         brand_id=form.brand_id,
         locale=locale,
@@ -311,6 +314,7 @@ def create_ticket(
         requester_id=requester_id,
         requester_name=sub.name,
         requester_email=sub.email,
+        customer_org_id=requester.customer_org_id if requester is not None else None,
         answers=answers,
         details=details,
         submission_key=submission_key,

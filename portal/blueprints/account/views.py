@@ -383,8 +383,21 @@ def _reset_request_page(hc, form, sent=False, notice=None, status=200):
     )
 
 
+def _account_helpcenter(user):
+    """The help center of the brand the account belongs to (accounts.last_brand_id), in the
+    account's language when the brand has it; None when it has none (or it is not public)."""
+    brand_id = accounts.last_brand_id(db.session, user) if user is not None else None
+    brand = db.session.get(Brand, brand_id) if brand_id else None
+    if brand is None:
+        return None
+    locale = user.locale if user.locale in (brand.locales or []) else brand.default_locale
+    return _helpcenter(brand.slug, locale)
+
+
 def _send_reset(hc, email: str) -> None:
     config = current_app.config
+    if hc is None:  # reached without ?brand=: the account's own brand, when it has one
+        hc = _account_helpcenter(accounts.user_by_email(db.session, email))
     found = accounts.request_reset(
         db.session,
         email,
@@ -597,14 +610,15 @@ def settings_email():
                 hours=current_app.config["CONFIRM_LINK_HOURS"],
             )
             if token is not None:  # another account's address gets no mail (same answer)
+                hc = _settings_hc() or _account_helpcenter(user)
                 _mail(
                     "email_change",
-                    brand=None,
-                    locale=_mail_locale(user),
+                    brand=hc.brand if hc else None,
+                    locale=_mail_locale(user, hc),
                     to=new_email,
                     name=user.name,
                     new_email=new_email,
-                    link=_absolute("account.confirm_email_change", token=token),
+                    link=_absolute("account.confirm_email_change", token=token, **_hc_args(hc)),
                     hours=current_app.config["CONFIRM_LINK_HOURS"],
                 )
             db.session.commit()

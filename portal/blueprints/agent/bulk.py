@@ -17,6 +17,7 @@ from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.queues import render_queues
 from portal.blueprints.agent.ticket import error_messages as ticket_errors
+from portal.blueprints.agent.ticket import property_error
 from portal.desk import agent_tickets, assignment
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
@@ -98,14 +99,14 @@ def _messages() -> dict:
     }
 
 
-def _refuse(form: BulkForm, code: str, tickets=()):
+def _refuse(form: BulkForm, code: str, tickets=(), message: str | None = None):
     """Nothing changed: say why, keep what was typed and the selection (`tickets`: id and
     subject pairs), offer to try again."""
     return render(
         "agent/bulk.html",
         status=422,
         form=form,
-        error=_messages()[code],
+        error=message or _messages()[code],
         tickets=list(tickets),
         back=queue_url(form.back),
     )
@@ -171,7 +172,8 @@ def bulk():
                 mail_public_reply(db.session, ticket, message, agent)
     except agent_tickets.PropertyError as error:
         db.session.rollback()
-        return _refuse(form, error.code, selected)
+        message = property_error(error) if error.found else None
+        return _refuse(form, error.code, selected, message)
     db.session.commit()
     count = len(tickets)
     flash(ngettext("Updated %(num)d ticket.", "Updated %(num)d tickets.", count))

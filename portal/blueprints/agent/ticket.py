@@ -15,7 +15,14 @@ from kb.models import Brand, User
 from portal import access, downloads
 from portal.agent_mail import mail_public_reply, send_due_replies
 from portal.blueprints.agent import bp
-from portal.desk import agent_tickets, assignment, canned, presence, scheduled_replies
+from portal.desk import (
+    agent_tickets,
+    assignment,
+    canned,
+    placeholders,
+    presence,
+    scheduled_replies,
+)
 from portal.desk import files as ticket_files
 from portal.desk.models import (
     TICKET_PRIORITIES,
@@ -54,6 +61,17 @@ def error_messages() -> dict:
     }
 
 
+def property_error(error: agent_tickets.PropertyError) -> str:
+    """The message for a refused change, naming what was wrong where it can."""
+    if error.code == "unknown_placeholder":
+        return _(
+            "Unknown placeholder: %(found)s. You can use %(names)s.",
+            found=", ".join(error.found),
+            names=", ".join("{{" + name + "}}" for name in placeholders.NAMES),
+        )
+    return error_messages()[error.code]
+
+
 def _show(
     ticket,
     *,
@@ -82,6 +100,7 @@ def _show(
             agents=assignment.candidates(db.session, ticket.brand_id),
             groups=assignment.groups_of_brand(db.session, ticket.brand_id),
             profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
+            referring_article=agent_tickets.referring_article(db.session, ticket),
             statuses=TICKET_STATUSES,
             priorities=TICKET_PRIORITIES,
             types=TICKET_TYPES,
@@ -235,7 +254,7 @@ def ticket_reply(ticket_id):
                 now,
             )
     except agent_tickets.PropertyError as error:
-        return refuse({error.field: error_messages()[error.code]})
+        return refuse({error.field: property_error(error)})
     if scheduled is not None:
         db.session.commit()
         flash(
@@ -299,7 +318,7 @@ def scheduled_reply_edit(ticket_id, reply_id):
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
-        errors = {f"scheduled_{error.field}": error_messages()[error.code]}
+        errors = {f"scheduled_{error.field}": property_error(error)}
         return _show(ticket, scheduled_edit=edit, errors=errors, status=422, block="scheduled")
     db.session.commit()
     if changed:
@@ -373,7 +392,7 @@ def ticket_properties(ticket_id):
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
-        errors = {error.field: error_messages()[error.code]}
+        errors = {error.field: property_error(error)}
         return _show(ticket, properties=form, errors=errors, status=422, block="properties")
     db.session.commit()
     if events:

@@ -20,6 +20,7 @@ from portal.tenancy import brand_or_404, helpcenter_or_404
 
 LOCALE_COOKIE = "locale"
 VOTED_KEY = "voted"
+UNHELPFUL_KEY = "unhelpful"  # the articles this visitor said did not help: offered more help
 
 
 @bp.after_app_request
@@ -67,10 +68,12 @@ def brand_root(brand):
     return response
 
 
-def _voted_variant(id_slug: str) -> bool:
-    """The article page differs for a visitor who has voted on it."""
+def _voted_variant(id_slug: str) -> str | None:
+    """The article page differs for a visitor who has voted on it ("No" offers more help)."""
     parsed = split_id_slug(id_slug)
-    return parsed is not None and parsed[0] in session.get(VOTED_KEY, [])
+    if parsed is None or parsed[0] not in session.get(VOTED_KEY, []):
+        return None
+    return "no" if parsed[0] in session.get(UNHELPFUL_KEY, []) else "yes"
 
 
 @bp.get("/<brand>/<locale>/")
@@ -169,6 +172,7 @@ def article(brand, locale, id_slug):
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
         voted=view.article.id in session.get(VOTED_KEY, []),
+        unhelpful=view.article.id in session.get(UNHELPFUL_KEY, []),
         switch_urls={
             loc: url_for(
                 ".article",
@@ -200,7 +204,11 @@ def vote(brand, locale, article_id):
         )
         db.session.commit()
         session[VOTED_KEY] = (voted + [article_id])[-100:]
+        if form.helpful.data == "no":
+            unhelpful = session.get(UNHELPFUL_KEY, [])
+            session[UNHELPFUL_KEY] = (unhelpful + [article_id])[-100:]
     if request.htmx:
+        unhelpful = error is None and article_id in session.get(UNHELPFUL_KEY, [])
         return render(
             "helpcenter/article.html",
             "vote",
@@ -208,6 +216,8 @@ def vote(brand, locale, article_id):
             view=view,
             voted=error is None,
             vote_error=error,
+            unhelpful=unhelpful,
+            related=helpcenter.related(db.session, hc, view, clock.now()) if unhelpful else [],
         )
     if error:
         return render(

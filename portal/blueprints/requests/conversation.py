@@ -20,6 +20,7 @@ from portal.desk import tickets
 from portal.desk.models import Ticket, TicketFile, TicketMessage
 from portal.extensions import db, limiter
 from portal.rendering import render, wants_fragment
+from portal.requester_mail import mail_about_request
 from portal.tenancy import helpcenter_or_404
 
 
@@ -102,6 +103,7 @@ def _show(
         share_error=share_error,
         share_notice=share_notice,
         shares=requests_.shares(db.session, ticket) if viewer.is_requester else [],
+        seen_by_org=requests_.organization_seeing(db.session, ticket),
         follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
         if ticket.follow_up_of_id
         else None,
@@ -300,20 +302,13 @@ def _shared(hc, ticket, viewer, message):
 
 
 def _mail_share(hc, ticket, email):
-    from portal.mail import absolute_url, queue_mail
-
-    queue_mail(
+    mail_about_request(
         db.session,
         "request_shared",
+        ticket,
+        email,
         brand=hc.brand,
-        locale=ticket.locale,
-        to=email,
-        ticket_id=ticket.id,
-        ticket=ticket,
         sharer=current_user.user.nickname or current_user.user.name,
-        link=absolute_url(
-            "requests.show_request", brand=hc.brand.slug, locale=ticket.locale, ticket_id=ticket.id
-        ),
     )
 
 

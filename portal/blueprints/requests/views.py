@@ -11,6 +11,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from kb import clock, helpcenter
+from kb.models import Article
 from kb.search import SearchRequest, clean_text
 from portal import downloads
 from portal.blueprints.requests import bp
@@ -20,6 +21,7 @@ from portal.desk.models import InquiryForm, SuggestionClick
 from portal.extensions import db, limiter
 from portal.ids import parse_id
 from portal.rendering import render
+from portal.requester_mail import mail_about_request
 from portal.search import service as search_service
 from portal.tenancy import helpcenter_or_404
 
@@ -83,13 +85,26 @@ def _query() -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k != "form"}
 
 
+def _referring_article(hc) -> int | None:
+    """The article this visitor came from: ?article= (carried from the article through the
+    forms list, or the form's hidden field), else the page before when it was an article. Only
+    an article of this brand counts."""
+    article_id = parse_id(request.values.get("article"))
+    if article_id is None:
+        for came_from in (request.form.get("from"), request.referrer):
+            match = _ARTICLE_PATH.search(came_from or "")
+            if match:
+                article_id = int(match.group(1))
+                break
+    article = db.session.get(Article, article_id) if article_id else None
+    return article.id if article is not None and article.brand_id == hc.brand.id else None
+
+
 def _details(form: InquiryForm, sub: tickets.Submission, hc) -> dict:
-    referrer = request.form.get("from", "") or ""
-    match = _ARTICLE_PATH.search(referrer)
     return {
         "hidden": sub.hidden,
         "user_agent": (request.user_agent.string or "")[:300],
-        "referrer_article_id": int(match.group(1)) if match else None,
+        "referrer_article_id": _referring_article(hc),
     }
 
 
@@ -131,7 +146,7 @@ def new_request(brand, locale):
         if request.method == "POST":
             abort(405)
         forms = _listed_forms(hc.brand.id)
-        return render("requests/forms.html", hc=hc, forms=forms)
+        return render("requests/forms.html", hc=hc, forms=forms, article_id=_referring_article(hc))
     form = _form_or_404(hc, request.args.get("form"))
     secret = current_app.config["SECRET_KEY"]
     signed_in = current_user.is_authenticated
@@ -227,17 +242,8 @@ def new_request(brand, locale):
     answers = tickets.answers_as_submitted(form, sub, hc.locale, hc.brand.default_locale)
 
     def queue_confirmation(ticket):
-        from portal.mail import queue_mail  # (the mail module needs the app; imported late)
-
-        queue_mail(
-            db.session,
-            "request_received",
-            brand=hc.brand,
-            locale=hc.locale,
-            to=ticket.requester_email,
-            ticket_id=ticket.id,
-            ticket=ticket,
-            link=_private_link(hc, ticket, external=True),
+        mail_about_request(
+            db.session, "request_received", ticket, ticket.requester_email, brand=hc.brand
         )
 
     ticket, _created = tickets.create_ticket(
@@ -271,6 +277,7 @@ def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200
         error_message=error_message,
         localized=tickets.localized,
         came_from=request.form.get("from") or request.referrer or "",
+        article_id=_referring_article(hc),
         action_url=url_for(
             "requests.new_request", brand=hc.brand.slug, locale=hc.locale, **request.args
         ),
@@ -280,19 +287,15 @@ def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200
     return render("requests/form.html", status=status, **context)
 
 
-def _private_link(hc, ticket, external=False) -> str:
-    """The request's private link: a path here, or the absolute URL for mail."""
-    values = dict(
+def _private_link(hc, ticket) -> str:
+    """The request's private link (its token), a path on this site."""
+    return url_for(
+        "requests.show_request",
         brand=hc.brand.slug,
         locale=ticket.locale,
         ticket_id=ticket.id,
         token=tickets.link_token(current_app.config["SECRET_KEY"], ticket),
     )
-    if external:
-        from portal.mail import absolute_url
-
-        return absolute_url("requests.show_request", **values)
-    return url_for("requests.show_request", **values)
 
 
 def _sent(hc, ticket):
