@@ -19,7 +19,7 @@ from pathlib import Path
 from markupsafe import escape
 from whoosh import index as whoosh_index
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
@@ -106,15 +106,72 @@ def _fields(doc: Document) -> dict:
 
 
 class MarkFormatter(Formatter):
-    """Snippets as escaped text with <mark> around matches."""
+    """Snippets as escaped text with <mark> around matches.
+
+    A CJK word is matched as overlapping bigrams (パスワード: パス スワ ワー ード); Whoosh's
+    formatter drops a token that overlaps the one before, which marked パス and ワー and left ド
+    out. Here overlapping or touching matches are one span, and a fragment starts and ends at a
+    word boundary rather than inside a word."""
 
     between = " … "
 
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{escape(get_text(text, token, replace))}</mark>"
+    def format_fragment(self, fragment, replace=False):
+        text = fragment.text
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, t.endchar)):
+            if t.startchar is None:
+                continue
+            if spans and t.startchar <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+        first = spans[0][0] if spans else fragment.startchar
+        last = spans[-1][1] if spans else fragment.endchar
+        start = _word_start(text, min(fragment.startchar, first), first)
+        end = _word_end(text, max(fragment.endchar, last), last)
+        output, index = [], start
+        for span_start, span_end in spans:
+            output.append(self._text(text[index:span_start]))
+            output.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+            index = span_end
+        output.append(self._text(text[index:end]))
+        return "".join(output)
 
     def _text(self, text):
         return str(escape(text))
+
+
+_BOUNDARY = frozenset(" \t\n\r\u3000、。，．！？「」『』（）・,.;:!?()")
+WORD_REACH = 20  # characters looked at, either way, for a word boundary
+
+
+def _word_start(text: str, start: int, first_match: int) -> int:
+    """Back to the start of the word `start` falls in (or on to the next word, if none is
+    near), never past the first match."""
+    if start <= 0 or text[start - 1] in _BOUNDARY:
+        return start
+    for i in range(start - 1, max(-1, start - WORD_REACH - 1), -1):
+        if text[i] in _BOUNDARY:
+            return i + 1
+    if start - WORD_REACH <= 0:
+        return 0
+    for i in range(start, first_match):
+        if text[i] in _BOUNDARY:
+            return i + 1
+    return start
+
+
+def _word_end(text: str, end: int, last_match: int) -> int:
+    """On to the end of the word `end` falls in (or back to the last whole word)."""
+    if end >= len(text) or text[end] in _BOUNDARY:
+        return end
+    for i in range(end, min(len(text), end + WORD_REACH)):
+        if text[i] in _BOUNDARY:
+            return i
+    for i in range(end - 1, last_match - 1, -1):
+        if text[i] in _BOUNDARY:
+            return i
+    return end
 
 
 class IndexUnavailable(RuntimeError):
