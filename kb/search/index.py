@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 FAMILIES = ("ko", "ja", "zh", "en", "sv", "xx")  # xx: any other locale, a plain analyser
 TITLE_BOOST = 3.0
+# Raised when an analyser changes what terms a text becomes: an index built before then
+# lacks the field named after it, counts as missing, and is rebuilt.
+ANALYSIS_VERSION = 2
 WRITE_TIMEOUT = 15.0
 
 
@@ -69,6 +72,7 @@ def schema() -> Schema:
         "words": TEXT(analyzer=words_analyzer(), spelling=True),
         # Neighbouring words, to find a quoted phrase's candidates (not scored).
         "pairs": TEXT(analyzer=WordPairTokenizer(), phrase=False),
+        f"analysis_v{ANALYSIS_VERSION}": STORED(),
     }
     for fam in FAMILIES:
         analyzer = analyzer_for(fam)

@@ -196,3 +196,57 @@ def test_snippet_starts_at_a_word_boundary(search, make, section, locale, body, 
     start = body.find(shown)
     assert start >= 0, shown
     assert start == 0 or body[start - 1] == " ", shown
+
+
+def test_swedish_base_form_finds_plural_and_participle(found, make, section):
+    """Issue 15 item 8: `licens` found nothing in an article saying `licenser` and
+    `licensierade`, while `licenser` found it (licens was stemmed to lic, licenser to licens)."""
+    make.article(section, {"sv": "Hantera användare"}, body="Alla licenser är licensierade per år.")
+    assert found("sv", "licens") == ["Hantera användare"]
+    assert found("sv", "licenser") == ["Hantera användare"]
+
+
+SWEDISH_NOUNS = [
+    ("licens", "licensen", "licenser", "licenserna"),
+    ("faktura", "fakturan", "fakturor", "fakturorna"),
+    ("konto", "kontot", "konton", "kontona"),
+    ("kort", "kortet", "korten", "korten"),
+    ("kvitto", "kvittot", "kvitton", "kvittona"),
+    ("lösenord", "lösenordet", "lösenord", "lösenorden"),
+    ("betalning", "betalningen", "betalningar", "betalningarna"),
+    ("avgift", "avgiften", "avgifter", "avgifterna"),
+    ("adress", "adressen", "adresser", "adresserna"),
+    ("kurs", "kursen", "kurser", "kurserna"),
+    ("pris", "priset", "priser", "priserna"),
+    ("abonnemang", "abonnemanget", "abonnemang", "abonnemangen"),
+    ("app", "appen", "appar", "apparna"),
+    ("användare", "användaren", "användare", "användarna"),
+]
+ENGLISH_NOUNS = [
+    ("invoice", "invoices"),
+    ("refund", "refunds"),
+    ("battery", "batteries"),
+    ("address", "addresses"),
+    ("company", "companies"),
+    ("password", "passwords"),
+    ("policy", "policies"),
+    ("box", "boxes"),
+    ("fee", "fees"),
+]
+
+
+@pytest.mark.parametrize(
+    "locale, forms",
+    [("sv", forms) for forms in SWEDISH_NOUNS] + [("en", forms) for forms in ENGLISH_NOUNS],
+    ids=lambda v: v if isinstance(v, str) else v[0],
+)
+def test_every_singular_plural_and_definite_form_finds_the_others(
+    found, make, section, locale, forms
+):
+    """Issue 15 item 8: the query side and the index side reduce every form of a noun (singular,
+    plural, definite) to the same base, so each form finds an article written with any other."""
+    for i, form in enumerate(dict.fromkeys(forms)):
+        make.article(section, {locale: f"Artikel {i}"}, body=f"Om {form} här.")
+    expected = sorted(f"Artikel {i}" for i in range(len(dict.fromkeys(forms))))
+    for form in forms:
+        assert sorted(found(locale, form)) == expected, form

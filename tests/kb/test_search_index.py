@@ -360,3 +360,15 @@ def test_searches_from_many_threads_at_once_get_the_same_answers(index):
         sys.setswitchinterval(interval)
     assert errors == []
     assert all(found == expected[word] for word, found in answers)
+
+
+def test_index_built_with_older_analysers_counts_as_missing(tmp_path, monkeypatch):
+    """Issue 15 item 8: Swedish words are reduced to other terms than before, so an index built
+    with the older analysers would miss inflected forms until rebuilt."""
+    monkeypatch.setattr("kb.search.index.ANALYSIS_VERSION", 1)
+    WhooshIndex(tmp_path / "index").rebuild([doc(1, "Modem lights")])
+    monkeypatch.undo()
+    index = WhooshIndex(tmp_path / "index")
+    assert not index.exists()
+    index.rebuild([doc(1, "Modem lights")])
+    assert ids(index.search(ask("modem"))) == [1]
