@@ -34,7 +34,14 @@ from kb.search.analysis import (
 from kb.search.analysis import terms as terms_for
 from kb.search.documents import FOREVER, Document
 from kb.search.postings import Postings
-from kb.search.query import Hit, SearchRequest, SearchResults, build_query, phrase_ok
+from kb.search.query import (
+    Hit,
+    SearchRequest,
+    SearchResults,
+    build_query,
+    phrase_ok,
+    several_words,
+)
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +329,7 @@ class WhooshIndex:
             # Nothing has every word: try again with most of them (compounds written apart,
             # other particles or endings, inflected Swedish).
             results = self._search(searcher, request, relaxed=True)
+            results.partial = results.total > 0 and several_words(request)
         return results
 
     def _search(self, searcher, request: SearchRequest, relaxed: bool) -> SearchResults:

@@ -20,6 +20,20 @@ _PHRASE = re.compile(r'"([^"]+)"')
 KO_FUNCTION_WORDS = frozenset(
     "수 것 등 및 또 더 그 이 저 때 중 할 될 된 한".split() + "의 를 을 에 가 는 도".split()
 )
+# Words typed apart that say nothing beside the others (English and Swedish ones are dropped by
+# their analysers' stop lists; Korean and Japanese are indexed as bigrams, so their function
+# words are left out here, as whole typed words, when other words remain).
+CJK_STOP_WORDS = {
+    "ko": KO_FUNCTION_WORDS
+    | frozenset(
+        "어떻게 왜 좀 안 못 뭐 무엇 어디 어디서 언제 제 내 저의 나의 있나요 하나요".split()
+    ),
+    "ja": frozenset(
+        "の に は を が で と も や か へ から まで より です ます ですか ください する した"
+        " して したい できる できない どう どうやって どうすれば なぜ いつ どこ 私 わたし".split()
+    ),
+}
+SENTENCE_WORDS = 3  # typed words from which a query is a sentence, not a few keywords
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,7 @@ class SearchResults:
     facets: dict = field(default_factory=lambda: {"section": {}, "kind": {}})
     suggestion: str | None = None
     fallback: bool = False  # answered by the database search (index unavailable)
+    partial: bool = False  # no article has every word: these have some of them
     approximate: bool = False  # the total and facets are estimates (a common quoted phrase)
 
     @property
@@ -113,8 +128,13 @@ def _loose(name: str, term: str, fam: str):
     return Or([Term(name, term), Prefix(name, term[:-1] if len(term) > 6 else term)])
 
 
-def _required(n: int) -> int:
-    """How many of a word's (or a CJK query's) n terms must match in the relaxed pass."""
+def _required(n: int, sentence: bool = False) -> int:
+    """How many of a query's n terms must match in the relaxed pass: most of a few keywords
+    (a particle or a compound written apart no longer hides the article), half of a sentence
+    (`refund not received` finds the refund articles; those with more and rarer of its words,
+    which BM25 scores higher, come first)."""
+    if sentence:
+        return max(1, -(-n // 2))
     return n if n <= 2 else max(2, -(-n * 3 // 5))
 
 
@@ -132,13 +152,28 @@ def _strict(terms: list[str], word: str, fam: str):
     return Or(per_field)
 
 
-def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
+def content_words(request: SearchRequest, locale: str) -> list[tuple[str, list[str]]]:
+    """The typed words that count in this locale, each with its index terms: stop words (and
+    words the analyser drops) are left out, unless nothing else would remain."""
     analyzer = analyzer_for(locale)
     per_word = []
     for word in request.words:
         terms = [t.text for t in analyzer(word) if t.text]
         if terms:
             per_word.append((word, terms))
+    stop = CJK_STOP_WORDS.get(locale, frozenset())
+    kept = [(word, terms) for word, terms in per_word if word not in stop]
+    return kept or per_word
+
+
+def several_words(request: SearchRequest) -> bool:
+    """More than one word counts in some requested locale (so a relaxed match is a match of
+    some of the visitor's words, not a looser match of one)."""
+    return any(len(content_words(request, locale)) > 1 for locale in request.locales)
+
+
+def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
+    per_word = content_words(request, locale)
     if not per_word:
         return None
     if not relaxed:
@@ -152,7 +187,8 @@ def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
     ]
     if len(clauses) == 1:
         return clauses[0]
-    return Or(clauses, minmatch=_required(len(clauses)))
+    sentence = len(request.words) >= SENTENCE_WORDS
+    return Or(clauses, minmatch=_required(len(clauses), sentence))
 
 
 def build_query(request: SearchRequest, family, relaxed: bool = False):

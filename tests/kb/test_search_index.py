@@ -372,3 +372,61 @@ def test_index_built_with_older_analysers_counts_as_missing(tmp_path, monkeypatc
     assert not index.exists()
     index.rebuild([doc(1, "Modem lights")])
     assert ids(index.search(ask("modem"))) == [1]
+
+
+def test_sentence_finds_the_articles_with_some_of_its_words(index):
+    """Issue 15 item 6: `refund not received` found nothing (every word had to match) while
+    `refund` found the refund articles."""
+    index.update(
+        [
+            doc(1, "Request a refund", "Refunds are paid back within five days."),
+            doc(2, "Payment received", "We confirm a payment by mail."),
+            doc(3, "Restart the router", "Unplug it for ten seconds."),
+        ]
+    )
+    results = index.search(ask("refund not received"))
+    assert sorted(ids(results)) == [1, 2]
+    assert results.partial
+
+
+def test_sentence_ranks_articles_by_how_many_of_its_words_match(index):
+    index.update(
+        [
+            doc(1, "Cancelled orders", "An order can be cancelled until it ships."),
+            doc(2, "Refund for a cancelled order", "The refund follows the cancellation."),
+            doc(3, "Refunds", "Refunds take five days."),
+            doc(4, "Router lights", "Unplug the router."),
+        ]
+    )
+    results = index.search(ask("when do i get my refund for the cancelled order paid by card"))
+    assert ids(results)[0] == 2
+    assert 4 not in ids(results)
+
+
+def test_query_with_every_word_found_is_not_partial(index):
+    index.update([doc(1, "Refund not received", "Ask us when a refund is late.")])
+    results = index.search(ask("refund not received"))
+    assert ids(results) == [1]
+    assert not results.partial
+
+
+def test_short_query_still_needs_every_word(index):
+    index.update([doc(1, "Request a refund", "Refunds are paid back."), doc(2, "Router help")])
+    assert index.search(ask("refund router")).total == 0
+
+
+@pytest.mark.parametrize(
+    "locale, text, stop",
+    [
+        ("en", "how do i reset the password", "how"),
+        ("sv", "hur byter jag lösenord", "hur"),
+        ("ko", "비밀번호 어떻게 바꾸나요", "어떻게"),
+        ("ja", "パスワード を 変更 する 方法", "を"),
+    ],
+)
+def test_stop_words_of_each_language_are_left_out_beside_other_words(locale, text, stop):
+    """Issue 15 item 6: stop words per language (ko, ja, sv, en) do not count as words to match."""
+    from kb.search.query import content_words
+
+    words = content_words(ask(text, locales=(locale,)), locale)
+    assert stop not in words and words

@@ -460,3 +460,30 @@ def test_article_saved_while_the_index_is_missing_does_not_hide_the_others(clien
         if thread.name == "search-rebuild":
             thread.join(5)
     assert sorted(hit_titles(body)) == ["Pair the zebra printer", "Zebra printer ink"]
+
+
+# -- sentences -------------------------------------------------------------------------------
+
+
+def test_sentence_finds_articles_with_some_of_its_words_and_says_so(client, make, site):
+    """Issue 15 item 6: `refund not received` gave 0 results while `refund` gave the refund
+    articles."""
+    make.article(site[2], {"en": "Request a refund"}, body="Refunds are paid within five days.")
+    make.article(site[1], {"en": "Restart the router"}, body="Unplug it.")
+    body = page(client, "/acme/en/search?q=refund+not+received")
+    assert hit_titles(body) == ["Request a refund"]
+    assert "Showing results for some of your words." in body
+    whole = page(client, "/acme/en/search?q=refund")
+    assert "Showing results for some of your words." not in whole
+
+
+def test_request_form_suggests_articles_for_a_sentence_subject(client, make, site):
+    """Issue 15 item 6: the request form's suggested articles were empty for the subject
+    `refund not received`."""
+    make.article(site[2], {"en": "Request a refund"}, body="Refunds are paid within five days.")
+    body = page(
+        client,
+        "/acme/en/requests/suggestions?subject=refund+not+received",
+        headers={"HX-Request": "true"},
+    )
+    assert "Request a refund" in body
