@@ -47,6 +47,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = PER_PAGE
     org_id: int | None = None  # the reader's customer organization (restricted sections)
+    prefix_last: bool = False  # the last word is still being typed (instant search)
 
     @property
     def now_epoch(self) -> int:
@@ -142,13 +143,28 @@ def _fields(fam: str) -> tuple[str, str]:
     return f"title_{fam}", f"body_{fam}"
 
 
-def _strict(terms: list[str], word: str, fam: str):
-    """Every term of one typed word, in the title or in the body, or the word as a label."""
+MIN_PREFIX = 3  # letters of a word being typed before it is looked up as a beginning
+
+
+def _begun(word: str, fam: str, prefix: bool):
+    """A Latin-script word still being typed, as a beginning of the unstemmed words of the
+    text (fak -> faktura, fakturan; refu -> refund), or None."""
+    if not prefix or fam in CJK_LOCALES or has_cjk(word) or len(word) < MIN_PREFIX:
+        return None
+    return Prefix("words", word)
+
+
+def _strict(terms: list[str], word: str, fam: str, prefix: bool = False):
+    """Every term of one typed word, in the title or in the body, or the word as a label (or,
+    for a word being typed, a word it begins)."""
     per_field = []
     for name in _fields(fam):
         parts = [_term(name, t, fam) for t in terms]
         per_field.append(And(parts) if len(parts) > 1 else parts[0])
     per_field.append(Term("labels", word, boost=LABEL_BOOST))
+    begun = _begun(word, fam, prefix)
+    if begun is not None:
+        per_field.append(begun)
     return Or(per_field)
 
 
@@ -176,8 +192,18 @@ def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
     per_word = content_words(request, locale)
     if not per_word:
         return None
+    # Only the word typed last can be unfinished.
+    typing = (
+        request.prefix_last
+        and not request.text.rstrip().endswith('"')
+        and per_word[-1][0] == request.words[-1]
+    )
     if not relaxed:
-        parts = [_strict(terms, word, fam) for word, terms in per_word]
+        last = len(per_word) - 1
+        parts = [
+            _strict(terms, word, fam, typing and i == last)
+            for i, (word, terms) in enumerate(per_word)
+        ]
         return And(parts) if len(parts) > 1 else parts[0]
     # Relaxed: the query's terms pooled, most of them required (a particle or a space
     # between the words of a compound then no longer hides the article).
@@ -185,6 +211,10 @@ def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
     clauses = [
         Or([_loose(name, t, fam) for name in _fields(fam)] + [Term("labels", t)]) for t in pooled
     ]
+    begun = _begun(per_word[-1][0], fam, typing)
+    if begun is not None:
+        last_term = pooled.index(per_word[-1][1][-1])
+        clauses[last_term] = Or([clauses[last_term], begun])
     if len(clauses) == 1:
         return clauses[0]
     sentence = len(request.words) >= SENTENCE_WORDS

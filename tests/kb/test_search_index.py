@@ -430,3 +430,30 @@ def test_stop_words_of_each_language_are_left_out_beside_other_words(locale, tex
 
     words = content_words(ask(text, locales=(locale,)), locale)
     assert stop not in words and words
+
+
+@pytest.mark.parametrize("typed", ["fak", "fakt", "faktu", "fakturan"])
+def test_word_being_typed_finds_the_words_it_starts(index, typed):
+    """Issue 15 item 23: instant search found nothing for the first letters of a Latin-script
+    word (`fak`, `fakt`), while Korean and Japanese prefixes worked."""
+    index.update(
+        [
+            doc(1, "Betala fakturan", "Så betalar du en faktura.", locale="sv"),
+            doc(2, "Byt lösenord", "Välj ett nytt lösenord.", locale="sv"),
+        ]
+    )
+    assert ids(index.search(ask(typed, locales=("sv",), prefix_last=True))) == [1]
+
+
+def test_only_the_last_word_is_taken_as_begun(index):
+    index.update(
+        [
+            doc(1, "Request a refund", "Refunds are paid back within five days."),
+            doc(2, "Refer a friend", "Both of you get a bonus."),
+        ]
+    )
+    assert sorted(ids(index.search(ask("ref", prefix_last=True)))) == [1, 2]
+    assert ids(index.search(ask("friend ref", prefix_last=True))) == [2]
+    assert ids(index.search(ask("refu", prefix_last=True))) == [1]
+    assert index.search(ask("ref friend", prefix_last=True)).total == 0
+    assert index.search(ask("ref")).total == 0  # a submitted search takes words as typed

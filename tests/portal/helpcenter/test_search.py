@@ -487,3 +487,11 @@ def test_request_form_suggests_articles_for_a_sentence_subject(client, make, sit
         headers={"HX-Request": "true"},
     )
     assert "Request a refund" in body
+
+
+@pytest.mark.parametrize("typed", ["ref", "refu", "refun"])
+def test_instant_search_finds_articles_from_the_first_letters_of_a_word(client, make, site, typed):
+    """Issue 15 item 23: `ref` and `refu` found nothing in the instant search; `refun` did."""
+    make.article(site[2], {"en": "Request a refund"}, body="Refunds are paid within five days.")
+    body = page(client, f"/acme/en/search?q={typed}&instant=1", headers={"HX-Request": "true"})
+    assert "Request a refund" in body
