@@ -10,6 +10,7 @@ import functools
 import heapq
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -41,6 +42,7 @@ from kb.search.query import (
     build_query,
     phrase_ok,
     several_words,
+    typed_prefix,
 )
 
 log = logging.getLogger(__name__)
@@ -426,7 +428,9 @@ class WhooshIndex:
             article_id=fields["article_id"],
             locale=fields["locale"],
             score=score,
-            snippet=snippet(fields["text"], fields["locale"], request.words),
+            snippet=snippet(
+                fields["text"], fields["locale"], request.words, begun=typed_prefix(request)
+            ),
         )
 
     def _state(self, searcher) -> "_SearcherState":
@@ -543,13 +547,18 @@ MAX_SUGGEST_WORDS = 6
 SNIPPET_WINDOW = 480  # characters of text analysed for a snippet, around the first match
 
 
-def snippet(text: str, locale: str, words: list[str]) -> str:
-    """Up to two fragments of the text with the query's terms in <mark>, escaped.
+def snippet(text: str, locale: str, words: list[str], begun: str | None = None) -> str:
+    """Up to two fragments of the text with the query's terms in <mark>, escaped (and the
+    words that `begun`, a word still being typed, is the beginning of).
 
     Only a window around the first place a term appears is analysed (an article can be long,
     and the analyser is Python)."""
-    wanted = frozenset(t for w in words for t in terms_for(locale, w))
+    wanted = {t for w in words for t in terms_for(locale, w)}
     folded = normalise(text)
+    if begun:
+        found = re.findall(rf"\b{re.escape(begun)}\w*", folded)
+        wanted.update(t for w in set(found[:50]) for t in terms_for(locale, w))
+    wanted = frozenset(wanted)
     if len(folded) != len(text):  # NFKC changed lengths: offsets would not match
         folded = text.lower()
     first = min((i for t in wanted if (i := folded.find(t)) >= 0), default=0)

@@ -149,9 +149,19 @@ MIN_PREFIX = 3  # letters of a word being typed before it is looked up as a begi
 def _begun(word: str, fam: str, prefix: bool):
     """A Latin-script word still being typed, as a beginning of the unstemmed words of the
     text (fak -> faktura, fakturan; refu -> refund), or None."""
-    if not prefix or fam in CJK_LOCALES or has_cjk(word) or len(word) < MIN_PREFIX:
+    if not prefix or fam in CJK_LOCALES:
         return None
     return Prefix("words", word)
+
+
+def typed_prefix(request: SearchRequest) -> str | None:
+    """The last word, when it is still being typed (instant search), outside quotes, and
+    long enough to look up as a beginning: Latin-script words only (Korean and Japanese are
+    indexed as bigrams, so their first letters already match)."""
+    if not request.prefix_last or not request.words or request.text.rstrip().endswith('"'):
+        return None
+    last = request.words[-1]
+    return last if len(last) >= MIN_PREFIX and not has_cjk(last) else None
 
 
 def _strict(terms: list[str], word: str, fam: str, prefix: bool = False):
@@ -193,11 +203,7 @@ def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):
     if not per_word:
         return None
     # Only the word typed last can be unfinished.
-    typing = (
-        request.prefix_last
-        and not request.text.rstrip().endswith('"')
-        and per_word[-1][0] == request.words[-1]
-    )
+    typing = per_word[-1][0] == typed_prefix(request)
     if not relaxed:
         last = len(per_word) - 1
         parts = [

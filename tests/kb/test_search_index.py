@@ -457,3 +457,10 @@ def test_only_the_last_word_is_taken_as_begun(index):
     assert ids(index.search(ask("refu", prefix_last=True))) == [1]
     assert index.search(ask("ref friend", prefix_last=True)).total == 0
     assert index.search(ask("ref")).total == 0  # a submitted search takes words as typed
+
+
+def test_snippet_marks_the_words_the_typed_letters_begin(index):
+    """Issue 15 item 23: the instant results for `fak` mark the words it begins."""
+    index.update([doc(1, "Betala", "Så betalar du en faktura och fakturan.", locale="sv")])
+    snippet = index.search(ask("fak", locales=("sv",), prefix_last=True)).hits[0].snippet
+    assert "<mark>faktura</mark>" in snippet and "<mark>fakturan</mark>" in snippet
