@@ -430,6 +430,15 @@ def test_broken_index_answers_from_the_database(client, broken_index):
 
 
 @whoosh_damaged_files
+def test_broken_index_answers_a_sentence_with_some_of_its_words(client, broken_index):
+    """Issue 15 item 6: the database search, answering while the index is rebuilt, needed every
+    word of a sentence too (`how do i pair a zebra`)."""
+    body = page(client, "/acme/en/search?q=how+do+i+pair+the+zebra+headset")
+    assert hit_titles(body) == ["Pair the zebra printer"]
+    assert "Showing results for some of your words." in body
+
+
+@whoosh_damaged_files
 def test_broken_index_is_not_mentioned_to_visitors(client, broken_index):
     body = page(client, "/acme/en/search?q=zebra")
     assert "being rebuilt" not in body
