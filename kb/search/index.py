@@ -41,8 +41,8 @@ from kb.search.query import (
     SearchResults,
     build_query,
     phrase_ok,
-    several_words,
     typed_prefix,
+    word_queries,
 )
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,6 @@ class WhooshIndex:
             # Nothing has every word: try again with most of them (compounds written apart,
             # other particles or endings, inflected Swedish).
             results = self._search(searcher, request, relaxed=True)
-            results.partial = results.total > 0 and several_words(request)
         return results
 
     def _search(self, searcher, request: SearchRequest, relaxed: bool) -> SearchResults:
@@ -370,11 +369,20 @@ class WhooshIndex:
             results.approximate = True
             return results
         scores = state.postings.score(matched, parts)
-        return self._page(searcher, state, request, matched, None, scores, 1.0)
+        every = None
+        queries = word_queries(request, family) if relaxed else []
+        if len(queries) > 1:
+            # The documents with every word (another particle or ending allowed): a page
+            # showing others shows results for some of the visitor's words.
+            every = set.intersection(*(state.postings.evaluate(q)[0] for q in queries))
+        return self._page(searcher, state, request, matched, None, scores, 1.0, every)
 
-    def _page(self, searcher, state, request, matched, ranked, scores, share) -> SearchResults:
+    def _page(
+        self, searcher, state, request, matched, ranked, scores, share, every=None
+    ) -> SearchResults:
         """Facets over every match, then the section/kind choice, then the page of hits (one
-        per article, its best-scoring language)."""
+        per article, its best-scoring language); partial if `every` (the documents with every
+        word) is given and a hit is not among them."""
         many = len(request.locales) > 1
         articles = state.column("article_id")
 
@@ -416,8 +424,14 @@ class WhooshIndex:
             for doc in best[start : start + request.per_page]
         ]
         total = max(count(chosen), len(best))
+        shown = best[start : start + request.per_page]
         return SearchResults(
-            hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets
+            hits=hits,
+            total=total,
+            page=request.page,
+            per_page=request.per_page,
+            facets=facets,
+            partial=every is not None and any(doc not in every for doc in shown),
         )
 
     @staticmethod

@@ -192,10 +192,23 @@ def content_words(request: SearchRequest, locale: str) -> list[tuple[str, list[s
     return kept or per_word
 
 
-def several_words(request: SearchRequest) -> bool:
-    """More than one word counts in some requested locale (so a relaxed match is a match of
-    some of the visitor's words, not a looser match of one)."""
-    return any(len(content_words(request, locale)) > 1 for locale in request.locales)
+def word_queries(request: SearchRequest, family) -> list:
+    """One query per typed word that counts (in any requested locale), matching the documents
+    that have it as the relaxed pass finds a word: most of its bigrams, its stem, the words it
+    begins. A result of the relaxed pass that every one of them matches has all the words."""
+    per_word: dict[str, list] = {}
+    for locale in request.locales:
+        fam = family(locale)
+        for word, terms in content_words(request, locale):
+            clauses = [
+                Or([_loose(name, t, fam) for name in _fields(fam)] + [Term("labels", t)])
+                for t in dict.fromkeys(terms)
+            ]
+            query = (
+                clauses[0] if len(clauses) == 1 else Or(clauses, minmatch=_required(len(clauses)))
+            )
+            per_word.setdefault(word, []).append(query)
+    return [qs[0] if len(qs) == 1 else Or(qs) for qs in per_word.values()]
 
 
 def _locale_query(request: SearchRequest, locale: str, fam: str, relaxed: bool):

@@ -464,3 +464,12 @@ def test_snippet_marks_the_words_the_typed_letters_begin(index):
     index.update([doc(1, "Betala", "Så betalar du en faktura och fakturan.", locale="sv")])
     snippet = index.search(ask("fak", locales=("sv",), prefix_last=True)).hits[0].snippet
     assert "<mark>faktura</mark>" in snippet and "<mark>fakturan</mark>" in snippet
+
+
+def test_korean_words_with_other_particles_are_not_called_some_of_the_words(index):
+    """Issue 15 item 6: "some of your words" is said only when a result lacks one of them, not
+    when every word is there with another particle (결제수단을 in a text saying 결제수단)."""
+    index.update([doc(1, "결제수단 등록하기", "카드를 등록하세요.", locale="ko")])
+    results = index.search(ask("결제수단을 등록", locales=("ko",)))
+    assert ids(results) == [1]
+    assert not results.partial
