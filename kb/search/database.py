@@ -40,10 +40,10 @@ def _matches(word: str):
 def search(session: Session, request: SearchRequest) -> SearchResults:
     """Visible translations in the requested locales whose title or text has every word (of a
     sentence that none has, half of its words, those with more of them first)."""
-    words = _content_words(request)
-    if not words:
+    if not request.words:
         return SearchResults(hits=[], total=0, page=1, fallback=True)
-    results = _search(session, request, words, need=len(words))
+    results = _search(session, request, request.words, need=len(request.words))
+    words = _content_words(request)
     if results.total == 0 and len(request.words) >= SENTENCE_WORDS and len(words) > 1:
         results = _search(session, request, words, need=_required(len(words), sentence=True))
         results.partial = results.total > 0
