@@ -60,3 +60,18 @@ def test_two_databases_from_one_instance_folder_keep_their_own_indexes(two_sites
     assert "About zephyrcard" not in other
     assert service(first).folder != service(second).folder
     assert service(first).folder.parent == service(second).folder.parent
+
+
+def test_index_folder_names_the_database_and_ignores_its_password(tmp_path):
+    """Issue 15 item 9: the folder follows the database (not its password, nor how a SQLite
+    path is written)."""
+    from portal.search import index_folder
+
+    pg = index_folder(tmp_path, "postgresql://portal:one@127.0.0.1:5432/portal_demo")
+    assert pg == index_folder(tmp_path, "postgresql://portal:two@127.0.0.1:5432/portal_demo")
+    assert pg != index_folder(tmp_path, "postgresql://portal@127.0.0.1:5432/portal_other")
+    assert pg.name.startswith("postgresql-portal_demo-") and "one" not in str(pg)
+    lite = index_folder(tmp_path, f"sqlite:///{tmp_path}/portal.db")
+    assert lite == index_folder(tmp_path, f"sqlite:///{tmp_path}/./portal.db")
+    assert lite.name.startswith("sqlite-portal-") and lite != pg
+    assert lite.parent == pg.parent == tmp_path / "search"
