@@ -8,13 +8,16 @@
 """
 
 import fcntl
+import hashlib
 import logging
+import re
 import threading
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from kb import changes
@@ -33,14 +36,30 @@ log = logging.getLogger(__name__)
 _EXTENSION = "portal.search"
 
 
+def index_folder(instance_path: Path, database_url) -> Path:
+    """instance/search/<database>/: one index per database, so two databases served from one
+    checkout (the demo on SQLite and on PostgreSQL, say) never write into each other's index
+    and leave it stale. The name is readable (backend, database name) and unique (a hash of the
+    URL without its password; a SQLite path made absolute)."""
+    url = make_url(str(database_url)) if not isinstance(database_url, URL) else database_url
+    backend = url.get_backend_name()
+    database = url.database or ""
+    if backend == "sqlite" and database and database != ":memory:":
+        database = str(Path(database).resolve())
+    identity = f"{backend}://{url.username or ''}@{url.host or ''}:{url.port or ''}/{database}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(database).stem if backend == "sqlite" else database)
+    return instance_path / "search" / f"{backend}-{name[:40] or 'memory'}-{digest}"
+
+
 class SearchService:
     def __init__(self, app: Flask):
         self.app = app
-        self.folder = Path(app.instance_path) / "search"
-        self.index = WhooshIndex(self.folder / "index")
-        self._rebuilding = threading.Lock()
         with app.app_context():
             self.engine = db.engine
+        self.folder = index_folder(Path(app.instance_path), self.engine.url)
+        self.index = WhooshIndex(self.folder / "index")
+        self._rebuilding = threading.Lock()
 
     # -- answering -----------------------------------------------------------------------
 

@@ -149,6 +149,64 @@ class NormaliseFilter(Filter):
             yield t
 
 
+class SwedishBaseFormFilter(Filter):
+    """Swedish words to one base form per noun, whatever its form (licens, licensen, licenser,
+    licenserna; faktura, fakturan, fakturor; konto, kontot, konton; kort, kortet, korten).
+
+    Snowball's Swedish stemmer alone takes the wrong ending off some base forms (licens -> lic,
+    kurs -> kur, while licenser -> licens) and leaves definite forms it has no rule for (kortet,
+    kontot, fakturan). Here the definite -et, and -n or -t after a vowel, come off first, and the
+    stemmer is applied again until the word no longer changes: every form of a noun passes
+    through its base form, so all of them end where the base form ends, on the index side and
+    the query side alike.
+    """
+
+    _VOWELS = frozenset("aeiouyåäö")
+    _MIN = 3  # letters left after taking an ending off (hus from huset, not "hu")
+
+    def __init__(self):
+        from whoosh.lang import stemmer_for_language
+
+        self._stem = stemmer_for_language("sv")
+        self._cache: dict[str, str] = {}
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__()
+
+    def base(self, word: str) -> str:
+        found = self._cache.get(word)
+        if found is None:
+            found = word
+            for _ in range(6):  # a few rounds reach the fixed point
+                step = self._stem(self._definite(found))
+                if step == found:
+                    break
+                found = step
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[word] = found
+        return found
+
+    def _definite(self, word: str) -> str:
+        if word.endswith("et") and len(word) - 2 >= self._MIN:
+            return word[:-2]
+        if word[-1:] in ("n", "t") and word[-2:-1] in self._VOWELS and len(word) > self._MIN + 1:
+            return word[:-1]
+        return word
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if not t.stopped:
+                t.text = self.base(t.text)
+            yield t
+
+
 def cjk_analyzer():
     return CJKBigramTokenizer() | LowercaseFilter()
 
@@ -158,6 +216,8 @@ def analyzer_for(locale: str):
     if locale in CJK_LOCALES:
         return cjk_analyzer()
     words = RegexTokenizer() | NormaliseFilter() | LowercaseFilter()
+    if locale == "sv":
+        return words | StopFilter(stoplist=STOP_WORDS[locale]) | SwedishBaseFormFilter()
     if locale in STEM_LOCALES:
         return words | StopFilter(stoplist=STOP_WORDS[locale]) | StemFilter(lang=locale)
     return words

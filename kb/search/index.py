@@ -10,6 +10,7 @@ import functools
 import heapq
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 from markupsafe import escape
 from whoosh import index as whoosh_index
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+from whoosh.highlight import ContextFragmenter, Formatter, highlight
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
@@ -34,12 +35,23 @@ from kb.search.analysis import (
 from kb.search.analysis import terms as terms_for
 from kb.search.documents import FOREVER, Document
 from kb.search.postings import Postings
-from kb.search.query import Hit, SearchRequest, SearchResults, build_query, phrase_ok
+from kb.search.query import (
+    Hit,
+    SearchRequest,
+    SearchResults,
+    build_query,
+    phrase_ok,
+    typed_prefix,
+    word_queries,
+)
 
 log = logging.getLogger(__name__)
 
 FAMILIES = ("ko", "ja", "zh", "en", "sv", "xx")  # xx: any other locale, a plain analyser
 TITLE_BOOST = 3.0
+# Raised when an analyser changes what terms a text becomes: an index built before then
+# lacks the field named after it, counts as missing, and is rebuilt.
+ANALYSIS_VERSION = 2
 WRITE_TIMEOUT = 15.0
 
 
@@ -69,6 +81,7 @@ def schema() -> Schema:
         "words": TEXT(analyzer=words_analyzer(), spelling=True),
         # Neighbouring words, to find a quoted phrase's candidates (not scored).
         "pairs": TEXT(analyzer=WordPairTokenizer(), phrase=False),
+        f"analysis_v{ANALYSIS_VERSION}": STORED(),
     }
     for fam in FAMILIES:
         analyzer = analyzer_for(fam)
@@ -106,15 +119,72 @@ def _fields(doc: Document) -> dict:
 
 
 class MarkFormatter(Formatter):
-    """Snippets as escaped text with <mark> around matches."""
+    """Snippets as escaped text with <mark> around matches.
+
+    A CJK word is matched as overlapping bigrams (パスワード: パス スワ ワー ード); Whoosh's
+    formatter drops a token that overlaps the one before, which marked パス and ワー and left ド
+    out. Here overlapping or touching matches are one span, and a fragment starts and ends at a
+    word boundary rather than inside a word."""
 
     between = " … "
 
-    def format_token(self, text, token, replace=False):
-        return f"<mark>{escape(get_text(text, token, replace))}</mark>"
+    def format_fragment(self, fragment, replace=False):
+        text = fragment.text
+        spans: list[list[int]] = []
+        for t in sorted(fragment.matches, key=lambda t: (t.startchar, t.endchar)):
+            if t.startchar is None:
+                continue
+            if spans and t.startchar <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], t.endchar)
+            else:
+                spans.append([t.startchar, t.endchar])
+        first = spans[0][0] if spans else fragment.startchar
+        last = spans[-1][1] if spans else fragment.endchar
+        start = _word_start(text, min(fragment.startchar, first), first)
+        end = _word_end(text, max(fragment.endchar, last), last)
+        output, index = [], start
+        for span_start, span_end in spans:
+            output.append(self._text(text[index:span_start]))
+            output.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+            index = span_end
+        output.append(self._text(text[index:end]))
+        return "".join(output)
 
     def _text(self, text):
         return str(escape(text))
+
+
+_BOUNDARY = frozenset(" \t\n\r\u3000、。，．！？「」『』（）・,.;:!?()")
+WORD_REACH = 20  # characters looked at, either way, for a word boundary
+
+
+def _word_start(text: str, start: int, first_match: int) -> int:
+    """Back to the start of the word `start` falls in (or on to the next word, if none is
+    near), never past the first match."""
+    if start <= 0 or text[start - 1] in _BOUNDARY:
+        return start
+    for i in range(start - 1, max(-1, start - WORD_REACH - 1), -1):
+        if text[i] in _BOUNDARY:
+            return i + 1
+    if start - WORD_REACH <= 0:
+        return 0
+    for i in range(start, first_match):
+        if text[i] in _BOUNDARY:
+            return i + 1
+    return start
+
+
+def _word_end(text: str, end: int, last_match: int) -> int:
+    """On to the end of the word `end` falls in (or back to the last whole word)."""
+    if end >= len(text) or text[end] in _BOUNDARY:
+        return end
+    for i in range(end, min(len(text), end + WORD_REACH)):
+        if text[i] in _BOUNDARY:
+            return i
+    for i in range(end - 1, last_match - 1, -1):
+        if text[i] in _BOUNDARY:
+            return i
+    return end
 
 
 class IndexUnavailable(RuntimeError):
@@ -299,11 +369,20 @@ class WhooshIndex:
             results.approximate = True
             return results
         scores = state.postings.score(matched, parts)
-        return self._page(searcher, state, request, matched, None, scores, 1.0)
+        every = None
+        queries = word_queries(request, family) if relaxed else []
+        if len(queries) > 1:
+            # The documents with every word (another particle or ending allowed): a page
+            # showing others shows results for some of the visitor's words.
+            every = set.intersection(*(state.postings.evaluate(q)[0] for q in queries))
+        return self._page(searcher, state, request, matched, None, scores, 1.0, every)
 
-    def _page(self, searcher, state, request, matched, ranked, scores, share) -> SearchResults:
+    def _page(
+        self, searcher, state, request, matched, ranked, scores, share, every=None
+    ) -> SearchResults:
         """Facets over every match, then the section/kind choice, then the page of hits (one
-        per article, its best-scoring language)."""
+        per article, its best-scoring language); partial if `every` (the documents with every
+        word) is given and a hit is not among them."""
         many = len(request.locales) > 1
         articles = state.column("article_id")
 
@@ -345,8 +424,14 @@ class WhooshIndex:
             for doc in best[start : start + request.per_page]
         ]
         total = max(count(chosen), len(best))
+        shown = best[start : start + request.per_page]
         return SearchResults(
-            hits=hits, total=total, page=request.page, per_page=request.per_page, facets=facets
+            hits=hits,
+            total=total,
+            page=request.page,
+            per_page=request.per_page,
+            facets=facets,
+            partial=every is not None and any(doc not in every for doc in shown),
         )
 
     @staticmethod
@@ -357,7 +442,9 @@ class WhooshIndex:
             article_id=fields["article_id"],
             locale=fields["locale"],
             score=score,
-            snippet=snippet(fields["text"], fields["locale"], request.words),
+            snippet=snippet(
+                fields["text"], fields["locale"], request.words, begun=typed_prefix(request)
+            ),
         )
 
     def _state(self, searcher) -> "_SearcherState":
@@ -474,13 +561,18 @@ MAX_SUGGEST_WORDS = 6
 SNIPPET_WINDOW = 480  # characters of text analysed for a snippet, around the first match
 
 
-def snippet(text: str, locale: str, words: list[str]) -> str:
-    """Up to two fragments of the text with the query's terms in <mark>, escaped.
+def snippet(text: str, locale: str, words: list[str], begun: str | None = None) -> str:
+    """Up to two fragments of the text with the query's terms in <mark>, escaped (and the
+    words that `begun`, a word still being typed, is the beginning of).
 
     Only a window around the first place a term appears is analysed (an article can be long,
     and the analyser is Python)."""
-    wanted = frozenset(t for w in words for t in terms_for(locale, w))
+    wanted = {t for w in words for t in terms_for(locale, w)}
     folded = normalise(text)
+    if begun:
+        found = re.findall(rf"\b{re.escape(begun)}\w*", folded)
+        wanted.update(t for w in set(found[:50]) for t in terms_for(locale, w))
+    wanted = frozenset(wanted)
     if len(folded) != len(text):  # NFKC changed lengths: offsets would not match
         folded = text.lower()
     first = min((i for t in wanted if (i := folded.find(t)) >= 0), default=0)

@@ -19,6 +19,7 @@ from kb.search import WhooshIndex
 from kb.search import documents as search_documents
 from portal.config import defaults
 from portal.desk.models import FormField, InquiryForm, Ticket, TicketFile
+from portal.search import index_folder
 from tests.browser.conftest import ARTIFACTS, TIMEOUT_MS
 from tests.factories import Factory
 
@@ -406,7 +407,7 @@ def add_indexed_article(engine, instance_dir: Path, title: str) -> int:
             body="A **zephyrcard** surcharge is added by the card's issuer, not by Hanbit Pay.",
             position=(last or 0) + 100,
         )
-        folder = instance_dir / "search"
+        folder = index_folder(instance_dir, f"sqlite:///{instance_dir}/portal.db")
         index = WhooshIndex(folder / "index")
         deadline = time.monotonic() + TIMEOUT_MS / 1000
         while not index.exists():

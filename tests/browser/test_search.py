@@ -178,6 +178,25 @@ def test_instant_search_follows_typing_and_the_keyboard(live_server, browser):
         context.close()
 
 
+def test_instant_search_finds_articles_from_the_first_letters_of_a_word(live_server, browser):
+    """Issue 15 item 23: typing `fak` on the Swedish help center listed nothing until `faktu`."""
+    context = browser.new_context(java_script_enabled=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/norrsken-energi/sv/")
+        search_box = page.get_by_role("search").get_by_role("searchbox")
+        search_box.press_sequentially("fak", delay=120)
+        dropdown = page.locator("#instant-results")
+        expect(dropdown.locator(".instant-list a.instant-item").first).to_be_visible()
+        marks = dropdown.locator("mark")
+        expect(marks.first).to_be_visible()
+        assert all(m.lower().startswith("fak") for m in marks.all_inner_texts())
+        instant_screenshot(page, "4-first-letters")
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- the full results page
 
 

@@ -1,5 +1,7 @@
 """Analysers as a searcher sees them: Korean and Japanese inside runs, stemming, widths."""
 
+import re
+
 import pytest
 
 from kb import clock
@@ -142,3 +144,109 @@ def test_korean_snippet_marks_the_searched_word_after_compatibility_characters(
 )
 def test_word_pairs_join_neighbours_across_spaces_only(text, pairs):
     assert pair_terms(text) == pairs
+
+
+@pytest.mark.parametrize(
+    "locale, body, query",
+    [
+        ("ja", "パスワードを忘れた場合はメールを確認してください。", "パスワード"),
+        ("ja", "支払いにはカードを使えます。", "支払い"),
+        ("ko", "결제수단을 새로 등록하세요.", "결제수단"),
+    ],
+)
+def test_cjk_highlight_marks_the_whole_matched_word_of_odd_length(
+    search, make, section, locale, body, query
+):
+    """Issue 15 item 7: パスワード was marked as <mark>パス</mark><mark>ワー</mark>ド and 支払い as
+    <mark>支払</mark>い: the overlapping bigrams of a match are one highlighted span."""
+    make.article(section, {locale: "Title"}, body=body)
+    snippet = search(locale, query).hits[0].snippet
+    assert f"<mark>{query}</mark>" in snippet
+    assert "</mark><mark>" not in snippet
+
+
+def test_separate_latin_words_are_marked_one_by_one(search, make, section):
+    make.article(section, {"en": "Refunds"}, body="Ask for a refund refund today.")
+    snippet = search("en", "refund").hits[0].snippet
+    assert "<mark>refund</mark> <mark>refund</mark>" in snippet
+
+
+@pytest.mark.parametrize(
+    "locale, body, query",
+    [
+        (
+            "ko",
+            "회원님께서는결제수단을변경하려면설정화면에서카드를선택한다음새로운카드를등록하시고"
+            " 마지막으로 환불요청을보내세요",
+            "환불",
+        ),
+        (
+            "en",
+            "Customers who don't see the e-mail with their sign-in link should look in the spam"
+            " folder, where the invoice often lands.",
+            "invoice",
+        ),
+    ],
+)
+def test_snippet_starts_at_a_word_boundary(search, make, section, locale, body, query):
+    """Issue 15 item 34: a snippet began in the middle of a word ("제수단을변경하려면...")."""
+    make.article(section, {locale: "Title"}, body=body)
+    snippet = search(locale, query).hits[0].snippet
+    shown = re.sub(r"<[^>]+>", "", snippet).split(" … ")[0]
+    start = body.find(shown)
+    assert start >= 0, shown
+    assert start == 0 or body[start - 1] == " ", shown
+
+
+def test_swedish_base_form_finds_plural_and_participle(found, make, section):
+    """Issue 15 item 8: `licens` found nothing in an article saying `licenser` and
+    `licensierade`, while `licenser` found it (licens was stemmed to lic, licenser to licens)."""
+    make.article(section, {"sv": "Hantera användare"}, body="Alla licenser är licensierade per år.")
+    assert found("sv", "licens") == ["Hantera användare"]
+    assert found("sv", "licenser") == ["Hantera användare"]
+
+
+SWEDISH_NOUNS = [
+    ("licens", "licensen", "licenser", "licenserna"),
+    ("faktura", "fakturan", "fakturor", "fakturorna"),
+    ("konto", "kontot", "konton", "kontona"),
+    ("kort", "kortet", "korten", "korten"),
+    ("kvitto", "kvittot", "kvitton", "kvittona"),
+    ("lösenord", "lösenordet", "lösenord", "lösenorden"),
+    ("betalning", "betalningen", "betalningar", "betalningarna"),
+    ("avgift", "avgiften", "avgifter", "avgifterna"),
+    ("adress", "adressen", "adresser", "adresserna"),
+    ("kurs", "kursen", "kurser", "kurserna"),
+    ("pris", "priset", "priser", "priserna"),
+    ("abonnemang", "abonnemanget", "abonnemang", "abonnemangen"),
+    ("app", "appen", "appar", "apparna"),
+    ("användare", "användaren", "användare", "användarna"),
+]
+ENGLISH_NOUNS = [
+    ("invoice", "invoices"),
+    ("refund", "refunds"),
+    ("battery", "batteries"),
+    ("address", "addresses"),
+    ("company", "companies"),
+    ("password", "passwords"),
+    ("policy", "policies"),
+    ("box", "boxes"),
+    ("fee", "fees"),
+]
+
+
+@pytest.mark.parametrize(
+    "locale, forms",
+    [("sv", forms) for forms in SWEDISH_NOUNS] + [("en", forms) for forms in ENGLISH_NOUNS],
+    ids=lambda v: v if isinstance(v, str) else v[0],
+)
+def test_every_singular_plural_and_definite_form_finds_the_others(
+    found, make, section, locale, forms
+):
+    """Issue 15 item 8: the query side and the index side reduce every form of a noun (singular,
+    plural, definite) to the same base, so each form finds an article written with any other."""
+    for i, form in enumerate(dict.fromkeys(forms)):
+        make.article(section, {locale: f"Artikel {i}"}, body=f"Om {form} här.")
+    expected = sorted(f"Artikel {i}" for i in range(len(dict.fromkeys(forms))))
+    for form in forms:
+        assert sorted(found(locale, form)) == expected, form

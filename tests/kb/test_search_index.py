@@ -360,3 +360,116 @@ def test_searches_from_many_threads_at_once_get_the_same_answers(index):
         sys.setswitchinterval(interval)
     assert errors == []
     assert all(found == expected[word] for word, found in answers)
+
+
+def test_index_built_with_older_analysers_counts_as_missing(tmp_path, monkeypatch):
+    """Issue 15 item 8: Swedish words are reduced to other terms than before, so an index built
+    with the older analysers would miss inflected forms until rebuilt."""
+    monkeypatch.setattr("kb.search.index.ANALYSIS_VERSION", 1)
+    WhooshIndex(tmp_path / "index").rebuild([doc(1, "Modem lights")])
+    monkeypatch.undo()
+    index = WhooshIndex(tmp_path / "index")
+    assert not index.exists()
+    index.rebuild([doc(1, "Modem lights")])
+    assert ids(index.search(ask("modem"))) == [1]
+
+
+def test_sentence_finds_the_articles_with_some_of_its_words(index):
+    """Issue 15 item 6: `refund not received` found nothing (every word had to match) while
+    `refund` found the refund articles."""
+    index.update(
+        [
+            doc(1, "Request a refund", "Refunds are paid back within five days."),
+            doc(2, "Payment received", "We confirm a payment by mail."),
+            doc(3, "Restart the router", "Unplug it for ten seconds."),
+        ]
+    )
+    results = index.search(ask("refund not received"))
+    assert sorted(ids(results)) == [1, 2]
+    assert results.partial
+
+
+def test_sentence_ranks_articles_by_how_many_of_its_words_match(index):
+    index.update(
+        [
+            doc(1, "Cancelled orders", "An order can be cancelled until it ships."),
+            doc(2, "Refund for a cancelled order", "The refund follows the cancellation."),
+            doc(3, "Refunds", "Refunds take five days."),
+            doc(4, "Router lights", "Unplug the router."),
+        ]
+    )
+    results = index.search(ask("when do i get my refund for the cancelled order paid by card"))
+    assert ids(results)[0] == 2
+    assert 4 not in ids(results)
+
+
+def test_query_with_every_word_found_is_not_partial(index):
+    index.update([doc(1, "Refund not received", "Ask us when a refund is late.")])
+    results = index.search(ask("refund not received"))
+    assert ids(results) == [1]
+    assert not results.partial
+
+
+def test_short_query_still_needs_every_word(index):
+    index.update([doc(1, "Request a refund", "Refunds are paid back."), doc(2, "Router help")])
+    assert index.search(ask("refund router")).total == 0
+
+
+@pytest.mark.parametrize(
+    "locale, text, stop",
+    [
+        ("en", "how do i reset the password", "how"),
+        ("sv", "hur byter jag lösenord", "hur"),
+        ("ko", "비밀번호 어떻게 바꾸나요", "어떻게"),
+        ("ja", "パスワード を 変更 する 方法", "を"),
+    ],
+)
+def test_stop_words_of_each_language_are_left_out_beside_other_words(locale, text, stop):
+    """Issue 15 item 6: stop words per language (ko, ja, sv, en) do not count as words to match."""
+    from kb.search.query import content_words
+
+    words = content_words(ask(text, locales=(locale,)), locale)
+    assert stop not in words and words
+
+
+@pytest.mark.parametrize("typed", ["fak", "fakt", "faktu", "fakturan"])
+def test_word_being_typed_finds_the_words_it_starts(index, typed):
+    """Issue 15 item 23: instant search found nothing for the first letters of a Latin-script
+    word (`fak`, `fakt`), while Korean and Japanese prefixes worked."""
+    index.update(
+        [
+            doc(1, "Betala fakturan", "Så betalar du en faktura.", locale="sv"),
+            doc(2, "Byt lösenord", "Välj ett nytt lösenord.", locale="sv"),
+        ]
+    )
+    assert ids(index.search(ask(typed, locales=("sv",), prefix_last=True))) == [1]
+
+
+def test_only_the_last_word_is_taken_as_begun(index):
+    index.update(
+        [
+            doc(1, "Request a refund", "Refunds are paid back within five days."),
+            doc(2, "Refer a friend", "Both of you get a bonus."),
+        ]
+    )
+    assert sorted(ids(index.search(ask("ref", prefix_last=True)))) == [1, 2]
+    assert ids(index.search(ask("friend ref", prefix_last=True))) == [2]
+    assert ids(index.search(ask("refu", prefix_last=True))) == [1]
+    assert index.search(ask("ref friend", prefix_last=True)).total == 0
+    assert index.search(ask("ref")).total == 0  # a submitted search takes words as typed
+
+
+def test_snippet_marks_the_words_the_typed_letters_begin(index):
+    """Issue 15 item 23: the instant results for `fak` mark the words it begins."""
+    index.update([doc(1, "Betala", "Så betalar du en faktura och fakturan.", locale="sv")])
+    snippet = index.search(ask("fak", locales=("sv",), prefix_last=True)).hits[0].snippet
+    assert "<mark>faktura</mark>" in snippet and "<mark>fakturan</mark>" in snippet
+
+
+def test_korean_words_with_other_particles_are_not_called_some_of_the_words(index):
+    """Issue 15 item 6: "some of your words" is said only when a result lacks one of them, not
+    when every word is there with another particle (결제수단을 in a text saying 결제수단)."""
+    index.update([doc(1, "결제수단 등록하기", "카드를 등록하세요.", locale="ko")])
+    results = index.search(ask("결제수단을 등록", locales=("ko",)))
+    assert ids(results) == [1]
+    assert not results.partial

@@ -292,6 +292,7 @@ def search(brand, locale):
         page=_page_arg(),
         per_page=6 if instant else 10,
         org_id=hc.org_id,
+        prefix_last=instant,
     )
     results = SearchResults(hits=[], total=0, page=1)
     if text:

@@ -334,6 +334,7 @@ def suggestions(brand, locale):
                 now=now,
                 per_page=5,
                 org_id=hc.org_id,
+                prefix_last=True,
             ),
         )
         found = helpcenter.recheck(db.session, hc, results.hits, now)[:5]
