@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kb import colors
 from kb.clock import now
 from kb.db import Base, UTCDateTime
 
@@ -73,6 +74,13 @@ class Brand(Base):
             self.primary_color if HEX_COLOR.match(self.primary_color or "") else "#1f4e79",
             self.accent_color if HEX_COLOR.match(self.accent_color or "") else "#f2a900",
         )
+
+    @property
+    def focus_color(self) -> str:
+        """The outline of whatever has keyboard focus: the accent, dark enough to see on the
+        page, the lighter surfaces and the search band (3:1)."""
+        primary, accent = self.colors
+        return colors.focus_color(accent, (colors.WHITE, colors.SOFT, colors.search_band(primary)))
 
 
 class BrandHost(Base):

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, has_request_context, request
 from flask_babel import refresh
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -114,13 +114,22 @@ def helpcenter_or_404(slug: str, locale: str) -> HelpCenter:
     brand = brand_or_404(slug)
     if locale not in brand.locales:
         abort(404)
-    g.locale = locale
-    refresh()  # the page's language from here on, even if something asked for it before
+    use_locale(locale)
     from portal.access import reader_org_id  # (access imports the models tenancy serves)
 
     hc = HelpCenter(brand=brand, locale=locale, org_id=reader_org_id())
     g.hc = hc
     return hc
+
+
+def use_locale(locale: str) -> None:
+    """The page's language from here on, even if something asked for it before: Flask-Babel's
+    and the one Flask-WTF keeps on the request for WTForms' own messages ("This field is
+    required."), loaded when a form without a label on a field was built."""
+    g.locale = locale
+    refresh()
+    if has_request_context() and hasattr(request, "wtforms_translations"):
+        del request.wtforms_translations
 
 
 def strip_host_brand(url: str, environ: dict) -> str:

@@ -271,7 +271,7 @@ def test_canned_reply_and_solving_without_javascript(live_server, open_as, scree
     screenshot(agent, "1-inserted")
 
     send_reply(agent, reply)
-    expect(agent).to_have_url(f"{live_server}/agent/tickets/{ticket_id}#reply")
+    expect(agent).to_have_url(re.compile(rf"/agent/tickets/{ticket_id}#message-\d+$"))
     expect(flash(agent)).to_contain_text("Reply sent.")
     expect(conversation(agent).locator(".message-body").last).to_have_text(reply)
     expect(message_box(agent)).to_have_value("")
@@ -391,3 +391,43 @@ def test_a_refused_reply_shows_why_and_keeps_the_draft(live_server, open_as, jav
     scheduled.get_by_role("button", name="Cancel this reply").click()
     expect(flash(agent)).to_contain_text("Scheduled reply cancelled")
     expect(agent.get_by_role("region", name="Scheduled replies")).to_have_count(0)
+
+
+# Records what is added to a live region that was already on the page: what a screen reader
+# reads out. A region swapped in with its text already inside is not recorded (nor read).
+RECORD_ANNOUNCEMENTS = """
+window.portalAnnounced = [];
+new MutationObserver(function (records) {
+  records.forEach(function (record) {
+    var target = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+    var region = target && target.closest("[role=status], [role=alert], [aria-live]");
+    if (region && region.isConnected && record.addedNodes.length) {
+      window.portalAnnounced.push(region.textContent.trim());
+    }
+  });
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_after_a_reply_focus_stays_at_the_conversation_and_it_is_announced(live_server, open_as):
+    """Issue 15 item 26: with JavaScript, focus fell to the top of the page after Send and
+    nothing was announced; now the message just sent has focus and "Reply sent." is read."""
+    tag = uuid.uuid4().hex[:8]
+    subject = f"Focus after a reply ({tag})"
+    customer = open_as(CUSTOMER)
+    send_requests(customer, live_server, [subject])
+    agent = open_as(AGENT)
+    agent.add_init_script(RECORD_ANNOUNCEMENTS)
+    open_from_queue(agent, live_server, subject)
+    message_box(agent).fill(f"Answer {tag}")
+    send_reply(agent, f"Answer {tag}")
+
+    sent = conversation(agent).locator("li.message").filter(has_text=f"Answer {tag}")
+    expect(sent).to_be_focused()
+    expect(agent).to_have_url(re.compile(r"#message-\d+$"))
+    agent.wait_for_function(
+        "() => window.portalAnnounced.some((text) => text.includes('Reply sent.'))",
+        timeout=TIMEOUT_MS,
+    )
+    expect(agent.get_by_role("status").filter(has_text="Reply sent.")).to_have_count(1)

@@ -51,10 +51,10 @@ def test_reader_finds_an_article_and_reads_it_in_korean(live_server, open_page, 
     expect(page.get_by_role("heading", level=1)).to_have_text(article_title)
     expect(page).to_have_url(re.compile(rf"^{live_server}/hanbit-pay/en/articles/\d+-[^/?#]+$"))
     article_id = re.search(r"/articles/(\d+)-", page.url).group(1)
-    article = page.get_by_role("article")
+    article_body = page.get_by_role("article").locator(".article-body")
     headings = [
-        *article.get_by_role("heading", level=2).all_inner_texts(),
-        *article.get_by_role("heading", level=3).all_inner_texts(),
+        *article_body.get_by_role("heading", level=2).all_inner_texts(),
+        *article_body.get_by_role("heading", level=3).all_inner_texts(),
     ]
     toc = page.get_by_role("navigation", name="In this article")
     if len(headings) >= 2:

@@ -1,6 +1,6 @@
 """Single sign-on from a brand's own site: /<brand>/access/jwt (HS256, shared secret per brand)."""
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
@@ -13,7 +13,7 @@ from portal.desk.accounts import LoginUser
 from portal.extensions import csrf, db
 from portal.navigation import safe_next
 from portal.rendering import render
-from portal.tenancy import brand_or_404
+from portal.tenancy import brand_or_404, use_locale
 
 
 @bp.route("/<brand>/access/jwt", methods=["GET", "POST"])
@@ -53,7 +53,7 @@ _MESSAGES = {
 def _refused(brand, error: sso.SsoError):
     status, reason = _MESSAGES.get(type(error), (400, "invalid"))
     locale = negotiate(brand.locales, brand.default_locale, None, list(request.accept_languages))
-    g.locale = locale  # the page in the visitor's language, among the brand's
+    use_locale(locale)  # the page in the visitor's language, among the brand's
     messages = {
         "invalid": _("This sign-in link is not valid."),
         "expired": _("This sign-in link has expired."),

@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +31,7 @@ from portal.desk.accounts import LoginUser, authenticate, normalize_email
 from portal.extensions import db, limiter
 from portal.navigation import safe_next
 from portal.rendering import render
-from portal.tenancy import helpcenter_or_404
+from portal.tenancy import helpcenter_or_404, use_locale
 
 # Set after a correct password for an unconfirmed address: who may ask for the link again.
 RESEND_KEY = "confirm_resend"
@@ -562,8 +562,7 @@ def settings_profile():
     # when it has that language).
     hc = _settings_hc()
     if hc is None or user.locale in hc.brand.locales:
-        g.locale = user.locale
-        refresh()
+        use_locale(user.locale)
     flash(_("Your profile is saved."), "success")
     return _back_to_settings(user.locale)
 

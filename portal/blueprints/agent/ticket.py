@@ -277,7 +277,7 @@ def ticket_reply(ticket_id):
         mail_public_reply(db.session, ticket, message, agent)
     db.session.commit()
     flash(_("Reply sent.") if public else _("Internal note added."))
-    return _page(ticket, "#reply")
+    return _page(ticket, f"#message-{message.id}")
 
 
 def _scheduled_or_404(ticket, reply_id, *, own: bool = False) -> ScheduledReply:

@@ -16,7 +16,7 @@ from portal.ids import parse_id
 from portal.pagecache import cached_page
 from portal.rendering import render
 from portal.search import service as search_service
-from portal.tenancy import brand_or_404, helpcenter_or_404
+from portal.tenancy import brand_or_404, helpcenter_or_404, use_locale
 
 LOCALE_COOKIE = "locale"
 VOTED_KEY = "voted"
@@ -380,7 +380,7 @@ def draft_preview(token):
     article = db.session.get(Article, t.article_id)
     brand = db.session.get(Brand, article.brand_id)
     g.timezone = brand.timezone
-    g.locale = t.locale
+    use_locale(t.locale)
     hc = helpcenter.HelpCenter(brand=brand, locale=t.locale)
     view = helpcenter.ArticleView(article=article, translation=t, slugs={}, _wanted=t.locale)
     response = render(
