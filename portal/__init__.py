@@ -17,6 +17,7 @@ from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.ids import MAX_ID
 from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand
+from portal.wsgi_request import PortalRequest
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = PortalRequest
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     login.init_app(app)
     _register_login(app)
