@@ -159,27 +159,26 @@ def new_request(brand, locale):
     # only the file that fails (its field gets the message, the rest stays).
     removed = set(request.form.getlist("remove_file"))
     ticket_files.unstage(db.session, key, removed)
-    file_errors: dict[str, str] = {}
     shown = {f.key: f for f in tickets.shown_fields(form, sub.answers)}
+    uploads = []
     for name, storage in request.files.items(multi=True):
         if not storage or not storage.filename:
             continue
         field_key = name[2:] if name.startswith("f_") else None
         if name != "attachments" and (field_key not in shown or shown[field_key].type != "file"):
             continue
-        _row, errors = ticket_files.stage(
-            db.session,
-            downloads.uploads_dir(),
-            brand_id=hc.brand.id,
-            submission_key=key,
-            field_key=field_key,
-            stream=storage.stream,
-            filename=storage.filename,
-            now=now,
-        )
-        if errors:
-            file_errors[name] = errors[0]
-            file_errors[f"{name}:name"] = storage.filename[:200]
+        uploads.append((name, field_key, storage.filename, storage.stream))
+    refusals = ticket_files.stage_uploads(
+        db.session,
+        downloads.uploads_dir(),
+        uploads,
+        brand_id=hc.brand.id,
+        submission_key=key,
+        now=now,
+    )
+    file_errors: dict[str, list[ticket_files.Refusal]] = {}
+    for refusal in refusals:
+        file_errors.setdefault(refusal.field, []).append(refusal)
     staged = ticket_files.staged(db.session, key)
     for f in shown.values():
         if f.type == "file" and f.required and not any(s.field_key == f.key for s in staged):
