@@ -29,7 +29,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kb import clock, publishing
+from kb import attachments, clock, publishing
 from portal import agent_mail, mail
 from portal.desk import files
 from portal.downloads import uploads_dir
@@ -262,11 +262,14 @@ class Leader:
         return mail.send_due_now(self.app, holder=self.holder)
 
     def sweep(self) -> int | None:
-        """Remove abandoned staged files, if this process still holds the lease."""
+        """Remove abandoned staged files and temporary upload files, if this process still
+        holds the lease: how many."""
         with self.app.app_context():
-            if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
                 return None
-            return files.remove_abandoned(db.session, clock.now(), uploads_dir())
+            staged = files.remove_abandoned(db.session, now, uploads_dir())
+            return staged + attachments.remove_stale_temporary(uploads_dir(), now)
 
 
 def run_due_job(holder: str) -> None:
