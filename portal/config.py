@@ -1,8 +1,13 @@
 """Configuration: defaults, then instance/config.py, then the environment (read only here)."""
 
+import logging
 import os
 import secrets
+import shlex
+import sys
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 ENV_KEYS = (
     "SECRET_KEY",
@@ -106,6 +111,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     _check_secret(app)
+    _warn_about_per_process_limits(app)
 
 
 def _normalise_url(url: str) -> str:
@@ -133,3 +139,40 @@ def _check_secret(app) -> None:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def server_workers(argv: list[str] | None = None, environ=None) -> int:
+    """How many processes serve this app: gunicorn's workers (-w/--workers on its command line
+    or in GUNICORN_CMD_ARGS, else WEB_CONCURRENCY, as gunicorn reads them); 1 otherwise."""
+    argv = sys.argv if argv is None else argv
+    environ = os.environ if environ is None else environ
+    if not argv or Path(argv[0]).name != "gunicorn":
+        return 1
+    workers = environ.get("WEB_CONCURRENCY") or "1"
+    args = shlex.split(environ.get("GUNICORN_CMD_ARGS", "")) + list(argv[1:])
+    for i, arg in enumerate(args):
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            workers = args[i + 1]
+        elif arg.startswith("--workers="):
+            workers = arg.partition("=")[2]
+        elif arg.startswith("-w") and len(arg) > 2:
+            workers = arg[2:]
+    try:
+        return max(int(workers), 1)
+    except ValueError:
+        return 1
+
+
+def _warn_about_per_process_limits(app) -> None:
+    """In-process rate-limit counters are split between workers and forgotten at restart."""
+    if app.config["PORTAL_ENV"] == "development":
+        return
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    workers = server_workers()
+    if storage.startswith("memory://") and workers > 1:
+        log.warning(
+            "Rate limits are counted in each process's memory, and %d workers serve this app: "
+            "each counts only its own share, and a restart forgets them. Set REDIS_URL to "
+            "share the counters between workers.",
+            workers,
+        )
