@@ -122,16 +122,26 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+MISSING_SECRET = (
+    "SECRET_KEY is not set. Set it in the environment or in instance/config.py "
+    "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+    "or set PORTAL_ENV=development for a local throwaway key."
+)
+
+
 def _check_secret(app) -> None:
+    """A server never starts without a real key outside development. A one-off command
+    (`flask mail sink`, `flask db upgrade`, ...) starts without one: those that sign links
+    call require_secret_key() first."""
     key = app.config.get("SECRET_KEY")
     if key:
         return
     if app.config["PORTAL_ENV"] != "development":
-        raise ConfigError(
-            "SECRET_KEY is not set. Set it in the environment or in instance/config.py "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or set PORTAL_ENV=development for a local throwaway key."
-        )
+        from portal.serving import serving
+
+        if serving():
+            raise ConfigError(MISSING_SECRET)
+        return
     # Development only: a random key kept in instance/ so sessions survive restarts.
     path = Path(app.instance_path) / "dev-secret-key"
     if not path.exists():
@@ -139,6 +149,17 @@ def _check_secret(app) -> None:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def require_secret_key(app) -> None:
+    """For commands that sign what they send (links in mail): the server's key, or a clear
+    refusal instead of links that would not open."""
+    if not app.config.get("SECRET_KEY"):
+        import click
+
+        raise click.ClickException(
+            MISSING_SECRET + " This command signs links in mail with the server's key."
+        )
 
 
 def server_workers(argv: list[str] | None = None, environ=None) -> int:
