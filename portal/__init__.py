@@ -189,22 +189,18 @@ def _unicode_lower(value):
 
 
 def _register_login(app: Flask) -> None:
-    from kb.models import User
-    from portal.desk.accounts import LoginUser, may_sign_in, parse_session_id
+    from kb import clock
+    from portal.desk.accounts import LoginUser, login_session_user, parse_session_id
 
     login.login_view = "account.login"
     login.session_protection = app.config["SESSION_PROTECTION"]
 
     @login.user_loader
     def load_user(session_id: str):
-        """The id is "<user id>:<session version>" (LoginUser.get_id). An older version, any
-        other format, an inactive account or an unconfirmed address signs nobody in."""
-        parsed = parse_session_id(session_id)
-        if parsed is None:
-            return None
-        user = db.session.get(User, parsed[0])
-        if not may_sign_in(user) or (user.session_version or 1) != parsed[1]:
-            return None
-        return LoginUser(user)
+        """The id is "<user id>:<session version>:<sign-in key>" (LoginUser.get_id): a sign-in
+        ended or expired, an older version, any other format, an inactive account or an
+        unconfirmed address signs nobody in."""
+        user = login_session_user(db.session, session_id, clock.now())
+        return LoginUser(user, parse_session_id(session_id)[2]) if user is not None else None
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

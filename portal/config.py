@@ -5,6 +5,7 @@ import os
 import secrets
 import shlex
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,12 @@ def defaults(instance_path: str) -> dict:
         # it starts a follow-up request linked to it.
         "REOPEN_DAYS": 14,
         "SESSION_PROTECTION": "basic",
+        # Sign-ins end on the server after this (portal.sessions); "keep me signed in" lasts
+        # REMEMBER_COOKIE_DURATION. The remember-me cookie is HttpOnly and SameSite=Lax.
+        "LOGIN_SESSION_HOURS": 24,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREVIEW_LINK_DAYS": 7,
         # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for
         # the lease. SCHEDULER_ENABLED (True/False) overrides it; None follows PORTAL_SCHEDULER.
