@@ -83,9 +83,10 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.register_blueprint(requests_bp)
     _skip_limiter_for_reading_pages(app)
 
-    from portal import errors
+    from portal import errors, security_headers
 
     errors.register(app)
+    security_headers.init_app(app)
 
     from portal import cli
 
