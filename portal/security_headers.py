@@ -64,7 +64,7 @@ def add_headers(response):
         headers["Referrer-Policy"] = "no-referrer"
     else:
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if _signed_in():
+    if request.endpoint != "static" and _signed_in():  # our CSS and scripts are no secret
         headers["Cache-Control"] = "private, no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -41,12 +41,21 @@ def test_every_route_sends_the_security_headers(app, client, make, login, who):
     seen = 0
     for rule, url, response in _each_route(app, client):
         _check_common(response, (who, rule.rule, url, response.status_code))
-        if who and rule.endpoint != "account.logout":
+        if who and rule.endpoint not in ("account.logout", "static"):
             cache = response.headers.get("Cache-Control", "")
             assert "private" in cache and "no-store" in cache, (who, url, cache)
         response.close()
         seen += 1
     assert seen > 50
+
+
+def test_static_files_stay_cacheable_for_signed_in_people(client, login):
+    """Issue 15 item 21: no-store is for personal pages; our CSS and scripts stay cacheable."""
+    login("agent")
+    response = client.get("/static/css/portal.css")
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    response.close()
 
 
 def test_error_pages_and_static_files_send_the_headers_too(client):
