@@ -30,7 +30,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -251,13 +251,32 @@ class Received:
         self.tmp.unlink(missing_ok=True)
 
 
+TEMPORARY_PREFIX = ".upload-"
+TEMPORARY_KEPT_FOR = timedelta(hours=1)  # no upload takes this long; older ones were abandoned
+
+
+def remove_stale_temporary(uploads_dir: Path, now: datetime) -> int:
+    """Removes temporary upload files (a process that died mid-upload leaves them behind)
+    older than TEMPORARY_KEPT_FOR; answers how many."""
+    cutoff = (now - TEMPORARY_KEPT_FOR).timestamp()
+    removed = 0
+    for path in Path(uploads_dir).glob(TEMPORARY_PREFIX + "*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # finished (or removed by another sweep) meanwhile
+            continue
+    return removed
+
+
 def receive(uploads_dir: Path, stream: BinaryIO, filename: str | None, max_bytes: int) -> Received:
     """Streams an upload into a temporary file while hashing and sniffing it; stops reading one
     byte past `max_bytes` (the size check then fails without reading the rest)."""
     uploads_dir = Path(uploads_dir)
     uploads_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = clean_filename(filename)
-    fd, tmp_name = tempfile.mkstemp(dir=uploads_dir, prefix=".upload-")  # mode 0600
+    fd, tmp_name = tempfile.mkstemp(dir=uploads_dir, prefix=TEMPORARY_PREFIX)  # mode 0600
     tmp = Path(tmp_name)
     try:
         inspector = _Inspector()

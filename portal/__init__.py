@@ -17,6 +17,7 @@ from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.ids import MAX_ID
 from portal.sessions import SessionInterface
 from portal.tenancy import BrandHosts, strip_host_brand
+from portal.wsgi_request import PortalRequest
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = PortalRequest
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     login.init_app(app)
     _register_login(app)
@@ -81,9 +83,10 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.register_blueprint(requests_bp)
     _skip_limiter_for_reading_pages(app)
 
-    from portal import errors
+    from portal import errors, security_headers
 
     errors.register(app)
+    security_headers.init_app(app)
 
     from portal import cli
 
@@ -187,22 +190,18 @@ def _unicode_lower(value):
 
 
 def _register_login(app: Flask) -> None:
-    from kb.models import User
-    from portal.desk.accounts import LoginUser, may_sign_in, parse_session_id
+    from kb import clock
+    from portal.desk.accounts import LoginUser, login_session_user, parse_session_id
 
     login.login_view = "account.login"
     login.session_protection = app.config["SESSION_PROTECTION"]
 
     @login.user_loader
     def load_user(session_id: str):
-        """The id is "<user id>:<session version>" (LoginUser.get_id). An older version, any
-        other format, an inactive account or an unconfirmed address signs nobody in."""
-        parsed = parse_session_id(session_id)
-        if parsed is None:
-            return None
-        user = db.session.get(User, parsed[0])
-        if not may_sign_in(user) or (user.session_version or 1) != parsed[1]:
-            return None
-        return LoginUser(user)
+        """The id is "<user id>:<session version>:<sign-in key>" (LoginUser.get_id): a sign-in
+        ended or expired, an older version, any other format, an inactive account or an
+        unconfirmed address signs nobody in."""
+        user = login_session_user(db.session, session_id, clock.now())
+        return LoginUser(user, parse_session_id(session_id)[2]) if user is not None else None
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

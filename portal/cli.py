@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kb import clock, publishing
 from kb.models import Brand
-from portal import mail, scheduler
+from portal import config, mail, scheduler
 from portal.desk import sso
 from portal.extensions import db
 
@@ -50,11 +50,13 @@ def register(app: Flask) -> None:
     @scheduler_group.command("run")
     def scheduler_run() -> None:
         """Bid for the scheduler lease and run the scheduler while holding it (foreground)."""
+        config.require_secret_key(current_app)
         scheduler.run_in_foreground(current_app._get_current_object())
 
     @scheduler_group.command("run-once")
     def scheduler_run_once() -> None:
         """Run the side effects due now, once, and say which (safe beside a running leader)."""
+        config.require_secret_key(current_app)
         now = clock.now()
         lookback = timedelta(days=float(current_app.config["SCHEDULER_LOOKBACK_DAYS"]))
         events = publishing.run_due(

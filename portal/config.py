@@ -1,8 +1,14 @@
 """Configuration: defaults, then instance/config.py, then the environment (read only here)."""
 
+import logging
 import os
 import secrets
+import shlex
+import sys
+from datetime import timedelta
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 ENV_KEYS = (
     "SECRET_KEY",
@@ -61,6 +67,12 @@ def defaults(instance_path: str) -> dict:
         # it starts a follow-up request linked to it.
         "REOPEN_DAYS": 14,
         "SESSION_PROTECTION": "basic",
+        # Sign-ins end on the server after this (portal.sessions); "keep me signed in" lasts
+        # REMEMBER_COOKIE_DURATION. The remember-me cookie is HttpOnly and SameSite=Lax.
+        "LOGIN_SESSION_HOURS": 24,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREVIEW_LINK_DAYS": 7,
         # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for
         # the lease. SCHEDULER_ENABLED (True/False) overrides it; None follows PORTAL_SCHEDULER.
@@ -106,6 +118,7 @@ def load(app, test_config: dict | None = None) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     _check_secret(app)
+    _warn_about_per_process_limits(app)
 
 
 def _normalise_url(url: str) -> str:
@@ -116,16 +129,26 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+MISSING_SECRET = (
+    "SECRET_KEY is not set. Set it in the environment or in instance/config.py "
+    "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+    "or set PORTAL_ENV=development for a local throwaway key."
+)
+
+
 def _check_secret(app) -> None:
+    """A server never starts without a real key outside development. A one-off command
+    (`flask mail sink`, `flask db upgrade`, ...) starts without one: those that sign links
+    call require_secret_key() first."""
     key = app.config.get("SECRET_KEY")
     if key:
         return
     if app.config["PORTAL_ENV"] != "development":
-        raise ConfigError(
-            "SECRET_KEY is not set. Set it in the environment or in instance/config.py "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
-            "or set PORTAL_ENV=development for a local throwaway key."
-        )
+        from portal.serving import serving
+
+        if serving():
+            raise ConfigError(MISSING_SECRET)
+        return
     # Development only: a random key kept in instance/ so sessions survive restarts.
     path = Path(app.instance_path) / "dev-secret-key"
     if not path.exists():
@@ -133,3 +156,51 @@ def _check_secret(app) -> None:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def require_secret_key(app) -> None:
+    """For commands that sign what they send (links in mail): the server's key, or a clear
+    refusal instead of links that would not open."""
+    if not app.config.get("SECRET_KEY"):
+        import click
+
+        raise click.ClickException(
+            MISSING_SECRET + " This command signs links in mail with the server's key."
+        )
+
+
+def server_workers(argv: list[str] | None = None, environ=None) -> int:
+    """How many processes serve this app: gunicorn's workers (-w/--workers on its command line
+    or in GUNICORN_CMD_ARGS, else WEB_CONCURRENCY, as gunicorn reads them); 1 otherwise."""
+    argv = sys.argv if argv is None else argv
+    environ = os.environ if environ is None else environ
+    if not argv or Path(argv[0]).name != "gunicorn":
+        return 1
+    workers = environ.get("WEB_CONCURRENCY") or "1"
+    args = shlex.split(environ.get("GUNICORN_CMD_ARGS", "")) + list(argv[1:])
+    for i, arg in enumerate(args):
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            workers = args[i + 1]
+        elif arg.startswith("--workers="):
+            workers = arg.partition("=")[2]
+        elif arg.startswith("-w") and len(arg) > 2:
+            workers = arg[2:]
+    try:
+        return max(int(workers), 1)
+    except ValueError:
+        return 1
+
+
+def _warn_about_per_process_limits(app) -> None:
+    """In-process rate-limit counters are split between workers and forgotten at restart."""
+    if app.config["PORTAL_ENV"] == "development":
+        return
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    workers = server_workers()
+    if storage.startswith("memory://") and workers > 1:
+        log.warning(
+            "Rate limits are counted in each process's memory, and %d workers serve this app: "
+            "each counts only its own share, and a restart forgets them. Set REDIS_URL to "
+            "share the counters between workers.",
+            workers,
+        )

@@ -35,6 +35,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import Session
 
 from kb import clock
+from portal import config
 from portal.desk import outbox
 from portal.desk.models import OutboxMail
 from portal.extensions import db
@@ -288,6 +289,7 @@ def register_cli(app: Flask) -> None:
         """Send the scheduled replies and the mail that are due now and say how it went."""
         from portal.agent_mail import send_due_replies  # it builds on this module
 
+        config.require_secret_key(current_app)
         replies = send_due_replies(db.session, clock.now())
         if replies:
             click.echo(f"scheduled replies sent {replies}")

@@ -3,7 +3,8 @@
 A page is reused until the brand's content changes (Brand.content_version, bumped in the same
 transaction as the change) or until the brand's next scheduled publish or unpublish time, so a
 scheduled article still appears at its second. The CSRF token differs per visitor: pages are
-stored with a placeholder and each response gets the visitor's own token.
+stored with a placeholder and each response gets the visitor's own token (and its own CSP
+nonce, the same way).
 """
 
 import functools
@@ -17,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from kb import clock, helpcenter
 from portal.extensions import db
 from portal.rendering import wants_fragment
+from portal.security_headers import NONCE_PLACEHOLDER, csp_nonce
 from portal.tenancy import helpcenter_or_404
 
 CSRF_PLACEHOLDER = "__portal_csrf_token_placeholder__"
@@ -124,7 +126,10 @@ def cached_page(variant=None):
                 response.mimetype = mimetype
                 state = "hit"
             if CSRF_PLACEHOLDER.encode() in body:
-                response.set_data(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()))
+                body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
+                response.set_data(body)
+            if NONCE_PLACEHOLDER.encode() in body:
+                response.set_data(body.replace(NONCE_PLACEHOLDER.encode(), csp_nonce().encode()))
             response.vary.add("HX-Request")
             response.headers["X-Portal-Cache"] = state
             return response

@@ -29,9 +29,9 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kb import clock, publishing
+from kb import attachments, clock, publishing
 from portal import agent_mail, mail
-from portal.desk import files
+from portal.desk import accounts, files
 from portal.downloads import uploads_dir
 from portal.extensions import db
 from portal.serving import serving
@@ -262,11 +262,15 @@ class Leader:
         return mail.send_due_now(self.app, holder=self.holder)
 
     def sweep(self) -> int | None:
-        """Remove abandoned staged files, if this process still holds the lease."""
+        """Remove abandoned staged files and temporary upload files (how many), and expired
+        sign-ins, if this process still holds the lease."""
         with self.app.app_context():
-            if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
                 return None
-            return files.remove_abandoned(db.session, clock.now(), uploads_dir())
+            staged = files.remove_abandoned(db.session, now, uploads_dir())
+            accounts.remove_expired_login_sessions(db.session, now)
+            return staged + attachments.remove_stale_temporary(uploads_dir(), now)
 
 
 def run_due_job(holder: str) -> None:

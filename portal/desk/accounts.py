@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import null, select, update
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.orm import Session
 
 from kb.models import ROLES, BrandMember, User
-from portal.desk.models import AccountToken, Ticket, TicketShare
+from portal.desk.models import AccountToken, LoginSession, Ticket, TicketShare
 from portal.desk.orgs import organization_for_email
 
 _hasher = PasswordHasher()
@@ -279,6 +279,7 @@ def change_password(session: Session, user: User, new_password: str, now: dateti
     change links stop working."""
     user.password_hash = hash_password(new_password)
     user.session_version = (user.session_version or 1) + 1
+    end_all_login_sessions(session, user)
     revoke_tokens(session, user, ("reset", "email"), now)
 
 
@@ -374,16 +375,77 @@ def apply_email_change(session: Session, check: TokenCheck, now: datetime) -> st
 
 # -- sessions ----------------------------------------------------------------------------------
 
-_SESSION_ID = re.compile(r"^([1-9][0-9]{0,9}):([1-9][0-9]{0,9})$")
+_SESSION_ID = re.compile(r"^([1-9][0-9]{0,9}):([1-9][0-9]{0,9}):([A-Za-z0-9_-]{43})$")
 
 
-def parse_session_id(value: str | None) -> tuple[int, int] | None:
-    """(user id, session version) from a LoginUser id "<id>:<version>", or None."""
+def parse_session_id(value: str | None) -> tuple[int, int, str] | None:
+    """(user id, session version, session key) from a LoginUser id "<id>:<version>:<key>"."""
     match = _SESSION_ID.match(value or "")
     if not match:
         return None
     user_id, version = int(match.group(1)), int(match.group(2))
-    return (user_id, version) if user_id < 2**31 and version < 2**31 else None
+    if user_id >= 2**31 or version >= 2**31:
+        return None
+    return user_id, version, match.group(3)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_login_session(session: Session, user: User, now: datetime, lifetime: timedelta) -> str:
+    """A new sign-in of one browser, valid for `lifetime`: its random key (only the key's
+    hash is kept)."""
+    key = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            user_id=user.id, key_hash=_key_hash(key), created_at=now, expires_at=now + lifetime
+        )
+    )
+    return key
+
+
+def login_session_user(session: Session, session_id: str | None, now: datetime) -> User | None:
+    """The account a session id signs in: its sign-in still open and unexpired, the account's
+    session version unchanged, the account allowed to sign in. One query."""
+    parsed = parse_session_id(session_id)
+    if parsed is None:
+        return None
+    user_id, version, key = parsed
+    user = session.scalar(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            LoginSession.key_hash == _key_hash(key),
+            LoginSession.expires_at > now,
+        )
+    )
+    if not may_sign_in(user) or (user.session_version or 1) != version:
+        return None
+    return user
+
+
+def end_login_session(session: Session, session_id: str | None) -> None:
+    """Signing out: this browser's sign-in ends, its cookies (and any copies) stop working."""
+    parsed = parse_session_id(session_id)
+    if parsed is not None:
+        session.execute(
+            delete(LoginSession).where(
+                LoginSession.user_id == parsed[0], LoginSession.key_hash == _key_hash(parsed[2])
+            )
+        )
+
+
+def end_all_login_sessions(session: Session, user: User) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def remove_expired_login_sessions(session: Session, now: datetime) -> int:
+    """Rows of sign-ins past their lifetime (they sign nobody in already): the hourly sweep."""
+    result = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    session.commit()
+    return result.rowcount or 0
 
 
 def may_sign_in(user: User | None) -> bool:
@@ -392,10 +454,12 @@ def may_sign_in(user: User | None) -> bool:
 
 
 class LoginUser(UserMixin):
-    """What Flask-Login keeps for a signed-in account. Its id carries the session version, so
-    a password change ends every session and remember-me cookie made before it."""
+    """What Flask-Login keeps for a signed-in account. Its id carries the session version and
+    the sign-in's key (LoginSession): signing out ends this sign-in, a password change every
+    one, remember-me cookies included."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, key: str):
+        self.key = key
         self.user = user
         self.id = user.id
         self.role = user.role
@@ -403,4 +467,4 @@ class LoginUser(UserMixin):
         self.name = user.name
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.session_version or 1}"
+        return f"{self.user.id}:{self.user.session_version or 1}:{self.key}"

@@ -100,6 +100,45 @@ def stage(
         received.discard()
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One refused file: the form field it came in, its name fit to show, and why (a code)."""
+
+    field: str
+    filename: str
+    code: str
+
+
+def stage_uploads(
+    session: Session,
+    uploads_dir: Path,
+    uploads,
+    *,
+    brand_id: int,
+    submission_key: str,
+    now: datetime,
+    limits: Limits = Limits(),
+) -> list[Refusal]:
+    """Keeps each upload of (field, field key, filename, stream) that passes, and answers
+    every refused one, so that a page can name each of them (not only the last)."""
+    refusals = []
+    for field, field_key, filename, stream in uploads:
+        _row, codes = stage(
+            session,
+            uploads_dir,
+            brand_id=brand_id,
+            submission_key=submission_key,
+            field_key=field_key,
+            stream=stream,
+            filename=filename,
+            now=now,
+            limits=limits,
+        )
+        if codes:
+            refusals.append(Refusal(field, attachments.clean_filename(filename), codes[0]))
+    return refusals
+
+
 def unstage(session: Session, submission_key: str, tokens: set[str]) -> None:
     """Drops staged files the visitor removed (only this submission's, never a ticket's)."""
     if tokens:

@@ -314,6 +314,20 @@ class AccountToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginSession(Base):
+    """One sign-in of one browser: the session and remember-me cookies carry its random key,
+    the server keeps only the key's SHA-256. Signing out deletes the row, so a copied cookie
+    stops working; a password change deletes every row of the account."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SsoTokenUse(Base):
     """A single sign-on token (its jti) that was used once, per brand: a replay is refused."""
 

@@ -102,3 +102,35 @@ def test_sessions_survive_a_secret_key_rotation_only_with_fallbacks(tmp_path):
     assert client.get("/__get").get_data(as_text=True) == "1"
     app.secret_key = app.config["SECRET_KEY"] = "new"
     assert client.get("/__get").get_data(as_text=True) == "None"
+
+
+GUNICORN_4 = ["/srv/portal/.venv/bin/gunicorn", "-w", "4", "-b", "127.0.0.1:8000", "portal:app"]
+PER_PROCESS = "Rate limits are counted in each process's memory"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "warned"),
+    [
+        (GUNICORN_4, {}, True),
+        (["gunicorn", "--workers=3", "portal:app"], {}, True),
+        (["gunicorn", "portal:app"], {"GUNICORN_CMD_ARGS": "-w2"}, True),
+        (["gunicorn", "portal:app"], {"WEB_CONCURRENCY": "8"}, True),
+        (["gunicorn", "-w", "1", "portal:app"], {}, False),
+        (GUNICORN_4, {"REDIS_URL": "redis://127.0.0.1:6379/0"}, False),
+        (GUNICORN_4, {"PORTAL_ENV": "development"}, False),
+        (["flask", "--app", "portal", "run"], {}, False),
+    ],
+)
+def test_per_process_rate_limits_with_several_workers_warn_at_start(
+    tmp_path, monkeypatch, caplog, argv, env, warned
+):
+    """Issue 15 item 40: without REDIS_URL the rate limits live in each process's memory
+    (two workers each count half, a restart forgets): say so at start outside development
+    when more than one worker serves."""
+    for name in ("REDIS_URL", "PORTAL_ENV", "GUNICORN_CMD_ARGS", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("sys.argv", argv)
+    create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    assert (PER_PROCESS in caplog.text) is warned

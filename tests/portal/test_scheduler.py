@@ -204,3 +204,28 @@ def test_run_once_command_runs_the_due_side_effects_and_says_which(app, ctx, mak
     assert f"publish   translation {article.translations[0].id} (en)" in result.output
     assert "1 event(s) handled." in result.output
     assert runner.invoke(args=["scheduler", "run-once"]).output.strip() == "Nothing was due."
+
+
+def test_the_sweep_removes_upload_temporary_files_left_for_an_hour(app, ctx):
+    """Issue 15 item 39: temporary upload files (uploads/.upload-*) of a process that died
+    mid-upload stayed forever; the leader's periodic sweep removes them after an hour."""
+    uploads = Path(app.instance_path) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    old = uploads / ".upload-died-mid-upload"
+    fresh = uploads / ".upload-being-written"
+    stored = uploads / "kept-file"  # not a temporary file: never the sweep's business
+    for path in (old, fresh, stored):
+        path.write_bytes(b"x" * 100)
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(stored, (two_hours_ago, two_hours_ago))
+    leader = scheduler.Leader(app)
+    try:
+        assert leader.tick()
+        leader.sweep()
+    finally:
+        leader.stop()
+    assert not old.exists()
+    assert fresh.exists() and stored.exists()
+    fresh.unlink()
+    stored.unlink()

@@ -66,6 +66,8 @@ ACCESS = {
     "helpcenter.faq": "public",
     "helpcenter.notices": "public",
     "helpcenter.search": "public",
+    "helpcenter.robots_txt": "public",
+    "helpcenter.sitemap_xml": "public",
     "requests.suggestions": "public",
     "account.login": "public",
     "account.logout": "public",

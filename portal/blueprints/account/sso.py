@@ -1,18 +1,17 @@
 """Single sign-on from a brand's own site: /<brand>/access/jwt (HS256, shared secret per brand)."""
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from kb import clock
 from kb.helpcenter import HelpCenter
 from kb.locales import negotiate
 from portal.blueprints.account import bp
 from portal.desk import sso
-from portal.desk.accounts import LoginUser
 from portal.extensions import csrf, db
 from portal.navigation import safe_next
 from portal.rendering import render
+from portal.sessions import sign_in
 from portal.tenancy import brand_or_404, use_locale
 
 
@@ -34,8 +33,7 @@ def sso_jwt(brand):
     except sso.SsoError as error:
         db.session.rollback()
         return _refused(found, error)
-    session.clear()  # a new session at sign-in: nothing carried over from before
-    login_user(LoginUser(signed_in.user))
+    sign_in(signed_in.user)  # a new session at sign-in: nothing carried over from before
     locale = signed_in.locale or found.default_locale
     target = safe_next(return_to) or url_for("helpcenter.home", brand=found.slug, locale=locale)
     return _private(redirect(target, 303))

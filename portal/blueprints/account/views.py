@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import NotFound
 
@@ -27,10 +27,11 @@ from portal.blueprints.account.forms import (
     SignUpForm,
 )
 from portal.desk import accounts
-from portal.desk.accounts import LoginUser, authenticate, normalize_email
+from portal.desk.accounts import authenticate, normalize_email
 from portal.extensions import db, limiter
 from portal.navigation import safe_next
 from portal.rendering import render
+from portal.sessions import sign_in, sign_out
 from portal.tenancy import helpcenter_or_404, use_locale
 
 # Set after a correct password for an unconfirmed address: who may ask for the link again.
@@ -129,13 +130,6 @@ def _home_for(user, hc=None) -> str:
     return url_for("helpcenter.index")
 
 
-def _start_session(user, remember: bool = False) -> None:
-    """A new session for `user`: nothing carried over, no other account's remember cookie."""
-    session.clear()
-    logout_user()
-    login_user(LoginUser(user), remember=remember)
-
-
 def _mail(template: str, *, brand, locale: str, to: str, **context) -> None:
     from portal.mail import queue_mail  # (the mail module needs the app; imported late)
 
@@ -192,7 +186,7 @@ def login():
             }
             unconfirmed, status = True, 403
         elif user is not None:
-            _start_session(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(target or _home_for(user, hc), 303)
         else:
             error, status = _("That email and password do not match an account."), 401
@@ -213,9 +207,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    # In this order: logout_user() marks the remember cookie for removal in the new session.
-    session.clear()
-    logout_user()
+    sign_out()
     return redirect(url_for("helpcenter.index"), 303)
 
 
@@ -345,7 +337,7 @@ def confirm(token):
         user = check.user
         accounts.confirm_email(db.session, user, now)
         db.session.commit()
-        _start_session(user)
+        sign_in(user)
         flash(_("Your address is confirmed and you are signed in."), "success")
         return redirect(_home_for(user, hc), 303)
     return _private(
@@ -447,7 +439,7 @@ def reset_password(token):
             db.session.rollback()
             return _link_expired("reset", hc, accounts.TokenCheck("used"))
         db.session.commit()
-        _start_session(user)
+        sign_in(user)
         flash(_("Your password is changed and you are signed in."), "success")
         return redirect(_home_for(user, hc), 303)
     status = 422 if request.method == "POST" else 200
@@ -579,9 +571,9 @@ def settings_password():
     if _current_password_ok(user, form.current_password) and valid:
         accounts.change_password(db.session, user, form.password.data, clock.now())
         db.session.commit()
-        # Every other session ends with the new version; this one signs in again with it.
+        # Every session ended with the change; this browser signs in again.
         remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-        login_user(LoginUser(user), remember=remember_cookie in request.cookies)
+        sign_in(user, remember=remember_cookie in request.cookies)
         flash(_("Your password is changed. You were signed out everywhere else."), "success")
         return _back_to_settings()
     return _settings_page("password_form", 422, password=form)

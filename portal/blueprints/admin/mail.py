@@ -7,6 +7,7 @@ from portal.blueprints.admin import bp
 from portal.desk import outbox
 from portal.extensions import db
 from portal.rendering import render
+from portal.security_headers import content_security_policy
 
 OUTBOX_ROWS = 50
 SINK_ROWS = 200
@@ -34,10 +35,13 @@ def mail_message(name):
     message = mail.sink_message(mail.sink_folder(), name)
     if message is None:
         abort(404)
-    return render(
+    response = render(
         "admin/mail_message.html",
         name=name,
         headers=[(key, str(value)) for key, value in message.items()],
         text=mail.message_part(message, "plain"),
         html=mail.message_part(message, "html"),
     )
+    # The mail's HTML (in a sandboxed frame, which inherits this policy) styles itself inline.
+    response.headers["Content-Security-Policy"] = content_security_policy(inline_styles=True)
+    return response

@@ -163,26 +163,26 @@ def _files_key(ticket, raw: str | None) -> str:
 
 
 def _stage_files(ticket, files_key: str, now) -> str | None:
-    """Keep the uploaded files under the reply's key; the first refusal's message, or None."""
-    problem = None
-    for storage in request.files.getlist("attachments"):
-        if not storage or not storage.filename:
-            continue
-        _row, codes = ticket_files.stage(
-            db.session,
-            downloads.uploads_dir(),
-            brand_id=ticket.brand_id,
-            submission_key=files_key,
-            field_key=None,
-            stream=storage.stream,
-            filename=storage.filename,
-            now=now,
-            limits=ticket_files.Limits(files=MAX_REPLY_FILES),
-        )
-        if codes and problem is None:
-            message = error_messages().get(codes[0], _("This file is not accepted."))
-            problem = f"{storage.filename[:200]}: {message}"
-    return problem
+    """Keep the uploaded files under the reply's key; every refused file named, or None."""
+    uploads = [
+        ("attachments", None, storage.filename, storage.stream)
+        for storage in request.files.getlist("attachments")
+        if storage and storage.filename
+    ]
+    refusals = ticket_files.stage_uploads(
+        db.session,
+        downloads.uploads_dir(),
+        uploads,
+        brand_id=ticket.brand_id,
+        submission_key=files_key,
+        now=now,
+        limits=ticket_files.Limits(files=MAX_REPLY_FILES),
+    )
+    messages = error_messages()
+    named = [
+        f"{r.filename}: {messages.get(r.code, _('This file is not accepted.'))}" for r in refusals
+    ]
+    return " ".join(named) or None
 
 
 def _delay(raw: str | None) -> int | None:

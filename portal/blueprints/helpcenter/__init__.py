@@ -6,4 +6,5 @@ bp = Blueprint("helpcenter", __name__)
 
 # Route modules register on bp; imported last, as they need it.
 from portal.blueprints.helpcenter import files  # noqa: E402,F401,I001
+from portal.blueprints.helpcenter import sitemap  # noqa: E402,F401,I001
 from portal.blueprints.helpcenter import views  # noqa: E402,F401,I001

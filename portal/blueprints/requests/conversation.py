@@ -163,22 +163,21 @@ def show_request(brand, locale, ticket_id):
     elif len(body) > tickets.MAX_DESCRIPTION:
         error = error_message("too_long")
     reply_key = secrets.token_hex(16)  # the files of this reply, staged together
-    for storage in request.files.getlist("attachments"):
-        if error or not storage or not storage.filename:
-            continue
-        _row, problems = ticket_files.stage(
+    if not error:
+        refusals = ticket_files.stage_uploads(
             db.session,
             downloads.uploads_dir(),
+            [
+                ("attachments", None, storage.filename, storage.stream)
+                for storage in request.files.getlist("attachments")
+                if storage and storage.filename
+            ],
             brand_id=hc.brand.id,
             submission_key=reply_key,
-            field_key=None,
-            stream=storage.stream,
-            filename=storage.filename,
             now=clock.now(),
             limits=ticket_files.Limits(files=10),
         )
-        if problems:
-            error = f"{storage.filename[:200]}: {error_message(problems[0])}"
+        error = " ".join(f"{r.filename}: {error_message(r.code)}" for r in refusals) or None
     if error:
         staged = ticket_files.staged(db.session, reply_key)
         ticket_files.unstage(db.session, reply_key, {f.token for f in staged})

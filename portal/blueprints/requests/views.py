@@ -3,7 +3,7 @@
 import logging
 import re
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -134,10 +134,33 @@ def _stores_files() -> bool:
     return _is_submit() or bool(posted and any(f.filename for _k, f in request.files.items(True)))
 
 
+# What a POST counted for the rate limits (g.inquiry_counted), set by the view: a person
+# fixing mistakes is not counted, an accepted send and the signs of a robot are, and so is
+# every request that stored files (the IP's limit only).
+ACCEPTED, ABUSE, FILES = "accepted", "abuse", "files"
+
+
+def _count(what: str) -> None:
+    g.inquiry_counted = what
+
+
+def _counts_for_address(_response) -> bool:
+    return g.get("inquiry_counted") in (ACCEPTED, ABUSE, FILES)
+
+
+def _counts_for_email(_response) -> bool:
+    return g.get("inquiry_counted") in (ACCEPTED, ABUSE)
+
+
 @bp.route("/<brand>/<locale>/requests/new", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, exempt_when=lambda: not _stores_files())
 @limiter.limit(
-    _inquiry_email_limit, key_func=_email_limit_key, exempt_when=lambda: not _is_submit()
+    _inquiry_limit, exempt_when=lambda: not _stores_files(), deduct_when=_counts_for_address
+)
+@limiter.limit(
+    _inquiry_email_limit,
+    key_func=_email_limit_key,
+    exempt_when=lambda: not _is_submit(),
+    deduct_when=_counts_for_email,
 )
 def new_request(brand, locale):
     """The brand's forms; with ?form=<id>, that form (GET), its refresh and its sending (POST)."""
@@ -174,27 +197,28 @@ def new_request(brand, locale):
     # only the file that fails (its field gets the message, the rest stays).
     removed = set(request.form.getlist("remove_file"))
     ticket_files.unstage(db.session, key, removed)
-    file_errors: dict[str, str] = {}
     shown = {f.key: f for f in tickets.shown_fields(form, sub.answers)}
+    uploads = []
     for name, storage in request.files.items(multi=True):
         if not storage or not storage.filename:
             continue
         field_key = name[2:] if name.startswith("f_") else None
         if name != "attachments" and (field_key not in shown or shown[field_key].type != "file"):
             continue
-        _row, errors = ticket_files.stage(
-            db.session,
-            downloads.uploads_dir(),
-            brand_id=hc.brand.id,
-            submission_key=key,
-            field_key=field_key,
-            stream=storage.stream,
-            filename=storage.filename,
-            now=now,
-        )
-        if errors:
-            file_errors[name] = errors[0]
-            file_errors[f"{name}:name"] = storage.filename[:200]
+        uploads.append((name, field_key, storage.filename, storage.stream))
+    refusals = ticket_files.stage_uploads(
+        db.session,
+        downloads.uploads_dir(),
+        uploads,
+        brand_id=hc.brand.id,
+        submission_key=key,
+        now=now,
+    )
+    if uploads:
+        _count(FILES)
+    file_errors: dict[str, list[ticket_files.Refusal]] = {}
+    for refusal in refusals:
+        file_errors.setdefault(refusal.field, []).append(refusal)
     staged = ticket_files.staged(db.session, key)
     for f in shown.values():
         if f.type == "file" and f.required and not any(s.field_key == f.key for s in staged):
@@ -217,10 +241,12 @@ def new_request(brand, locale):
     # Abuse checks, quiet for people: a filled honeypot is thanked and dropped.
     if request.form.get("website"):
         log.info("Inquiry dropped: honeypot filled (form %s)", form.id)
+        _count(ABUSE)
         return render("requests/sent.html", hc=hc, ticket=None, status=200)
     min_seconds = current_app.config["INQUIRY_MIN_SECONDS"]
     if min_seconds and issued is not None and (now - issued).total_seconds() < min_seconds:
         notice = _("That was quick! Please check your request and send it again.")
+        _count(ABUSE)
         return _show(hc, form, sub, key_token, staged, notice=notice, status=400)
 
     # Questions that answers opened without JavaScript are shown and asked before sending.
@@ -246,7 +272,7 @@ def new_request(brand, locale):
             db.session, "request_received", ticket, ticket.requester_email, brand=hc.brand
         )
 
-    ticket, _created = tickets.create_ticket(
+    ticket, created = tickets.create_ticket(
         db.session,
         form=form,
         locale=hc.locale,
@@ -258,6 +284,8 @@ def new_request(brand, locale):
         now=now,
         before_commit=queue_confirmation,
     )
+    if created:
+        _count(ACCEPTED)
     return _sent(hc, ticket)
 
 

@@ -14,6 +14,7 @@ from kb import attachments, clock
 from kb.models import Attachment
 from portal.desk import files
 from portal.desk.models import FormField, InquiryForm, OutboxMail, Ticket, TicketFile, TicketMessage
+from portal.extensions import limiter
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -505,3 +506,51 @@ def test_files_of_forms_never_sent_are_removed_after_a_day_with_their_bytes(
     assert removed == 2 and count(ctx, TicketFile) == 0
     assert not paths["alone.png"].exists()
     assert paths["shared.png"].exists()  # the article still uses these bytes
+
+
+# --- what counts toward the rate limits ----------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["INQUIRY_EMAIL_RATE_LIMIT", "INQUIRY_RATE_LIMIT"])
+def test_sends_with_mistakes_do_not_count_toward_the_rate_limit(app, client, ctx, form, limit):
+    """Issue 15 item 17: after five validation errors the correct sixth send was refused with
+    429 for ten minutes. A person fixing mistakes is not counted; accepted sends are."""
+    with app.app_context():
+        limiter.reset()
+    app.config[limit] = "5 per 10 minutes"
+    try:
+        key = fresh_key(client, form)
+        for _ in range(5):
+            page = client.post(form_url(form), data=answers(key, f_last4="12"))
+            assert page.status_code == 422
+        sent = client.post(form_url(form), data=answers(key))
+        assert sent.status_code == 303
+        statuses = [
+            client.post(form_url(form), data=answers(fresh_key(client, form))).status_code
+            for _ in range(5)
+        ]
+    finally:
+        app.config[limit] = "10000 per minute"
+    assert statuses == [303, 303, 303, 303, 429]  # five accepted sends in all, then refused
+    assert count(ctx, Ticket) == 5
+
+
+def test_abuse_signals_still_count_toward_the_rate_limit(app, client, ctx, form):
+    """Issue 15 item 17: a filled honeypot or a send faster than a person types counts, so
+    a robot cannot send forever."""
+    with app.app_context():
+        limiter.reset()
+    app.config["INQUIRY_EMAIL_RATE_LIMIT"] = "3 per 10 minutes"
+    try:
+        for _ in range(2):
+            client.post(form_url(form), data=answers(fresh_key(client, form), website="x"))
+        app.config["INQUIRY_MIN_SECONDS"] = 60
+        too_quick = client.post(form_url(form), data=answers(fresh_key(client, form)))
+        app.config["INQUIRY_MIN_SECONDS"] = 0
+        refused = client.post(form_url(form), data=answers(fresh_key(client, form)))
+    finally:
+        app.config["INQUIRY_EMAIL_RATE_LIMIT"] = "10000 per minute"
+        app.config["INQUIRY_MIN_SECONDS"] = 0
+    assert too_quick.status_code == 400
+    assert refused.status_code == 429
+    assert count(ctx, Ticket) == 0
