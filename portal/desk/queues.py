@@ -5,7 +5,7 @@ keyset pages of rows with the names a list shows."""
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from portal.desk.assignment import group_ids_of
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
+    CustomerOrganization,
     InquiryForm,
     Ticket,
     TicketCount,
@@ -46,6 +47,8 @@ SOLVED_RECENTLY = timedelta(days=7)
 UNSOLVED = ("new", "open", "pending", "on_hold")
 PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 MAX_TEXT = 100
+MAX_ORG_NAME = 200
+ORG_CHOICES = 100
 # ticket_counts is folded (one row per combination) by the reader that finds more rows than this.
 FOLD_ROWS = 2000
 # The statuses a queue's tickets can have (its status filter offers them).
@@ -89,6 +92,7 @@ class QueueQuery:
     tag: str = ""
     requester: str = ""  # part of the requester's email, lower case
     org: int | None = None  # customer organization id
+    org_text: str = ""  # what the organization box says: a name, or an id from a link
     form: int | None = None  # inquiry form id, one of the agent's brands'
     sort: str = "updated"
     after: str = ""
@@ -105,7 +109,7 @@ class QueueQuery:
         priority = args.get("priority", "")
         tag = (args.get("tag") or "").strip().lower()[:64]
         requester = "".join((args.get("requester") or "").split()).lower()[:MAX_TEXT]
-        org = args.get("org", "")
+        org = " ".join((args.get("org") or "").split())[:MAX_ORG_NAME]
         sort = args.get("sort", "updated")
         sort = sort if sort in SORTS else "updated"
         after = args.get("after", "")
@@ -118,6 +122,7 @@ class QueueQuery:
             tag=tag,
             requester=requester,
             org=parse_id(org),
+            org_text=org,
             form=form if form in form_ids else None,
             sort=sort,
             after=after if _cursor(after, sort) else "",
@@ -172,6 +177,46 @@ def agent_forms(session: Session, brands: list[Brand]) -> list[InquiryForm]:
             .order_by(InquiryForm.brand_id, InquiryForm.position, InquiryForm.id)
         )
     )
+
+
+def _organizations(brand_ids: list[int] | None):
+    """The organizations an agent may pick: those with a ticket in the agent's brands (each
+    a probe of the (customer_org_id, brand_id, ...) index)."""
+    tickets = select(Ticket.id).where(Ticket.customer_org_id == CustomerOrganization.id)
+    if brand_ids is not None:
+        tickets = tickets.where(Ticket.brand_id.in_(brand_ids))
+    return select(CustomerOrganization).where(tickets.exists())
+
+
+def organization_names(
+    session: Session, brand_ids: list[int] | None, text: str = "", limit: int = ORG_CHOICES
+) -> list[str]:
+    """Names for the organization picker, by name: those containing `text` (any case)."""
+    stmt = _organizations(brand_ids).order_by(CustomerOrganization.name).limit(limit)
+    text = " ".join(text.split())[:MAX_ORG_NAME].lower()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        stmt = stmt.where(func.lower(CustomerOrganization.name).like(pattern, escape="\\"))
+    return [org.name for org in session.scalars(stmt)]
+
+
+def with_organization(
+    session: Session, query: QueueQuery, brand_ids: list[int] | None
+) -> tuple[QueueQuery, str | None]:
+    """The query with the organization box resolved: an id (links) or a name (the picker, any
+    case), among the agent's brands' organizations; the box then shows the name. A value
+    naming none: the query without that filter, and the error code "org_unknown"."""
+    if not query.org_text:
+        return replace(query, org=None), None
+    stmt = _organizations(brand_ids)
+    if query.org is not None:
+        stmt = stmt.where(CustomerOrganization.id == query.org)
+    else:
+        stmt = stmt.where(func.lower(CustomerOrganization.name) == query.org_text.lower())
+    org = session.scalars(stmt.limit(1)).first()
+    if org is None:
+        return replace(query, org=None), "org_unknown"
+    return replace(query, org=org.id, org_text=org.name), None
 
 
 def _escape_like(text: str) -> str:

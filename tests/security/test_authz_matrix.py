@@ -130,6 +130,7 @@ ACCESS = {
     # Installation-wide: admins only.
     "agent.queues": "agent",
     "agent.queue_counts": "agent",
+    "agent.organization_options": "agent",
     "agent.me": "agent",
     "agent.me_availability": "agent",
     "agent.bulk": "agent",
