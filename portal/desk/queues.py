@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
+from portal.desk import ticket_search
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import (
     TICKET_PRIORITIES,
@@ -85,6 +86,7 @@ class QueueQuery:
     """The queue, filters, sort and cursor of a queue page, as validated from a query string."""
 
     queue: str = DEFAULT_QUEUE
+    q: str = ""  # words to find in the tickets (portal.desk.ticket_search)
     brand: str = ""  # slug, one of the agent's brands
     brand_id: int | None = None
     status: str = ""
@@ -115,6 +117,7 @@ class QueueQuery:
         after = args.get("after", "")
         return cls(
             queue=queue if queue in QUEUES else DEFAULT_QUEUE,
+            q=ticket_search.clean_query(args.get("q")),
             brand=brand if brand in slugs else "",
             brand_id=slugs.get(brand),
             status=status if status in TICKET_STATUSES else "",
@@ -132,6 +135,7 @@ class QueueQuery:
         """Query-string arguments for a link to this view with some of them changed."""
         values = {
             "queue": self.queue,
+            "q": self.q,
             "brand": self.brand,
             "status": self.status,
             "priority": self.priority,
@@ -248,6 +252,8 @@ def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery, t=Ticket):
         stmt = stmt.where(Ticket.customer_org_id == query.org)
     if query.form is not None:
         stmt = stmt.where(Ticket.form_id == query.form)
+    if query.q:
+        stmt = stmt.where(ticket_search.matches(query.q))
     return stmt
 
 
@@ -260,9 +266,9 @@ def queue_counts(
 ) -> dict[str, int]:
     """How many tickets each queue holds under the filters, in one query whatever the number
     of tickets. Filtered by brand, status and priority at most, the counts are sums over
-    ticket_counts (a few hundred rows) and the recently solved tickets; a tag, requester,
-    organization or form filter counts the tickets it matches."""
-    if query.tag or query.requester or query.org is not None or query.form is not None:
+    ticket_counts (a few hundred rows) and the recently solved tickets; a search, tag,
+    requester, organization or form filter counts the tickets it matches."""
+    if query.q or query.tag or query.requester or query.org is not None or query.form is not None:
         return _counted_tickets(session, brand_ids, user_id, query, now)
     c = TicketCount
     live_queues = [q for q in QUEUES if q != "solved"]  # the solved ones are not in the table
