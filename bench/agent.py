@@ -26,6 +26,8 @@ request) for a fixed time:
   requester       queue open, requester email containing one organization's domain
   org             queue open, that organization
   priority sort   queue open, most urgent first
+  search order    queue open, searching one ticket's order number (q=A-000123)
+  search name     queue open, searching the name of the requester with most requests
   open p<N>       queue open, page N (--deep-page, 200): the keyset cursor of that page,
                   built with queue_page and checked against following rel="next" links
   open htmx       queue open as htmx asks for it (HX-Request: true): the list block alone
@@ -660,6 +662,9 @@ def page_requests(app: Flask, people: People, ticket_ids: dict, deep_page: int) 
         "requester": {"requester": people.org_domains[heavy.org_id]},
         "org": {"org": heavy.org_id},
         "priority sort": {"sort": "priority"},
+        # The search: one order number (a needle), and the requester with most requests.
+        "search order": {"q": f"A-{ticket_ids['ticket normal']:06d}"},
+        "search name": {"q": heavy.name},
         f"open p{deep_page}": {"after": page_cursor(app, people, deep_page)},
     }
     for name, args in open_with.items():

@@ -86,13 +86,15 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
-    # APScheduler's job store creates and owns its own table; migrations 0007 and 0013 make
-    # PostgreSQL-only trigram indexes that the models do not describe.
+    # APScheduler's job store creates and owns its own table; migrations 0007, 0013 and 0015
+    # make PostgreSQL-only trigram indexes, and 0015 SQLite-only FTS5 tables (and their shadow
+    # tables), that the models do not describe.
     conf_args.setdefault(
         "include_object",
         lambda obj, name, type_, reflected, compare_to: not (
             (type_ == "table" and name == "apscheduler_jobs")
-            or (type_ == "index" and name in ("ix_tickets_text_trgm", "ix_tickets_requester_trgm"))
+            or (type_ == "table" and name.startswith(("tickets_fts", "ticket_messages_fts")))
+            or (type_ == "index" and name.endswith("_trgm"))
         ),
     )
     if conf_args.get("process_revision_directives") is None:

@@ -159,12 +159,27 @@ def _name(user: User | None) -> str | None:
     return None if user is None else (user.nickname or user.name)
 
 
+def _solver_takes_unassigned(session: Session, ticket: Ticket, agent: User | None, changes):
+    """Solving a ticket nobody has assigns it to whoever solves it (as Zendesk does), so
+    their "Solved" figure counts it; an agent who may not be assigned in the brand (or a
+    rule) leaves it as it is."""
+    status = changes.get("status", ticket.status)
+    if agent is None or status != "solved" or ticket.status == "solved":
+        return changes
+    if changes.get("assignee_id", ticket.assignee_id) is not None:
+        return changes
+    if agent.id not in {u.id for u in assignment.candidates(session, ticket.brand_id)}:
+        return changes
+    return {**changes, "assignee_id": agent.id}
+
+
 def change_properties(
     session: Session, ticket: Ticket, agent: User, changes: dict, now: datetime
 ) -> list[TicketEvent]:
     """Apply `changes` (status, priority, type, group_id, assignee_id: an id, None or "next"
     for the group's round-robin, tags: a list) and record one event per change, with who and
-    when. Checks everything first: PropertyError changes nothing."""
+    when. Solving an unassigned ticket assigns it to `agent`. Checks everything first:
+    PropertyError changes nothing."""
     if "status" in changes and changes["status"] not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     if "priority" in changes and changes["priority"] not in TICKET_PRIORITIES:
@@ -184,6 +199,7 @@ def change_properties(
         if chosen is None:
             raise PropertyError("assignee_id", "nobody_receives")
         changes = {**changes, "assignee_id": chosen.id}
+    changes = _solver_takes_unassigned(session, ticket, agent, changes)
     assignee = None
     if changes.get("assignee_id") is not None:
         assignee = session.get(User, changes["assignee_id"])

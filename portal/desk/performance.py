@@ -2,6 +2,7 @@
 fixed number of aggregate queries whatever the number of tickets."""
 
 import statistics
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -136,3 +137,38 @@ def performance(
             round(statistics.median(minutes), 1) if minutes else None
         )
     return result
+
+
+LATEST_RATINGS = 10
+
+
+@dataclass
+class Ratings:
+    """The satisfaction ratings of an agent's tickets: how many of each, the latest ones."""
+
+    counts: dict[str, int]
+    latest: list[Ticket]
+
+
+def ratings(
+    session: Session, agent_id: int, brand_ids: list[int] | None, limit: int = LATEST_RATINGS
+) -> Ratings:
+    """Good and bad ratings of the tickets assigned to the agent (in their brands), and the
+    latest rated ones with their comments: two queries."""
+    rated = and_(Ticket.assignee_id == agent_id, Ticket.satisfaction.in_(("good", "bad")))
+    counts = dict(
+        session.execute(
+            _scoped(select(Ticket.satisfaction, func.count()).where(rated), brand_ids).group_by(
+                Ticket.satisfaction
+            )
+        ).all()
+    )
+    latest = session.scalars(
+        _scoped(select(Ticket).where(rated), brand_ids)
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return Ratings(
+        counts={score: int(counts.get(score, 0)) for score in ("good", "bad")},
+        latest=list(latest),
+    )

@@ -5,7 +5,7 @@ keyset pages of rows with the names a list shows."""
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -25,10 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from kb.models import Brand, User
+from portal.desk import ticket_search
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
+    CustomerOrganization,
     InquiryForm,
     Ticket,
     TicketCount,
@@ -46,6 +48,8 @@ SOLVED_RECENTLY = timedelta(days=7)
 UNSOLVED = ("new", "open", "pending", "on_hold")
 PRIORITY_RANK = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
 MAX_TEXT = 100
+MAX_ORG_NAME = 200
+ORG_CHOICES = 100
 # ticket_counts is folded (one row per combination) by the reader that finds more rows than this.
 FOLD_ROWS = 2000
 # The statuses a queue's tickets can have (its status filter offers them).
@@ -82,6 +86,7 @@ class QueueQuery:
     """The queue, filters, sort and cursor of a queue page, as validated from a query string."""
 
     queue: str = DEFAULT_QUEUE
+    q: str = ""  # words to find in the tickets (portal.desk.ticket_search)
     brand: str = ""  # slug, one of the agent's brands
     brand_id: int | None = None
     status: str = ""
@@ -89,6 +94,7 @@ class QueueQuery:
     tag: str = ""
     requester: str = ""  # part of the requester's email, lower case
     org: int | None = None  # customer organization id
+    org_text: str = ""  # what the organization box says: a name, or an id from a link
     form: int | None = None  # inquiry form id, one of the agent's brands'
     sort: str = "updated"
     after: str = ""
@@ -105,12 +111,13 @@ class QueueQuery:
         priority = args.get("priority", "")
         tag = (args.get("tag") or "").strip().lower()[:64]
         requester = "".join((args.get("requester") or "").split()).lower()[:MAX_TEXT]
-        org = args.get("org", "")
+        org = " ".join((args.get("org") or "").split())[:MAX_ORG_NAME]
         sort = args.get("sort", "updated")
         sort = sort if sort in SORTS else "updated"
         after = args.get("after", "")
         return cls(
             queue=queue if queue in QUEUES else DEFAULT_QUEUE,
+            q=ticket_search.clean_query(args.get("q")),
             brand=brand if brand in slugs else "",
             brand_id=slugs.get(brand),
             status=status if status in TICKET_STATUSES else "",
@@ -118,6 +125,7 @@ class QueueQuery:
             tag=tag,
             requester=requester,
             org=parse_id(org),
+            org_text=org,
             form=form if form in form_ids else None,
             sort=sort,
             after=after if _cursor(after, sort) else "",
@@ -127,6 +135,7 @@ class QueueQuery:
         """Query-string arguments for a link to this view with some of them changed."""
         values = {
             "queue": self.queue,
+            "q": self.q,
             "brand": self.brand,
             "status": self.status,
             "priority": self.priority,
@@ -174,6 +183,46 @@ def agent_forms(session: Session, brands: list[Brand]) -> list[InquiryForm]:
     )
 
 
+def _organizations(brand_ids: list[int] | None):
+    """The organizations an agent may pick: those with a ticket in the agent's brands (each
+    a probe of the (customer_org_id, brand_id, ...) index)."""
+    tickets = select(Ticket.id).where(Ticket.customer_org_id == CustomerOrganization.id)
+    if brand_ids is not None:
+        tickets = tickets.where(Ticket.brand_id.in_(brand_ids))
+    return select(CustomerOrganization).where(tickets.exists())
+
+
+def organization_names(
+    session: Session, brand_ids: list[int] | None, text: str = "", limit: int = ORG_CHOICES
+) -> list[str]:
+    """Names for the organization picker, by name: those containing `text` (any case)."""
+    stmt = _organizations(brand_ids).order_by(CustomerOrganization.name).limit(limit)
+    text = " ".join(text.split())[:MAX_ORG_NAME].lower()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        stmt = stmt.where(func.lower(CustomerOrganization.name).like(pattern, escape="\\"))
+    return [org.name for org in session.scalars(stmt)]
+
+
+def with_organization(
+    session: Session, query: QueueQuery, brand_ids: list[int] | None
+) -> tuple[QueueQuery, str | None]:
+    """The query with the organization box resolved: an id (links) or a name (the picker, any
+    case), among the agent's brands' organizations; the box then shows the name. A value
+    naming none: the query without that filter, and the error code "org_unknown"."""
+    if not query.org_text:
+        return replace(query, org=None), None
+    stmt = _organizations(brand_ids)
+    if query.org is not None:
+        stmt = stmt.where(CustomerOrganization.id == query.org)
+    else:
+        stmt = stmt.where(func.lower(CustomerOrganization.name) == query.org_text.lower())
+    org = session.scalars(stmt.limit(1)).first()
+    if org is None:
+        return replace(query, org=None), "org_unknown"
+    return replace(query, org=org.id, org_text=org.name), None
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -203,6 +252,8 @@ def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery, t=Ticket):
         stmt = stmt.where(Ticket.customer_org_id == query.org)
     if query.form is not None:
         stmt = stmt.where(Ticket.form_id == query.form)
+    if query.q:
+        stmt = stmt.where(ticket_search.matches(query.q))
     return stmt
 
 
@@ -215,9 +266,9 @@ def queue_counts(
 ) -> dict[str, int]:
     """How many tickets each queue holds under the filters, in one query whatever the number
     of tickets. Filtered by brand, status and priority at most, the counts are sums over
-    ticket_counts (a few hundred rows) and the recently solved tickets; a tag, requester,
-    organization or form filter counts the tickets it matches."""
-    if query.tag or query.requester or query.org is not None or query.form is not None:
+    ticket_counts (a few hundred rows) and the recently solved tickets; a search, tag,
+    requester, organization or form filter counts the tickets it matches."""
+    if query.q or query.tag or query.requester or query.org is not None or query.form is not None:
         return _counted_tickets(session, brand_ids, user_id, query, now)
     c = TicketCount
     live_queues = [q for q in QUEUES if q != "solved"]  # the solved ones are not in the table

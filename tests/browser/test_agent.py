@@ -431,3 +431,39 @@ def test_after_a_reply_focus_stays_at_the_conversation_and_it_is_announced(live_
         timeout=TIMEOUT_MS,
     )
     expect(agent.get_by_role("status").filter(has_text="Reply sent.")).to_have_count(1)
+
+
+def test_agent_searches_a_word_opens_the_requesters_profile_and_sees_a_bad_organization(
+    live_server, open_as, javascript
+):
+    """Issue 15 items 14 and 15: the queue's search box finds a request by a word of its
+    description, its requester's name leads to their profile, and an organization that does
+    not exist is said beside the box (with JavaScript and without)."""
+    tag = uuid.uuid4().hex[:8]
+    subject = f"Searchable question ({tag})"
+    email = f"search.{tag}@example.com"
+    send_requests(open_as(None), live_server, [subject], email=email)
+
+    agent = open_as(AGENT)
+    agent.goto(f"{live_server}/agent/")
+    agent.get_by_label("Search tickets").fill(f"help {tag}")
+    agent.get_by_role("button", name="Show", exact=True).click()
+    expect(agent).to_have_url(re.compile(rf"q=help(\+|%20){tag}"))
+    rows = agent.locator("table.tickets tbody tr")
+    expect(rows).to_have_count(1)
+    rows.get_by_role("link", name=subject).click()
+    expect(agent.get_by_role("heading", level=1)).to_have_text(subject)
+
+    agent.get_by_role("link", name="Morgan Morning").click()
+    expect(agent.get_by_role("heading", level=1)).to_have_text("Morgan Morning")
+    expect(agent.locator("main")).to_contain_text(email)
+    expect(agent.locator("main")).to_contain_text("No account")
+    expect(agent.get_by_role("link", name=subject)).to_be_visible()
+
+    agent.goto(f"{live_server}/agent/")
+    agent.get_by_label("Organization", exact=True).fill(f"No such company {tag}")
+    agent.get_by_role("button", name="Show", exact=True).click()
+    expect(agent.locator("#queue-org-error")).to_contain_text(
+        "No organization of your brands' customers is called that."
+    )
+    expect(agent.get_by_label("Organization", exact=True)).to_have_value(f"No such company {tag}")

@@ -132,6 +132,9 @@ ACCESS = {
     # Installation-wide: admins only.
     "agent.queues": "agent",
     "agent.queue_counts": "agent",
+    "agent.organization_options": "agent",
+    "agent.customer": "agent_customer",
+    "agent.customer_by_email": "agent_customer",
     "agent.me": "agent",
     "agent.me_availability": "agent",
     "agent.bulk": "agent",
@@ -733,6 +736,12 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         values = {"ticket_id": ids["t1"], "reply_id": ids["scheduled_id"]}
         expect = agents("alpha") | {ADMIN: 403}  # alpha's agent wrote it; others may only see it
         return [Case("agent_1's scheduled reply", values, expect)]
+
+    if access == "agent_customer":
+        # A's profile (by id, or by the address, which leads to it): A has requests in alpha.
+        customer = world.users[A]
+        values, query = {"user_id": customer.id}, f"?email={customer.email}"
+        return [Case("customer A", values, agents("alpha"), query=query, methods=("GET",))]
 
     if access == "agent_canned":
         return [Case("alpha's canned response", {"canned_id": ids["canned_id"]}, agents("alpha"))]

@@ -24,6 +24,7 @@ from kb.authoring import (
 )
 from kb.markdown import MarkdownError, render
 from kb.models import ARTICLE_KINDS, Brand, Translation, User
+from kb.votes import tally_by_locale
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import (
@@ -171,6 +172,7 @@ def _editor_page(
             if article
             else {}
         ),
+        votes=tally_by_locale(db.session, article.id) if article else {},
     )
 
 

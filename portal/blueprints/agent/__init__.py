@@ -28,3 +28,4 @@ from portal.blueprints.agent import bulk  # noqa: E402,F401,I001
 from portal.blueprints.agent import canned  # noqa: E402,F401,I001
 from portal.blueprints.agent import me  # noqa: E402,F401,I001
 from portal.blueprints.agent import presence  # noqa: E402,F401,I001
+from portal.blueprints.agent import customers  # noqa: E402,F401,I001

@@ -12,7 +12,7 @@ from portal import access
 from portal.blueprints.agent import bp
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import AgentGroup
-from portal.desk.performance import FIGURES, PERIODS, agent_timezone, performance
+from portal.desk.performance import FIGURES, PERIODS, agent_timezone, performance, ratings
 from portal.extensions import db
 from portal.rendering import render
 
@@ -39,6 +39,7 @@ def show_me():
         periods=PERIODS,
         timezone=str(tz),
         groups=groups,
+        ratings=ratings(db.session, current_user.id, brand_ids),
         receives_tickets=current_user.user.receives_tickets,
     )
 
