@@ -1,7 +1,7 @@
 """agents' ticket search: indexes for subject, description, messages, requester
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 14:00:00
 
 The agents' search (/agent/?q=, portal.desk.ticket_search) finds a word as a part of the
