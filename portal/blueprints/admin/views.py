@@ -98,14 +98,17 @@ def kb_articles():
         status_values=status_values,
         kinds=KIND_LABELS,
         pages=max(1, -(-total // editing.ADMIN_PAGE_SIZE)),
-        new_article_url=_new_article_url(brand or _only_brand(brands), locale),
+        new_article_url=_new_article_url(brands, brand or _only_brand(brands), locale),
     )
 
 
-def _new_article_url(brand, locale) -> str | None:
-    """Where "New article" leads: the brand chosen, in the language chosen if the brand has it."""
-    if brand is None:
+def _new_article_url(brands, brand, locale) -> str | None:
+    """Where "New article" leads: the brand chosen, in the language chosen if the brand has it;
+    without a brand, the page where the editor chooses one (keeping the language chosen)."""
+    if not brands:
         return None
+    if brand is None:
+        return url_for(".kb_article_new", locale=locale)
     return url_for(
         ".kb_article_new", brand=brand.slug, locale=locale if locale in brand.locales else None
     )
@@ -190,9 +193,15 @@ def _preview_of(form) -> str | None:
 
 @bp.route("/kb/articles/new", methods=["GET", "POST"])
 def kb_article_new():
-    brand = access.brand_for_editor_or_404(
-        db.session, request.values.get("brand") or _only_brand_slug()
-    )
+    slug = request.values.get("brand") or _only_brand_slug()
+    if slug is None and request.method == "GET":
+        # Reached from the unfiltered list: the brand (and the language) are chosen here first.
+        return render_page(
+            "admin/new_article.html",
+            brands=access.content_brands(db.session),
+            locale=request.args.get("locale"),
+        )
+    brand = access.brand_for_editor_or_404(db.session, slug)
     locale = request.values.get("locale") or brand.default_locale
     if locale not in brand.locales:
         abort(404)
