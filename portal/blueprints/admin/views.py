@@ -4,7 +4,7 @@ import difflib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -202,6 +202,7 @@ def kb_article_new():
             locale=request.args.get("locale"),
         )
     brand = access.brand_for_editor_or_404(db.session, slug)
+    g.timezone = brand.timezone  # the publishing fields are typed in the brand's zone
     locale = request.values.get("locale") or brand.default_locale
     if locale not in brand.locales:
         abort(404)
@@ -244,6 +245,7 @@ def _only_brand_slug() -> str | None:
 def kb_translation(article_id, locale):
     article = access.article_for_editor_or_404(db.session, article_id)
     brand = db.session.get(Brand, article.brand_id)
+    g.timezone = brand.timezone  # the publishing fields are typed in the brand's zone
     if locale not in brand.locales:
         abort(404)
     current = db.session.scalar(
@@ -356,6 +358,7 @@ def _translation_or_404(article, locale) -> Translation:
 @bp.get("/kb/articles/<id:article_id>/<locale>/revisions")
 def kb_revisions(article_id, locale):
     article = access.article_for_editor_or_404(db.session, article_id)
+    g.timezone = db.session.get(Brand, article.brand_id).timezone  # as the article's editor
     t = _translation_or_404(article, locale)
     revisions = editing.revisions(db.session, t)  # newest first
     by_id = {r.id: r for r in revisions}
