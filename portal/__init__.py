@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, abort, g, request
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -98,6 +98,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["when_zoned"] = _when_zoned
 
     app.wsgi_app = BrandHosts(app)
     if app.config["PROXY_FIX_HOPS"]:
@@ -157,6 +158,12 @@ def _when(value) -> str:
     """A date and time for lists: the year in full ("short" writes 26. 11. 26. in Korean,
     the year and the day alike), the time to the minute, in the page's language and zone."""
     return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+
+
+def _when_zoned(value) -> str:
+    """`when` with the zone named ("Mar 1, 2030 3:00 PM KST"), for pages that say their zone
+    nowhere else: customers' pages, where a time may be read from anywhere."""
+    return f"{_when(value)} {value.astimezone(get_timezone()).tzname()}"
 
 
 def _select_timezone() -> str:
