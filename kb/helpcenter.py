@@ -366,7 +366,8 @@ def related(
 
 
 def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> datetime | None:
-    """The next moment one of the brand's translations appears or disappears by its schedule."""
+    """The next moment one of the brand's pages changes by itself: a translation appears or
+    disappears by its schedule, or an event's date goes by (it is then shown as past)."""
     ends = []
     for column in (Translation.publish_at, Translation.unpublish_at):
         ends.append(
@@ -375,6 +376,11 @@ def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> dat
             .where(Article.brand_id == brand_id, column > now)
             .scalar_subquery()
         )
+    ends.append(
+        select(func.min(Article.event_at))
+        .where(Article.brand_id == brand_id, Article.kind == "event", Article.event_at > now)
+        .scalar_subquery()
+    )
     soonest = [t for t in session.execute(select(*ends)).one() if t is not None]
     return min(soonest) if soonest else None
 

@@ -165,6 +165,7 @@ def article(brand, locale, id_slug):
         "helpcenter/article.html",
         hc=hc,
         view=view,
+        now=now,
         section=where[0] if where else None,
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
@@ -216,6 +217,7 @@ def vote(brand, locale, article_id):
             view=view,
             voted=False,
             vote_error=error,
+            now=clock.now(),
             section=None,
             category=None,
             related=[],
@@ -246,8 +248,9 @@ def notices(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     page = _page_arg()
     size = helpcenter.PAGE_SIZE
+    now = clock.now()
     items = helpcenter.by_kind(
-        db.session, hc, ("notice", "event"), clock.now(), limit=size + 1, offset=(page - 1) * size
+        db.session, hc, ("notice", "event"), now, limit=size + 1, offset=(page - 1) * size
     )
     if page > 1 and not items:
         abort(404)
@@ -255,6 +258,7 @@ def notices(brand, locale):
         "helpcenter/notices.html",
         "items",
         hc=hc,
+        now=now,
         items=items[:size],
         page=page,
         has_next=len(items) > size,
@@ -376,6 +380,7 @@ def draft_preview(token):
         "helpcenter/article.html",
         hc=hc,
         view=view,
+        now=clock.now(),
         preview=True,
         related=[],
         section=None,

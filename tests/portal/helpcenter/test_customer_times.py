@@ -76,3 +76,39 @@ def test_powered_by_portal_is_translated_in_the_footer(client, brand, locale):
     html = client.get(f"/acme/{locale}/").get_data(as_text=True)
     footer = re.search(r'<footer class="site-footer">.*?</footer>', html, re.S).group(0)
     assert "Portal" in footer and "Powered by" not in footer
+
+
+def test_past_events_are_marked_as_past_on_notices(client, make, brand, frozen_now):
+    """Issue 15 item 16: an event whose date has gone by looked like an upcoming one."""
+    from datetime import timedelta
+
+    section = make.section(make.category(brand))
+    make.article(
+        section, {"en": "Old meetup"}, kind="event", event_at=frozen_now - timedelta(days=3)
+    )
+    make.article(
+        section, {"en": "Next meetup"}, kind="event", event_at=frozen_now + timedelta(days=3)
+    )
+    html = client.get("/acme/en/notices").get_data(as_text=True)
+    items = dict(
+        (re.search(r">(Old meetup|Next meetup)</a>", li).group(1), li)
+        for li in re.findall(r"<li>.*?</li>", html, re.S)
+        if "meetup" in li
+    )
+    assert "Past event" in items["Old meetup"]
+    assert "Past event" not in items["Next meetup"]
+
+
+def test_an_event_is_marked_past_once_its_date_goes_by_even_if_cached(client, make, brand, event):
+    """Issue 15 item 16: the cached notices and article pages turn "past" at the event's time."""
+    from datetime import timedelta
+
+    from kb import clock
+
+    article_url = f"/acme/en/articles/{event.id}-spring-webinar"
+    clock.freeze(AT - timedelta(minutes=1))
+    assert "Past event" not in client.get("/acme/en/notices").get_data(as_text=True)
+    assert "Past event" not in client.get(article_url).get_data(as_text=True)
+    clock.freeze(AT + timedelta(minutes=1))
+    assert "Past event" in client.get("/acme/en/notices").get_data(as_text=True)
+    assert "Past event" in client.get(article_url).get_data(as_text=True)
