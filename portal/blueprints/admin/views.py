@@ -24,6 +24,7 @@ from kb.authoring import (
 )
 from kb.markdown import MarkdownError, render
 from kb.models import ARTICLE_KINDS, Brand, Translation, User
+from kb.visibility import is_scheduled
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import (
@@ -146,9 +147,17 @@ def _show_errors(form: TranslationForm, result) -> None:
             form.form_errors.append(message)
 
 
-def _flash_notices(result) -> None:
+def _flash_saved(result, brand, now) -> None:
+    """The notices, then "saved" (with the time a scheduled article goes live, written as the
+    schedule page writes it)."""
     for code in result.notices:
         flash(str(NOTICES.get(code, code)), "notice")
+    t = result.translation
+    if is_scheduled(t, now):
+        when = local_time(t.publish_at, brand.timezone)
+        flash(_("Article saved. It goes live %(when)s.", when=when), "success")
+    else:
+        flash(_("Article saved."), "success")
 
 
 def _editor_page(
@@ -212,6 +221,7 @@ def kb_article_new():
         form.status.data = "draft"
     preview = _preview_of(form)
     if request.method == "POST" and preview is None and form.validate_on_submit():
+        now = clock.now()
         result = create_article(
             db.session,
             brand,
@@ -219,11 +229,10 @@ def kb_article_new():
             _article_input(form, brand),
             _translation_input(form, brand),
             current_user.id,
-            clock.now(),
+            now,
         )
         if result.ok:
-            _flash_notices(result)
-            flash(_("Article saved."), "success")
+            _flash_saved(result, brand, now)
             t = result.translation
             return redirect(url_for(".kb_translation", article_id=t.article_id, locale=locale), 303)
         db.session.rollback()
@@ -264,6 +273,7 @@ def kb_translation(article_id, locale):
     if request.method == "POST" and preview is None:
         if form.validate_on_submit():
             base = form.base_version.data
+            now = clock.now()
             result = save_translation(
                 db.session,
                 article,
@@ -272,11 +282,10 @@ def kb_translation(article_id, locale):
                 _translation_input(form, brand),
                 parse_id(base),
                 current_user.id,
-                clock.now(),
+                now,
             )
             if result.ok:
-                _flash_notices(result)
-                flash(_("Article saved."), "success")
+                _flash_saved(result, brand, now)
                 return redirect(
                     url_for(".kb_translation", article_id=article.id, locale=locale), 303
                 )

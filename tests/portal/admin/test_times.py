@@ -1,5 +1,6 @@
 """Back-office times: one zone per page, said on the page (as on the agents' pages)."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -77,3 +78,26 @@ def test_back_office_without_a_brand_says_its_times_are_utc(client, login, froze
     login("admin")
     assert "Times in UTC." in client.get("/admin/kb/").get_data(as_text=True)
     clock.freeze(None)
+
+
+def test_scheduled_save_message_writes_the_time_as_the_schedule_page(
+    client, login, brand, make, frozen_now
+):
+    """Issue 15 item 16: the editor's save message for a scheduled article writes its time as
+    /admin/kb/schedule does (brand's zone, named), so the two can be compared at a glance."""
+    login("editor", brands=[brand])
+    section = make.section(make.category(brand))
+    data = {
+        "title": "Launch",
+        "section_id": str(section.id),
+        "kind": "guide",
+        "status": "published",
+        "publish_at": "2030-03-02T00:00",  # typed in Seoul time
+        "action": "save",
+    }
+    saved = client.post(
+        "/admin/kb/articles/new?brand=acme&locale=en", data=data, follow_redirects=True
+    )
+    flashes = re.search(r'<div class="flashes".*?</div>', saved.get_data(as_text=True), re.S)
+    assert "2030-03-02 00:00 KST" in flashes.group(0)
+    assert "2030-03-02 00:00 KST" in client.get("/admin/kb/schedule").get_data(as_text=True)
