@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kb.models import (
     Article,
     ArticleLabel,
+    Attachment,
     Brand,
     BrandHost,
     Category,
@@ -44,7 +45,7 @@ def on_commit(hook):
 def _brand_id(session: Session, obj) -> int | None:
     if isinstance(obj, Brand):
         return obj.id
-    if isinstance(obj, Article | Category | Section | BrandHost):
+    if isinstance(obj, Article | Category | Section | BrandHost | Attachment):
         return obj.brand_id or (obj.brand.id if getattr(obj, "brand", None) else None)
     if isinstance(obj, Translation | ArticleLabel):
         article = getattr(obj, "article", None)

@@ -7,10 +7,12 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from kb.attachments import for_article
 from kb.locales import fallback_order
 from kb.models import (
     Article,
     ArticleLabel,
+    Attachment,
     Brand,
     BrandHost,
     Category,
@@ -332,6 +334,15 @@ def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) ->
     by_locale = {t.locale: t.slug for t in translations}
     slugs = {loc: by_locale[loc] for loc in hc.locales if loc in by_locale}
     return ArticleView(article=found, translation=chosen, slugs=slugs, _wanted=hc.locale)
+
+
+def article_files(session: Session, view: ArticleView) -> list[Attachment]:
+    """The files listed under an article: the shown translation's own and the shared ones.
+
+    The translation is visible to this reader, so these are exactly the files they may download
+    (kb.attachments.is_public); a draft translation's own files stay out of the list.
+    """
+    return for_article(session, view.article.id, view.translation.locale)
 
 
 def related(

@@ -166,6 +166,7 @@ def article(brand, locale, id_slug):
         hc=hc,
         view=view,
         now=now,
+        files=helpcenter.article_files(db.session, view),
         section=where[0] if where else None,
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
