@@ -1,8 +1,11 @@
 """Public help-center pages: parse the request, ask kb/, render."""
 
+import logging
+
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb import clock, helpcenter
 from kb.locales import negotiate
@@ -14,9 +17,11 @@ from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
 from portal.ids import parse_id
 from portal.pagecache import cached_page
-from portal.rendering import render
+from portal.rendering import render, wants_fragment
 from portal.search import service as search_service
 from portal.tenancy import brand_or_404, helpcenter_or_404
+
+log = logging.getLogger(__name__)
 
 LOCALE_COOKIE = "locale"
 VOTED_KEY = "voted"
@@ -31,6 +36,27 @@ def remember_locale(response):
             response.set_cookie(
                 LOCALE_COOKIE, hc.locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
             )
+    return response
+
+
+@bp.after_request
+def count_article_view(response):
+    """A reading of an article counts toward "Popular articles" in its locale. Counted here, not
+    in article(): a page served from the page cache is a reading too."""
+    if (
+        request.endpoint == "helpcenter.article"
+        and request.method == "GET"
+        and response.status_code == 200
+        and not wants_fragment()
+        and g.get("hc") is not None
+    ):
+        parsed = split_id_slug((request.view_args or {}).get("id_slug", ""))
+        if parsed is not None:
+            try:
+                helpcenter.count_view(db.session, g.hc, parsed[0], clock.now())
+            except SQLAlchemyError:  # a busy database loses a count, never the page
+                db.session.rollback()
+                log.warning("article view not counted", exc_info=True)
     return response
 
 
@@ -82,7 +108,7 @@ def home(brand, locale):
         "helpcenter/home.html",
         hc=hc,
         tree=helpcenter.category_tree(db.session, hc),
-        promoted=helpcenter.promoted(db.session, hc, now),
+        popular=helpcenter.popular(db.session, hc, now),
         news=helpcenter.by_kind(db.session, hc, ("notice", "event"), now, limit=5),
         faqs=helpcenter.by_kind(db.session, hc, ("faq",), now, limit=5),
     )
@@ -322,7 +348,7 @@ def search(brand, locale):
         **context,
         log_id=log_id,
         section_names={s.id: s.title for c in tree for s in c.children},
-        popular=helpcenter.promoted(db.session, hc, now) if text and not found else [],
+        popular=helpcenter.popular(db.session, hc, now) if text and not found else [],
         staff_notice=results.fallback
         and current_user.is_authenticated
         and current_user.role in ("admin", "editor", "agent"),
