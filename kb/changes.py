@@ -17,6 +17,7 @@ from kb.models import (
     BrandHost,
     Category,
     CategoryTranslation,
+    LabelName,
     Section,
     SectionTranslation,
     Translation,
@@ -45,7 +46,7 @@ def on_commit(hook):
 def _brand_id(session: Session, obj) -> int | None:
     if isinstance(obj, Brand):
         return obj.id
-    if isinstance(obj, Article | Category | Section | BrandHost | Attachment):
+    if isinstance(obj, Article | Category | Section | BrandHost | Attachment | LabelName):
         return obj.brand_id or (obj.brand.id if getattr(obj, "brand", None) else None)
     if isinstance(obj, Translation | ArticleLabel):
         article = getattr(obj, "article", None)

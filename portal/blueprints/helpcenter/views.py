@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from kb import clock, helpcenter
+from kb import clock, helpcenter, labels
 from kb.locales import negotiate
 from kb.models import ARTICLE_KINDS, ArticleVote, SearchClick, SearchLog
 from kb.search import SearchRequest, SearchResults, clean_text
@@ -193,6 +193,7 @@ def article(brand, locale, id_slug):
         view=view,
         now=now,
         files=helpcenter.article_files(db.session, view),
+        labels=labels.customer_names(db.session, hc.brand.id, hc.locale, view.article.label_names),
         section=where[0] if where else None,
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
