@@ -107,6 +107,7 @@ def home(brand, locale):
     return render(
         "helpcenter/home.html",
         hc=hc,
+        now=now,
         tree=helpcenter.category_tree(db.session, hc),
         popular=helpcenter.popular(db.session, hc, now),
         news=helpcenter.by_kind(db.session, hc, ("notice", "event"), now, limit=5),

@@ -112,3 +112,16 @@ def test_an_event_is_marked_past_once_its_date_goes_by_even_if_cached(client, ma
     clock.freeze(AT + timedelta(minutes=1))
     assert "Past event" in client.get("/acme/en/notices").get_data(as_text=True)
     assert "Past event" in client.get(article_url).get_data(as_text=True)
+
+
+def test_past_events_are_marked_as_past_on_the_home_page_too(client, make, brand, frozen_now):
+    """Issue 15 item 16: the home page's notices and events say which events are over."""
+    from datetime import timedelta
+
+    section = make.section(make.category(brand))
+    make.article(
+        section, {"en": "Old meetup"}, kind="event", event_at=frozen_now - timedelta(days=3)
+    )
+    html = client.get("/acme/en/").get_data(as_text=True)
+    news = re.search(r'aria-labelledby="news-heading">.*?</section>', html, re.S).group(0)
+    assert "Old meetup" in news and "Past event" in news
