@@ -95,12 +95,13 @@ def _check_translation(
     brand: Brand,
     locale: str,
     data: TranslationInput,
-    translation_id: int | None,
+    existing: Translation | None,
     now: datetime,
     errors: dict,
     notices: list,
 ):
     """Validate one language's fields; returns (slug, rendered, publish_at) when valid."""
+    translation_id = existing.id if existing is not None else None
     title = " ".join((data.title or "").split())
     if not title:
         errors["title"] = "title_required"
@@ -119,7 +120,9 @@ def _check_translation(
         errors["body_md"] = "body_unrenderable"
         rendered = None
     publish_at = data.publish_at
-    if data.status == "published":
+    if _publish_time_kept(existing, data):
+        publish_at = existing.publish_at
+    elif data.status == "published":
         if publish_at is None:
             publish_at = now
         elif publish_at < now:
@@ -128,6 +131,19 @@ def _check_translation(
     if data.unpublish_at is not None and data.unpublish_at <= (publish_at or now):
         errors["unpublish_at"] = "unpublish_before_publish"
     return title, slug, rendered, publish_at
+
+
+def _publish_time_kept(existing: Translation | None, data: TranslationInput) -> bool:
+    """A published translation saved with the publish time it had keeps it to the second.
+
+    The editor shows times to the minute, so the typed value is the stored one cut to the minute;
+    re-dating it would turn every unchanged save into "published now" and lift old notices.
+    """
+    if existing is None or existing.status != "published" or data.status != "published":
+        return False
+    if existing.publish_at is None or data.publish_at is None:
+        return False
+    return data.publish_at == existing.publish_at.replace(second=0, microsecond=0)
 
 
 def _slug_taken(session, brand_id, locale, slug, translation_id) -> bool:
@@ -247,7 +263,7 @@ def save_translation(
         brand,
         locale,
         data,
-        existing.id if existing else None,
+        existing,
         now,
         result.errors,
         result.notices,

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from kb.models import (
     Article,
     ArticleLabel,
+    Attachment,
     Brand,
     BrandHost,
     Category,
     CategoryTranslation,
+    LabelName,
     Section,
     SectionTranslation,
     Translation,
@@ -44,7 +46,7 @@ def on_commit(hook):
 def _brand_id(session: Session, obj) -> int | None:
     if isinstance(obj, Brand):
         return obj.id
-    if isinstance(obj, Article | Category | Section | BrandHost):
+    if isinstance(obj, Article | Category | Section | BrandHost | Attachment | LabelName):
         return obj.brand_id or (obj.brand.id if getattr(obj, "brand", None) else None)
     if isinstance(obj, Translation | ArticleLabel):
         article = getattr(obj, "article", None)

@@ -51,6 +51,12 @@ class Row:
             or next(iter(self.translations.values()), None)
         )
 
+    def latest(self, locale: str | None) -> Translation | None:
+        """The last saved translation (in `locale` when given): what the list is sorted by."""
+        if locale:
+            return self.translations.get(locale)
+        return max(self.translations.values(), key=lambda t: t.updated_at, default=None)
+
     def state(self, locale: str, now: datetime) -> str:
         """missing, outdated, scheduled, or the translation's status."""
         t = self.translations.get(locale)
@@ -110,8 +116,10 @@ def articles(session: Session, f: ArticleFilters, now: datetime) -> tuple[list[R
     elif f.status in ("draft", "published", "archived"):
         stmt = stmt.where(exists().where(*in_locale, Translation.status == f.status))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    # Last update first: the newest save of any translation (of the chosen language, if any).
+    last_saved = select(func.max(Translation.updated_at)).where(*in_locale).scalar_subquery()
     page = session.scalars(
-        stmt.order_by(Article.id.desc())
+        stmt.order_by(last_saved.desc().nulls_last(), Article.id.desc())
         .limit(ADMIN_PAGE_SIZE)
         .offset((max(f.page, 1) - 1) * ADMIN_PAGE_SIZE)
         .options(selectinload(Article.labels))

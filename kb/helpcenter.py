@@ -2,15 +2,20 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, selectinload
 
+from kb.attachments import for_article
 from kb.locales import fallback_order
 from kb.models import (
     Article,
     ArticleLabel,
+    ArticleViewCount,
+    ArticleVote,
+    Attachment,
     Brand,
     BrandHost,
     Category,
@@ -248,14 +253,87 @@ def _latest_first(hc: HelpCenter, now: datetime):
     return newest.desc(), Article.id.desc()
 
 
-def promoted(session: Session, hc: HelpCenter, now: datetime, limit: int = 6) -> list[Item]:
+# "Popular" looks at the last weeks only, so old favourites make way; a helpful vote weighs as
+# much as a few readings, an unhelpful one takes as much away.
+POPULAR_DAYS = 30
+VOTE_WEIGHT = 5
+
+
+def popular(session: Session, hc: HelpCenter, now: datetime, limit: int = 6) -> list[Item]:
+    """The promoted articles (in position order), then the most read and best voted in this
+    locale's help center lately; an article nobody read or liked here is not popular."""
+    since = now - timedelta(days=POPULAR_DAYS)
+    views = (
+        select(ArticleViewCount.article_id, func.sum(ArticleViewCount.views).label("n"))
+        .where(
+            ArticleViewCount.brand_id == hc.brand.id,
+            ArticleViewCount.locale == hc.locale,
+            ArticleViewCount.day >= since.date(),
+        )
+        .group_by(ArticleViewCount.article_id)
+        .subquery()
+    )
+    votes = (
+        select(
+            ArticleVote.article_id,
+            func.sum(case((ArticleVote.helpful.is_(True), 1), else_=-1)).label("n"),
+        )
+        .join(Article, Article.id == ArticleVote.article_id)
+        .where(
+            Article.brand_id == hc.brand.id,
+            ArticleVote.locale == hc.locale,
+            ArticleVote.created_at >= since,
+        )
+        .group_by(ArticleVote.article_id)
+        .subquery()
+    )
+    score = func.coalesce(views.c.n, 0) + VOTE_WEIGHT * func.coalesce(votes.c.n, 0)
     articles = session.scalars(
         readable_articles(hc, now)
-        .where(Article.promoted.is_(True))
-        .order_by(Article.position, Article.id)
+        .outerjoin(views, views.c.article_id == Article.id)
+        .outerjoin(votes, votes.c.article_id == Article.id)
+        .where(or_(Article.promoted.is_(True), score > 0))
+        .order_by(
+            Article.promoted.desc(),
+            case((Article.promoted.is_(True), Article.position), else_=0),
+            score.desc(),
+            Article.id.desc(),
+        )
         .limit(limit)
     ).all()
     return pick_translations(session, hc, articles, now)
+
+
+def count_view(session: Session, hc: HelpCenter, article_id: int, now: datetime) -> None:
+    """One more reading of the article in this locale's help center today (UTC). Commits."""
+    key = (
+        ArticleViewCount.article_id == article_id,
+        ArticleViewCount.locale == hc.locale,
+        ArticleViewCount.day == now.date(),
+    )
+    add_one = (
+        update(ArticleViewCount)
+        .where(*key)
+        .values(views=ArticleViewCount.views + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(add_one).rowcount == 0:
+        session.add(
+            ArticleViewCount(
+                article_id=article_id,
+                locale=hc.locale,
+                day=now.date(),
+                brand_id=hc.brand.id,
+                views=1,
+            )
+        )
+        try:
+            session.commit()
+            return
+        except IntegrityError:  # another request made today's row first
+            session.rollback()
+            session.execute(add_one)
+    session.commit()
 
 
 def by_kind(
@@ -334,6 +412,15 @@ def article(session: Session, hc: HelpCenter, article_id: int, now: datetime) ->
     return ArticleView(article=found, translation=chosen, slugs=slugs, _wanted=hc.locale)
 
 
+def article_files(session: Session, view: ArticleView) -> list[Attachment]:
+    """The files listed under an article: the shown translation's own and the shared ones.
+
+    The translation is visible to this reader, so these are exactly the files they may download
+    (kb.attachments.is_public); a draft translation's own files stay out of the list.
+    """
+    return for_article(session, view.article.id, view.translation.locale)
+
+
 def related(
     session: Session, hc: HelpCenter, view: ArticleView, now: datetime, limit: int = 5
 ) -> list[Item]:
@@ -366,7 +453,8 @@ def related(
 
 
 def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> datetime | None:
-    """The next moment one of the brand's translations appears or disappears by its schedule."""
+    """The next moment one of the brand's pages changes by itself: a translation appears or
+    disappears by its schedule, or an event's date goes by (it is then shown as past)."""
     ends = []
     for column in (Translation.publish_at, Translation.unpublish_at):
         ends.append(
@@ -375,6 +463,11 @@ def next_scheduled_change(session: Session, brand_id: int, now: datetime) -> dat
             .where(Article.brand_id == brand_id, column > now)
             .scalar_subquery()
         )
+    ends.append(
+        select(func.min(Article.event_at))
+        .where(Article.brand_id == brand_id, Article.kind == "event", Article.event_at > now)
+        .scalar_subquery()
+    )
     soonest = [t for t in session.execute(select(*ends)).one() if t is not None]
     return min(soonest) if soonest else None
 

@@ -1,11 +1,12 @@
 """The content model: Organization -> Brand -> Category -> Section -> Article -> Translation."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -400,6 +401,38 @@ class SearchClick(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ArticleViewCount(Base):
+    """How often an article was opened in one locale's help center on one day (UTC): "popular"
+    per locale. One row per article, locale and day, counted up; no visitor data."""
+
+    __tablename__ = "article_view_counts"
+    __table_args__ = (
+        Index("ix_article_view_counts_brand_locale_day", "brand_id", "locale", "day"),
+    )
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LabelName(Base):
+    """What customers read for an article label in one locale. A label without a name in the
+    page's locale stays internal there (editors' slugs are not for customers)."""
+
+    __tablename__ = "label_names"
+    __table_args__ = (UniqueConstraint("brand_id", "label", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(64))  # ArticleLabel.name
+    locale: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
 
 
 # Registers the content-version listeners; imported last, as it needs the classes above.

@@ -4,14 +4,14 @@ import logging
 from pathlib import Path
 
 from flask import Flask, abort, g, request
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kb.locales import UI_LOCALES, language_name
-from portal import config
+from portal import config, times
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.ids import MAX_ID
@@ -100,7 +100,8 @@ def create_app(test_config: dict | None = None) -> Portal:
         localized=_localized,
     )
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    app.jinja_env.filters["when"] = _when
+    app.jinja_env.filters["when"] = times.when
+    app.jinja_env.filters["when_zoned"] = times.when_zoned
 
     app.wsgi_app = BrandHosts(app)
     if app.config["PROXY_FIX_HOPS"]:
@@ -154,12 +155,6 @@ def _select_locale() -> str:
         if chosen in UI_LOCALES:
             return chosen
     return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
-
-
-def _when(value) -> str:
-    """A date and time for lists: the year in full ("short" writes 26. 11. 26. in Korean,
-    the year and the day alike), the time to the minute, in the page's language and zone."""
-    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
 
 
 def _select_timezone() -> str:

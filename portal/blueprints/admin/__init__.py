@@ -1,9 +1,11 @@
 """The back-office for content editors and admins: /admin/..."""
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from portal import access
+from portal.desk.performance import agent_timezone
+from portal.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -15,6 +17,9 @@ def staff_only():
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
     if not access.is_content_staff():
         abort(403)
+    # As on the agents' pages: times in the person's zone (their first brand's), said on each
+    # page; a page about one brand's article switches to that brand's zone (views.py).
+    g.timezone = str(agent_timezone(db.session, current_user.id))
 
 
 # Route modules register on bp; imported last, as they need it.
@@ -24,3 +29,4 @@ from portal.blueprints.admin import inquiry_forms  # noqa: E402,F401,I001
 from portal.blueprints.admin import mail  # noqa: E402,F401,I001
 from portal.blueprints.admin import organizations  # noqa: E402,F401,I001
 from portal.blueprints.admin import groups  # noqa: E402,F401,I001
+from portal.blueprints.admin import labels  # noqa: E402,F401,I001

@@ -100,3 +100,8 @@ class NodeForm(FlaskForm):
         _l("Position"), default=0, validators=[Optional(), NumberRange(-100000, 100000)]
     )
     category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+
+
+class LabelNamesForm(FlaskForm):
+    """The label names page: one text field per label and locale (named name:<label>:<locale>,
+    read by the view against the brand's labels), so only the CSRF token is declared here."""

@@ -4,7 +4,7 @@ import difflib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,6 +24,7 @@ from kb.authoring import (
 )
 from kb.markdown import MarkdownError, render
 from kb.models import ARTICLE_KINDS, Brand, Translation, User
+from kb.visibility import is_scheduled
 from kb.votes import tally_by_locale
 from portal import access
 from portal.blueprints.admin import bp
@@ -99,14 +100,17 @@ def kb_articles():
         status_values=status_values,
         kinds=KIND_LABELS,
         pages=max(1, -(-total // editing.ADMIN_PAGE_SIZE)),
-        new_article_url=_new_article_url(brand or _only_brand(brands), locale),
+        new_article_url=_new_article_url(brands, brand or _only_brand(brands), locale),
     )
 
 
-def _new_article_url(brand, locale) -> str | None:
-    """Where "New article" leads: the brand chosen, in the language chosen if the brand has it."""
-    if brand is None:
+def _new_article_url(brands, brand, locale) -> str | None:
+    """Where "New article" leads: the brand chosen, in the language chosen if the brand has it;
+    without a brand, the page where the editor chooses one (keeping the language chosen)."""
+    if not brands:
         return None
+    if brand is None:
+        return url_for(".kb_article_new", locale=locale)
     return url_for(
         ".kb_article_new", brand=brand.slug, locale=locale if locale in brand.locales else None
     )
@@ -144,9 +148,17 @@ def _show_errors(form: TranslationForm, result) -> None:
             form.form_errors.append(message)
 
 
-def _flash_notices(result) -> None:
+def _flash_saved(result, brand, now) -> None:
+    """The notices, then "saved" (with the time a scheduled article goes live, written as the
+    schedule page writes it)."""
     for code in result.notices:
         flash(str(NOTICES.get(code, code)), "notice")
+    t = result.translation
+    if is_scheduled(t, now):
+        when = local_time(t.publish_at, brand.timezone)
+        flash(_("Article saved. It goes live %(when)s.", when=when), "success")
+    else:
+        flash(_("Article saved."), "success")
 
 
 def _editor_page(
@@ -192,9 +204,16 @@ def _preview_of(form) -> str | None:
 
 @bp.route("/kb/articles/new", methods=["GET", "POST"])
 def kb_article_new():
-    brand = access.brand_for_editor_or_404(
-        db.session, request.values.get("brand") or _only_brand_slug()
-    )
+    slug = request.values.get("brand") or _only_brand_slug()
+    if slug is None and request.method == "GET":
+        # Reached from the unfiltered list: the brand (and the language) are chosen here first.
+        return render_page(
+            "admin/new_article.html",
+            brands=access.content_brands(db.session),
+            locale=request.args.get("locale"),
+        )
+    brand = access.brand_for_editor_or_404(db.session, slug)
+    g.timezone = brand.timezone  # the publishing fields are typed in the brand's zone
     locale = request.values.get("locale") or brand.default_locale
     if locale not in brand.locales:
         abort(404)
@@ -204,6 +223,7 @@ def kb_article_new():
         form.status.data = "draft"
     preview = _preview_of(form)
     if request.method == "POST" and preview is None and form.validate_on_submit():
+        now = clock.now()
         result = create_article(
             db.session,
             brand,
@@ -211,11 +231,10 @@ def kb_article_new():
             _article_input(form, brand),
             _translation_input(form, brand),
             current_user.id,
-            clock.now(),
+            now,
         )
         if result.ok:
-            _flash_notices(result)
-            flash(_("Article saved."), "success")
+            _flash_saved(result, brand, now)
             t = result.translation
             return redirect(url_for(".kb_translation", article_id=t.article_id, locale=locale), 303)
         db.session.rollback()
@@ -237,6 +256,7 @@ def _only_brand_slug() -> str | None:
 def kb_translation(article_id, locale):
     article = access.article_for_editor_or_404(db.session, article_id)
     brand = db.session.get(Brand, article.brand_id)
+    g.timezone = brand.timezone  # the publishing fields are typed in the brand's zone
     if locale not in brand.locales:
         abort(404)
     current = db.session.scalar(
@@ -255,6 +275,7 @@ def kb_translation(article_id, locale):
     if request.method == "POST" and preview is None:
         if form.validate_on_submit():
             base = form.base_version.data
+            now = clock.now()
             result = save_translation(
                 db.session,
                 article,
@@ -263,11 +284,10 @@ def kb_translation(article_id, locale):
                 _translation_input(form, brand),
                 parse_id(base),
                 current_user.id,
-                clock.now(),
+                now,
             )
             if result.ok:
-                _flash_notices(result)
-                flash(_("Article saved."), "success")
+                _flash_saved(result, brand, now)
                 return redirect(
                     url_for(".kb_translation", article_id=article.id, locale=locale), 303
                 )
@@ -349,6 +369,7 @@ def _translation_or_404(article, locale) -> Translation:
 @bp.get("/kb/articles/<id:article_id>/<locale>/revisions")
 def kb_revisions(article_id, locale):
     article = access.article_for_editor_or_404(db.session, article_id)
+    g.timezone = db.session.get(Brand, article.brand_id).timezone  # as the article's editor
     t = _translation_or_404(article, locale)
     revisions = editing.revisions(db.session, t)  # newest first
     by_id = {r.id: r for r in revisions}

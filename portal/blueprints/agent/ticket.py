@@ -5,14 +5,13 @@ import re
 import secrets
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, update
 
 from kb import clock
 from kb.models import Brand, User
-from portal import access, downloads
+from portal import access, downloads, times
 from portal.agent_mail import mail_public_reply, send_due_replies
 from portal.blueprints.agent import bp
 from portal.desk import (
@@ -260,7 +259,7 @@ def ticket_reply(ticket_id):
         flash(
             _(
                 "Reply scheduled for %(when)s. You can change or cancel it until then.",
-                when=format_datetime(scheduled.send_at, "short"),
+                when=times.when(scheduled.send_at),  # as the page writes it
             )
         )
         return _page(ticket, "#scheduled")

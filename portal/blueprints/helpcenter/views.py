@@ -1,10 +1,13 @@
 """Public help-center pages: parse the request, ask kb/, render."""
 
+import logging
+
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
-from kb import clock, helpcenter
+from kb import clock, helpcenter, labels
 from kb.locales import negotiate
 from kb.models import ARTICLE_KINDS, ArticleVote, SearchClick, SearchLog
 from kb.search import SearchRequest, SearchResults, clean_text
@@ -14,9 +17,11 @@ from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
 from portal.ids import parse_id
 from portal.pagecache import cached_page
-from portal.rendering import render
+from portal.rendering import render, wants_fragment
 from portal.search import service as search_service
 from portal.tenancy import brand_or_404, helpcenter_or_404, use_locale
+
+log = logging.getLogger(__name__)
 
 LOCALE_COOKIE = "locale"
 VOTED_KEY = "voted"
@@ -32,6 +37,27 @@ def remember_locale(response):
             response.set_cookie(
                 LOCALE_COOKIE, hc.locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
             )
+    return response
+
+
+@bp.after_request
+def count_article_view(response):
+    """A reading of an article counts toward "Popular articles" in its locale. Counted here, not
+    in article(): a page served from the page cache is a reading too."""
+    if (
+        request.endpoint == "helpcenter.article"
+        and request.method == "GET"
+        and response.status_code == 200
+        and not wants_fragment()
+        and g.get("hc") is not None
+    ):
+        parsed = split_id_slug((request.view_args or {}).get("id_slug", ""))
+        if parsed is not None:
+            try:
+                helpcenter.count_view(db.session, g.hc, parsed[0], clock.now())
+            except SQLAlchemyError:  # a busy database loses a count, never the page
+                db.session.rollback()
+                log.warning("article view not counted", exc_info=True)
     return response
 
 
@@ -84,8 +110,9 @@ def home(brand, locale):
     return render(
         "helpcenter/home.html",
         hc=hc,
+        now=now,
         tree=helpcenter.category_tree(db.session, hc),
-        promoted=helpcenter.promoted(db.session, hc, now),
+        popular=helpcenter.popular(db.session, hc, now),
         news=helpcenter.by_kind(db.session, hc, ("notice", "event"), now, limit=5),
         faqs=helpcenter.by_kind(db.session, hc, ("faq",), now, limit=5),
     )
@@ -168,6 +195,9 @@ def article(brand, locale, id_slug):
         "helpcenter/article.html",
         hc=hc,
         view=view,
+        now=now,
+        files=helpcenter.article_files(db.session, view),
+        labels=labels.customer_names(db.session, hc.brand.id, hc.locale, view.article.label_names),
         section=where[0] if where else None,
         category=where[1] if where else None,
         related=helpcenter.related(db.session, hc, view, now),
@@ -226,6 +256,7 @@ def vote(brand, locale, article_id):
             view=view,
             voted=False,
             vote_error=error,
+            now=clock.now(),
             section=None,
             category=None,
             related=[],
@@ -256,8 +287,9 @@ def notices(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     page = _page_arg()
     size = helpcenter.PAGE_SIZE
+    now = clock.now()
     items = helpcenter.by_kind(
-        db.session, hc, ("notice", "event"), clock.now(), limit=size + 1, offset=(page - 1) * size
+        db.session, hc, ("notice", "event"), now, limit=size + 1, offset=(page - 1) * size
     )
     if page > 1 and not items:
         abort(404)
@@ -265,6 +297,7 @@ def notices(brand, locale):
         "helpcenter/notices.html",
         "items",
         hc=hc,
+        now=now,
         items=items[:size],
         page=page,
         has_next=len(items) > size,
@@ -328,7 +361,7 @@ def search(brand, locale):
         **context,
         log_id=log_id,
         section_names={s.id: s.title for c in tree for s in c.children},
-        popular=helpcenter.promoted(db.session, hc, now) if text and not found else [],
+        popular=helpcenter.popular(db.session, hc, now) if text and not found else [],
         staff_notice=results.fallback
         and current_user.is_authenticated
         and current_user.role in ("admin", "editor", "agent"),
@@ -387,6 +420,7 @@ def draft_preview(token):
         "helpcenter/article.html",
         hc=hc,
         view=view,
+        now=clock.now(),
         preview=True,
         related=[],
         section=None,

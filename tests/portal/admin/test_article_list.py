@@ -43,11 +43,10 @@ def test_choosing_a_brand_with_htmx_brings_the_new_article_button(client, editor
     fragment = client.get("/admin/kb/?brand=acme", headers=HTMX).get_data(as_text=True)
     assert new_article_links(fragment) == ["/admin/kb/articles/new?brand=acme"]
     everything = client.get("/admin/kb/?brand=", headers=HTMX).get_data(as_text=True)
-    assert new_article_links(everything) == []
+    assert new_article_links(everything) == ["/admin/kb/articles/new"]
 
 
 def test_new_article_button_without_javascript_follows_the_brand_filter(client, editor):
-    assert new_article_links(client.get("/admin/kb/").get_data(as_text=True)) == []
     page = client.get("/admin/kb/?brand=globex").get_data(as_text=True)
     assert "<html" in page
     assert new_article_links(page) == ["/admin/kb/articles/new?brand=globex"]
@@ -130,3 +129,57 @@ def test_choosing_a_brand_with_htmx_brings_its_section_filter(client, make, edit
     assert "Refunds" not in stale and "0 articles" in stale
     kept = client.get(f"/admin/kb/?brand=acme&section={section.id}").get_data(as_text=True)
     assert "Refunds" in kept
+
+
+def test_new_article_button_is_there_before_any_filter(client, editor):
+    """Issue 15 item 29: "New article" is offered on the unfiltered list, and its page lets the
+    editor choose the brand and the language (links, so it works without JavaScript)."""
+    page = client.get("/admin/kb/").get_data(as_text=True)
+    assert new_article_links(page) == ["/admin/kb/articles/new"]
+    chooser = client.get("/admin/kb/articles/new")
+    assert chooser.status_code == 200
+    html = chooser.get_data(as_text=True)
+    assert "Choose the brand and the language of the new article." in html
+    for target in (
+        "/admin/kb/articles/new?brand=acme&amp;locale=ko",
+        "/admin/kb/articles/new?brand=acme&amp;locale=en",
+        "/admin/kb/articles/new?brand=globex&amp;locale=en",
+        "/admin/kb/articles/new?brand=globex&amp;locale=fr",
+    ):
+        assert f'href="{target}"' in html
+    assert client.get("/admin/kb/articles/new?brand=acme&locale=en").status_code == 200
+
+
+def test_new_article_chooser_keeps_the_language_filter(client, editor):
+    """Issue 15 item 29: with only a language chosen, the button keeps it for the next page."""
+    page = client.get("/admin/kb/?locale=fr").get_data(as_text=True)
+    assert new_article_links(page) == ["/admin/kb/articles/new?locale=fr"]
+    html = client.get("/admin/kb/articles/new?locale=fr").get_data(as_text=True)
+    assert 'href="/admin/kb/articles/new?brand=globex&amp;locale=fr"' in html
+
+
+def test_new_article_for_a_brand_of_someone_else_is_404(client, editor, make):
+    """Issue 15 item 29: the chooser offers only the editor's brands; others stay 404."""
+    make.brand(slug="initech", name="Initech")
+    assert "initech" not in client.get("/admin/kb/articles/new").get_data(as_text=True)
+    assert client.get("/admin/kb/articles/new?brand=initech").status_code == 404
+
+
+def test_article_list_is_sorted_by_last_update_newest_first(
+    client, ctx, editor, acme, globex, make, frozen_now
+):
+    """Issue 15 item 29: the list shows the most recently updated articles first."""
+    from datetime import timedelta
+
+    from kb.models import Translation
+
+    section = make.section(make.category(acme))
+    other = make.section(make.category(globex))
+    ages = {"Oldest": 30, "Newest": 1, "Middle": 10}
+    for title, days in ages.items():
+        article = make.article(section if title != "Middle" else other, {"en": title})
+        t = ctx.scalar(select(Translation).where(Translation.article_id == article.id))
+        t.updated_at = frozen_now - timedelta(days=days)
+    ctx.commit()
+    page = client.get("/admin/kb/").get_data(as_text=True)
+    assert page.index("Newest") < page.index("Middle") < page.index("Oldest")

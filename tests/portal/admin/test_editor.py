@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Revision, Translation
+from tests.conftest import ago
 
 
 @pytest.fixture
@@ -309,3 +310,54 @@ def test_scheduled_article_appears_publicly_at_its_time(client, ctx, editor, sec
     assert client.get(url).status_code == 404
     clock.freeze(t.publish_at + timedelta(seconds=1))
     assert client.get(url).status_code == 200
+
+
+def test_saving_a_published_article_unchanged_keeps_its_publish_time(
+    client, ctx, editor, section, make, frozen_now
+):
+    """Issue 15 item 22: saving a published article without changing anything does not re-date
+    it ("published now") nor move an old notice to the top of Notices."""
+    old = frozen_now - timedelta(days=30, seconds=17)
+    notice = make.article(section, {"en": "Old notice"}, kind="notice", publish_at=old)
+    make.article(
+        section, {"en": "Newer notice"}, kind="notice", publish_at=frozen_now - timedelta(days=2)
+    )
+    editor_url = f"/admin/kb/articles/{notice.id}/en"
+    page = client.get(editor_url).get_data(as_text=True)
+    typed = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+        for name in ("title", "slug", "publish_at", "base_version")
+    }
+    response = client.post(
+        editor_url,
+        data=form_data(section, kind="notice", status="published", labels="", **typed),
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "published now" not in response.get_data(as_text=True)
+    assert translations(ctx, notice.id)["en"].publish_at == old
+    notices = client.get("/acme/en/notices").get_data(as_text=True)
+    assert notices.index("Newer notice") < notices.index("Old notice")
+
+
+def test_changing_the_publish_time_of_a_published_article_moves_it(
+    client, ctx, editor, section, make, frozen_now
+):
+    """Issue 15 item 22: only a change of the publish time moves it (to now when in the past)."""
+    notice = make.article(section, {"en": "Old notice"}, kind="notice", publish_at=ago(days=30))
+    t = translations(ctx, notice.id)["en"]
+    response = client.post(
+        f"/admin/kb/articles/{notice.id}/en",
+        data=form_data(
+            section,
+            kind="notice",
+            status="published",
+            title="Old notice",
+            slug=t.slug,
+            publish_at="2020-01-01T09:00",
+            base_version=str(t.version),
+        ),
+        follow_redirects=True,
+    )
+    assert "published now" in response.get_data(as_text=True)
+    assert translations(ctx, notice.id)["en"].publish_at == frozen_now

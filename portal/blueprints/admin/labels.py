@@ -1,0 +1,67 @@
+"""Label names: /admin/kb/labels, where editors name their brand's article labels per language."""
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from kb import labels
+from portal import access
+from portal.blueprints.admin import bp
+from portal.blueprints.admin.forms import LabelNamesForm
+from portal.extensions import db
+from portal.rendering import render
+
+ERRORS = {"name_too_long": _l("The name is too long.")}
+FIELD_PREFIX = "name:"
+
+
+def _labels_brand():
+    """The brand asked for (404 when not the editor's), the only one, or None: choose first."""
+    brands = access.content_brands(db.session)
+    slug = request.values.get("brand") or (brands[0].slug if len(brands) == 1 else None)
+    if slug is None:
+        return None, brands
+    return access.brand_for_editor_or_404(db.session, slug), brands
+
+
+def _page(brand, brands, typed=None, errors=None, status=200):
+    return render(
+        "admin/labels.html",
+        status=status,
+        brand=brand,
+        brands=brands,
+        rows=labels.brand_labels(db.session, brand) if brand else [],
+        form=LabelNamesForm(formdata=None),
+        typed=typed or {},
+        errors=errors or {},
+    )
+
+
+@bp.get("/kb/labels")
+def kb_labels():
+    brand, brands = _labels_brand()
+    return _page(brand, brands)
+
+
+@bp.post("/kb/labels")
+def kb_labels_save():
+    brand = access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+    LabelNamesForm()  # CSRF is checked for every POST by CSRFProtect
+    known = {row.label for row in labels.brand_labels(db.session, brand)}
+    typed, names = {}, {}
+    for key, value in request.form.items():
+        label, _sep, locale = key.removeprefix(FIELD_PREFIX).rpartition(":")
+        if key.startswith(FIELD_PREFIX) and label in known and locale in brand.locales:
+            typed[key] = value
+            names.setdefault(label, {})[locale] = value
+    errors = labels.save_names(db.session, brand, names)
+    if errors:
+        db.session.rollback()
+        messages = {
+            f"{FIELD_PREFIX}{label}:{locale}": str(ERRORS.get(code, code))
+            for (label, locale), code in errors.items()
+        }
+        brands = access.content_brands(db.session)
+        return _page(brand, brands, typed=typed, errors=messages, status=400)
+    flash(_("Label names saved."), "success")
+    return redirect(url_for(".kb_labels", brand=brand.slug), 303)
