@@ -64,6 +64,17 @@ def page_width(page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth")
 
 
+def widest(page) -> str:
+    """The element reaching furthest right, to say in a failure what widened the page."""
+    return page.evaluate(
+        """() => { let best = null, right = 0;
+        for (const el of document.body.querySelectorAll("*")) {
+          const r = el.getBoundingClientRect().right;
+          if (r > right) { right = r; best = el; } }
+        return best ? `${best.tagName}#${best.id}.${best.className} ${right}px` : ""; }"""
+    )
+
+
 def test_phone_header_is_one_row_with_a_menu_button(live_server, phone, screenshot):
     """Issue 15 item 27: at 390 px the header wrapped into three rows with no menu button."""
     page = phone()
@@ -129,7 +140,7 @@ def test_phone_queue_is_a_list_that_fits(live_server, phone, agent_state, screen
     row = page.locator("table.tickets tbody tr").filter(has_text=subject)
     expect(row.get_by_role("link", name=subject)).to_be_visible()
     assert page.locator("table.tickets").bounding_box()["width"] <= PHONE["width"]
-    assert page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"], widest(page)
     # Each cell says what it is, as the column headings do on a wide screen.
     expect(row.locator("td[data-label]").first).to_be_visible()
     screenshot(page, "queue")
