@@ -1,6 +1,8 @@
 """The Content-Security-Policy lets every main page work with JavaScript on: Chromium reports
 no violation (an inline script or style, htmx's indicator style, a script from elsewhere)."""
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from portal.demo import DEMO_PASSWORD
@@ -94,8 +96,11 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
                 link = page.locator("a[href*='/agent/tickets/']").first.get_attribute("href")
                 violations += _visit(page, base + link, console)
             if url.endswith("/admin/kb/"):
-                link = page.locator("a[href*='/admin/kb/articles/']").first
-                href = link.get_attribute("href")
+                # An article's editor (not "New article", which asks for a brand first).
+                hrefs = page.locator("a[href*='/admin/kb/articles/']").evaluate_all(
+                    "links => links.map((a) => a.getAttribute('href'))"
+                )
+                href = next(h for h in hrefs if re.search(r"/admin/kb/articles/\d+/", h))
                 violations += _visit(page, base + href, console, type_in_editor)
             page.close()
     finally:
