@@ -98,6 +98,16 @@ def brand_for_editor_or_404(session: Session, slug: str | None) -> Brand:
     return brand
 
 
+def chosen_content_brand(session: Session, slug: str | None) -> tuple[Brand | None, list[Brand]]:
+    """The brand a per-brand admin page asks for (404 when not the editor's), else the editor's
+    only brand, else None (the page asks to choose); with the editor's brands."""
+    brands = content_brands(session)
+    slug = slug or (brands[0].slug if len(brands) == 1 else None)
+    if slug is None:
+        return None, brands
+    return brand_for_editor_or_404(session, slug), brands
+
+
 def article_for_editor_or_404(session: Session, article_id: int) -> Article:
     """Unknown and forbidden articles answer the same 404."""
     article = session.get(Article, article_id)

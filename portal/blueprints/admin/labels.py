@@ -15,15 +15,6 @@ ERRORS = {"name_too_long": _l("The name is too long.")}
 FIELD_PREFIX = "name:"
 
 
-def _labels_brand():
-    """The brand asked for (404 when not the editor's), the only one, or None: choose first."""
-    brands = access.content_brands(db.session)
-    slug = request.values.get("brand") or (brands[0].slug if len(brands) == 1 else None)
-    if slug is None:
-        return None, brands
-    return access.brand_for_editor_or_404(db.session, slug), brands
-
-
 def _page(brand, brands, typed=None, errors=None, status=200):
     return render(
         "admin/labels.html",
@@ -39,7 +30,7 @@ def _page(brand, brands, typed=None, errors=None, status=200):
 
 @bp.get("/kb/labels")
 def kb_labels():
-    brand, brands = _labels_brand()
+    brand, brands = access.chosen_content_brand(db.session, request.values.get("brand"))
     return _page(brand, brands)
 
 

@@ -481,14 +481,6 @@ STRUCTURE_ERRORS = {
 }
 
 
-def _structure_brand():
-    brands = access.content_brands(db.session)
-    slug = request.values.get("brand") or (brands[0].slug if len(brands) == 1 else None)
-    if slug is None:
-        return None, brands
-    return access.brand_for_editor_or_404(db.session, slug), brands
-
-
 def _titles_from_form(brand) -> dict[str, str]:
     return {loc: request.form.get(f"title_{loc}", "")[:1000] for loc in brand.locales}
 
@@ -525,7 +517,7 @@ def _structure_errors(result_errors: dict, count: int = 0) -> dict[str, str]:
 
 @bp.get("/kb/structure")
 def kb_structure():
-    brand, brands = _structure_brand()
+    brand, brands = access.chosen_content_brand(db.session, request.values.get("brand"))
     return _structure_page(brand, brands)
 
 
