@@ -1,10 +1,10 @@
 """What a visitor reads in one brand's help center in one locale: the read-side queries."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import case, exists, func, select, union, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, selectinload
 
@@ -257,46 +257,55 @@ def _latest_first(hc: HelpCenter, now: datetime):
 # much as a few readings, an unhelpful one takes as much away.
 POPULAR_DAYS = 30
 VOTE_WEIGHT = 5
+# The best scored articles looked at; enough that a few unreadable ones never leave a gap.
+POPULAR_CANDIDATES = 50
 
 
 def popular(session: Session, hc: HelpCenter, now: datetime, limit: int = 6) -> list[Item]:
     """The promoted articles (in position order), then the most read and best voted in this
-    locale's help center lately; an article nobody read or liked here is not popular."""
+    locale's help center lately; an article nobody read or liked here is not popular.
+
+    Only the promoted articles and the best scored few are candidates, so the readable-article
+    checks run on a handful of rows, not on every article of the brand."""
     since = now - timedelta(days=POPULAR_DAYS)
-    views = (
-        select(ArticleViewCount.article_id, func.sum(ArticleViewCount.views).label("n"))
-        .where(
+    points = union_all(
+        select(ArticleViewCount.article_id, ArticleViewCount.views.label("n")).where(
             ArticleViewCount.brand_id == hc.brand.id,
             ArticleViewCount.locale == hc.locale,
             ArticleViewCount.day >= since.date(),
-        )
-        .group_by(ArticleViewCount.article_id)
-        .subquery()
-    )
-    votes = (
+        ),
         select(
             ArticleVote.article_id,
-            func.sum(case((ArticleVote.helpful.is_(True), 1), else_=-1)).label("n"),
+            case((ArticleVote.helpful.is_(True), VOTE_WEIGHT), else_=-VOTE_WEIGHT).label("n"),
         )
         .join(Article, Article.id == ArticleVote.article_id)
         .where(
             Article.brand_id == hc.brand.id,
             ArticleVote.locale == hc.locale,
             ArticleVote.created_at >= since,
-        )
-        .group_by(ArticleVote.article_id)
+        ),
+    ).subquery()
+    score = func.sum(points.c.n)
+    scores = (
+        select(points.c.article_id, score.label("score"))
+        .group_by(points.c.article_id)
+        .having(score > 0)
+        .order_by(score.desc(), points.c.article_id.desc())
+        .limit(POPULAR_CANDIDATES)
         .subquery()
     )
-    score = func.coalesce(views.c.n, 0) + VOTE_WEIGHT * func.coalesce(votes.c.n, 0)
+    candidates = union(
+        select(scores.c.article_id),
+        select(Article.id).where(Article.brand_id == hc.brand.id, Article.promoted.is_(True)),
+    )
     articles = session.scalars(
         readable_articles(hc, now)
-        .outerjoin(views, views.c.article_id == Article.id)
-        .outerjoin(votes, votes.c.article_id == Article.id)
-        .where(or_(Article.promoted.is_(True), score > 0))
+        .outerjoin(scores, scores.c.article_id == Article.id)
+        .where(Article.id.in_(candidates))
         .order_by(
             Article.promoted.desc(),
             case((Article.promoted.is_(True), Article.position), else_=0),
-            score.desc(),
+            func.coalesce(scores.c.score, 0).desc(),
             Article.id.desc(),
         )
         .limit(limit)
@@ -304,35 +313,35 @@ def popular(session: Session, hc: HelpCenter, now: datetime, limit: int = 6) -> 
     return pick_translations(session, hc, articles, now)
 
 
-def count_view(session: Session, hc: HelpCenter, article_id: int, now: datetime) -> None:
-    """One more reading of the article in this locale's help center today (UTC). Commits."""
-    key = (
-        ArticleViewCount.article_id == article_id,
-        ArticleViewCount.locale == hc.locale,
-        ArticleViewCount.day == now.date(),
-    )
-    add_one = (
-        update(ArticleViewCount)
-        .where(*key)
-        .values(views=ArticleViewCount.views + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if session.execute(add_one).rowcount == 0:
-        session.add(
-            ArticleViewCount(
-                article_id=article_id,
-                locale=hc.locale,
-                day=now.date(),
-                brand_id=hc.brand.id,
-                views=1,
+def count_views(session: Session, readings: Mapping[tuple[int, int, str, date], int]) -> None:
+    """Add readings, {(brand id, article id, locale, day): how many}, in one transaction.
+    Commits."""
+    for (brand_id, article_id, locale, day), views in sorted(readings.items()):
+        add = (
+            update(ArticleViewCount)
+            .where(
+                ArticleViewCount.article_id == article_id,
+                ArticleViewCount.locale == locale,
+                ArticleViewCount.day == day,
             )
+            .values(views=ArticleViewCount.views + views)
+            .execution_options(synchronize_session=False)
         )
+        if session.execute(add).rowcount:
+            continue
         try:
-            session.commit()
-            return
-        except IntegrityError:  # another request made today's row first
-            session.rollback()
-            session.execute(add_one)
+            with session.begin_nested():  # another process may make the day's row first
+                session.add(
+                    ArticleViewCount(
+                        article_id=article_id,
+                        locale=locale,
+                        day=day,
+                        brand_id=brand_id,
+                        views=views,
+                    )
+                )
+        except IntegrityError:
+            session.execute(add)
     session.commit()
 
 

@@ -49,6 +49,8 @@ def defaults(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BRAND_CACHE_SECONDS": 2.0,
         "PORTAL_PAGE_CACHE": "on",  # rendered public pages per process; "off" to disable
+        # Article readings ("Popular articles") are written together this often per process.
+        "ARTICLE_READINGS_SECONDS": 10,
         "REDIS_URL": None,  # shared rate-limit counters; in-process memory when unset
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
         # Inquiry forms: per address, per email, and the least time a person takes to fill one.

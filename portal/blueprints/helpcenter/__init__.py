@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from portal.blueprints.helpcenter import readings
+
 bp = Blueprint("helpcenter", __name__)
+bp.record_once(lambda state: readings.init_app(state.app))
 
 # Route modules register on bp; imported last, as they need it.
 from portal.blueprints.helpcenter import files  # noqa: E402,F401,I001
