@@ -117,6 +117,23 @@ def test_agent_of_the_brand_sees_the_ticket_with_internal_notes_marked(
     assert "mina@example.com" in html and "Mina" in html
 
 
+def test_an_unanswered_file_question_is_blank_not_none(client, make, ticket, brand, login):
+    """Issue 15 item 12 (found again by QA): a file question answered with no file read
+    "Screenshot None" on the agent's page."""
+    ticket.answers = [
+        *ticket.answers,
+        {"key": "shot", "label": "Screenshot", "type": "file", "value": None, "display": ""},
+    ]
+    make.session.commit()
+    login("agent", brands=[brand])
+    page = client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
+    answers = page[
+        page.index('id="answers-heading"') : page.index("</dl>", page.index('id="answers-heading"'))
+    ]
+    assert "<dt>Screenshot</dt><dd></dd>" in answers
+    assert "None" not in answers
+
+
 def test_agent_of_another_brand_gets_404(client, make, ticket, login):
     login("agent", brands=[make.brand(slug="other")])
     assert client.get(f"/agent/tickets/{ticket.id}").status_code == 404
