@@ -40,8 +40,13 @@ def mail_message(name):
         name=name,
         headers=[(key, str(value)) for key, value in message.items()],
         text=mail.message_part(message, "plain"),
-        html=mail.message_part(message, "html"),
+        html=_links_open_a_new_tab(mail.message_part(message, "html")),
     )
     # The mail's HTML (in a sandboxed frame, which inherits this policy) styles itself inline.
     response.headers["Content-Security-Policy"] = content_security_policy(inline_styles=True)
     return response
+
+
+def _links_open_a_new_tab(html: str | None) -> str | None:
+    """The framed mail's links leave the frame: our pages refuse to be framed (frame-ancestors)."""
+    return None if html is None else '<base target="_blank">' + html

@@ -68,9 +68,20 @@ def test_admin_reads_a_message_with_its_html_sandboxed(client, login, received):
     assert response.status_code == 200
     assert "요청 #7 접수: 결제" in page  # headers, decoded
     assert "<pre" in page and "http://127.0.0.1:5000/hanbit/ko/requests/7" in page
-    assert "<iframe sandbox srcdoc=" in page
+    assert '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc=' in page
+    assert "allow-scripts" not in page and "allow-same-origin" not in page
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_admin_follows_a_mails_links_from_the_text_and_the_html(client, login, received):
+    """Issue 15 item 21 (found by QA): our pages refuse to be framed, so a link clicked in the
+    framed HTML failed, and the text part's links were plain text. Both now open a new tab."""
+    login("admin")
+    page = client.get(f"/admin/mail/{received}").get_data(as_text=True)
+    link = "http://127.0.0.1:5000/hanbit/ko/requests/7"
+    assert f'<a href="{link}" rel="noopener noreferrer" target="_blank">{link}</a>' in page
+    assert 'srcdoc="&lt;base target=&#34;_blank&#34;&gt;&lt;p' in page
 
 
 @pytest.mark.parametrize(
