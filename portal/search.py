@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -29,6 +30,7 @@ from kb.search import (
     database_search,
 )
 from kb.search import documents as docs
+from kb.search.query import typed_prefix
 from portal.extensions import db
 from portal.serving import serving
 
@@ -66,6 +68,10 @@ class SearchService:
     def search(self, session: Session, request: SearchRequest) -> SearchResults:
         try:
             results = self.index.search(request)
+            begun = replace(request, prefix_last=True)
+            if results.total == 0 and not request.prefix_last and typed_prefix(begun):
+                # What instant search listed for `ref` is found on the results page too.
+                results = self.index.search(begun)
         except IndexUnavailable as exc:
             log.warning("Search index unavailable (%s); answering from the database", exc)
             self.rebuild_in_background()

@@ -468,7 +468,8 @@ class WhooshIndex:
             if len(word) < 3 or self._present(searcher, word, visible):
                 fixed.append(word)
                 continue
-            candidates = corrector.suggest(word, limit=20, maxdist=2)
+            # A word of one or two letters is never what someone meant by three or more.
+            candidates = [c for c in corrector.suggest(word, limit=20, maxdist=2) if len(c) >= 3]
             ranked = sorted(
                 candidates,
                 key=lambda c: (_distance(word, c), -searcher.doc_frequency("words", c), c),

@@ -506,3 +506,23 @@ def test_instant_search_finds_articles_from_the_first_letters_of_a_word(client, 
     make.article(site[2], {"en": "Request a refund"}, body="Refunds are paid within five days.")
     body = page(client, f"/acme/en/search?q={typed}&instant=1", headers={"HX-Request": "true"})
     assert "Request a refund" in body
+
+
+@pytest.mark.parametrize("typed", ["ref", "refu"])
+def test_results_page_for_the_first_letters_of_a_word_finds_what_instant_search_found(
+    client, make, site, typed
+):
+    """Issue 15 item 23 (found by QA): instant search listed articles for `ref`, and Enter led
+    to "0 results" and "Did you mean re?". With nothing found whole, the last word is taken
+    as a beginning on the results page too."""
+    make.article(site[2], {"en": "Request a refund"}, body="Refunds are paid within five days.")
+    body = page(client, f"/acme/en/search?q={typed}")
+    assert "Request a refund" in body
+    assert "Did you mean" not in body
+
+
+def test_did_you_mean_never_offers_a_word_shorter_than_three_letters(client, make, site):
+    """Issue 15 item 23 (found by QA): `fak` was answered "Did you mean a?"."""
+    make.article(site[2], {"en": "A guide"}, body="A is a letter. Invoices are paid monthly.")
+    body = page(client, "/acme/en/search?q=fak")
+    assert not re.search(r"Did you mean <a [^>]*>\w{1,2}</a>", body)
