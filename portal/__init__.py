@@ -146,14 +146,20 @@ def _refuse_nul_bytes():
 
 
 def _select_locale() -> str:
-    """The help center's language on its pages; elsewhere (back office, settings) the
-    signed-in person's own, then the browser's."""
+    """The help center's language on its pages; elsewhere (back office, settings, error
+    pages) the signed-in person's own, then (for visitors and customers, not staff, whose
+    desk should not change with the help center they check) the one they last read the
+    help center in, then the browser's."""
     if getattr(g, "locale", None):
         return g.locale
-    if current_user and current_user.is_authenticated:
+    signed_in = current_user and current_user.is_authenticated
+    if signed_in:
         chosen = current_user.user.locale
         if chosen in UI_LOCALES:
             return chosen
+    last_read = request.cookies.get("locale")
+    if last_read in UI_LOCALES and not (signed_in and current_user.user.role != "customer"):
+        return last_read
     return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
 
 

@@ -49,6 +49,16 @@ def test_unnamed_file_part_is_a_clean_400(client):
     assert client.post("/login", data=body, headers=MULTIPART).status_code == 400
 
 
+def test_forbidden_page_follows_the_help_center_language_last_read(client, login):
+    """Issue 15 item 19 (found by QA): a customer who reads the help center in Korean, with
+    no language saved and an English browser, got the 403 page in English."""
+    login("customer")
+    client.set_cookie("locale", "ko")
+    response = client.get("/agent/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert response.status_code == 403
+    assert "이 페이지를 열 권한이 없습니다" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("locale", ["en", "ko"])
 def test_forbidden_page_says_no_permission_and_offers_a_way_on(client, login, locale):
     """Issue 15 item 19: the 403 page said neither that the account lacks permission nor

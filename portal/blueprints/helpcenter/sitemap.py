@@ -41,6 +41,15 @@ def robots_txt():
     return response
 
 
+def _urls(links: dict[str, str], lastmod: str) -> list[str]:
+    """One <url> per language of a page, each naming all of them as hreflang alternates."""
+    alternates = "".join(
+        f'<xhtml:link rel="alternate" hreflang={quoteattr(locale)} href={quoteattr(href)}/>'
+        for locale, href in links.items()
+    )
+    return [f"<url><loc>{_text(href)}</loc>{lastmod}{alternates}</url>" for href in links.values()]
+
+
 @bp.get("/sitemap.xml")
 def sitemap_xml():
     out = [
@@ -50,9 +59,11 @@ def sitemap_xml():
     ]
     for brand, articles in sitemap.public_articles(db.session, clock.now()):
         origin, drop = _brand_base(brand)
-        for locale in brand.locales:
-            home = _absolute(origin, drop, "helpcenter.home", brand=brand.slug, locale=locale)
-            out.append(f"<url><loc>{_text(home)}</loc></url>")
+        homes = {
+            locale: _absolute(origin, drop, "helpcenter.home", brand=brand.slug, locale=locale)
+            for locale in brand.locales
+        }
+        out += _urls(homes, "")
         for entry in articles:
             links = {
                 locale: _absolute(
@@ -65,17 +76,12 @@ def sitemap_xml():
                 )
                 for locale, slug in entry.slugs.items()
             }
-            alternates = "".join(
-                f'<xhtml:link rel="alternate" hreflang={quoteattr(locale)} href={quoteattr(href)}/>'
-                for locale, href in links.items()
-            )
             lastmod = (
                 f"<lastmod>{entry.updated_at.date().isoformat()}</lastmod>"
                 if entry.updated_at
                 else ""
             )
-            for href in links.values():
-                out.append(f"<url><loc>{_text(href)}</loc>{lastmod}{alternates}</url>")
+            out += _urls(links, lastmod)
     out.append("</urlset>")
     response = Response("\n".join(out) + "\n", mimetype="application/xml")
     response.cache_control.public = True
