@@ -578,7 +578,7 @@ def snippet(text: str, locale: str, words: list[str], begun: str | None = None) 
     typed = set(words)
     if begun:
         typed.update(re.findall(rf"\b{re.escape(begun)}\w*", folded)[:50])
-    wanted = _word_terms(locale, typed)
+    wanted = _word_terms(locale, typed, folded)
     if len(folded) != len(text):  # NFKC changed lengths: offsets would not match
         folded = text.lower()
     # The first whole query word; failing that, the first of its terms.
@@ -628,17 +628,33 @@ def _runs(tokens) -> list[list]:
     return groups
 
 
-def _word_terms(locale: str, words) -> frozenset[_WordTerms]:
+ENDING_CHARS = 2  # characters of a CJK query word that may be another particle or ending
+
+
+def _word_terms(locale: str, words, folded: str) -> frozenset[_WordTerms]:
+    """The query words' parts to mark. A CJK word the text does not hold whole (typed with
+    another particle or ending, 결제수단이 for 결제수단을, as the relaxed pass finds it) stands
+    for its beginning, one or two characters shorter, if the text holds that."""
     analyzer = analyzer_for(family(locale))
     found = set()
     for word in words:
         text = normalise(word)
         tokens = [t.copy() for t in analyzer(text, chars=True) if t.text]
         for group in _runs(tokens):
+            terms = tuple(t.text for t in group)
             surface = text[group[0].startchar : group[-1].endchar]
             if not has_cjk(surface):
-                surface = group[0].text
-            found.add(_WordTerms(tuple(t.text for t in group), surface))
+                found.add(_WordTerms(terms, group[0].text))
+                continue
+            chosen = _WordTerms(terms, surface)
+            if surface not in folded:
+                for cut in range(1, ENDING_CHARS + 1):
+                    if len(surface) - cut < 2:
+                        break
+                    if surface[:-cut] in folded:
+                        chosen = _WordTerms(terms[:-cut], surface[:-cut])
+                        break
+            found.add(chosen)
     return frozenset(found)
 
 

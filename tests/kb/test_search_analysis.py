@@ -292,3 +292,20 @@ def test_cjk_highlight_marks_a_query_word_inside_a_longer_run(search, make, sect
     snippet = search("ko", "결제수단").hits[0].snippet
     assert snippet.count("<mark>결제수단</mark>") == 2, snippet
     assert "<mark>결제</mark>" not in snippet
+
+
+@pytest.mark.parametrize(
+    "query, marked",
+    [("결제수단이", "결제수단"), ("비밀번호가", "비밀번호")],
+)
+def test_cjk_highlight_marks_a_word_found_with_another_particle(
+    search, make, section, query, marked
+):
+    """Issue 15 item 7: a word typed with a particle the article does not use (결제수단이 for
+    결제수단을) is found by the relaxed pass; its stem is marked whole, still not the bigrams it
+    shares with other words (번호 in 인증번호)."""
+    body = "인증번호를 받은 뒤 결제수단을 고르고 비밀번호를 입력하세요."
+    make.article(section, {"ko": "Title"}, body=body)
+    snippet = search("ko", query).hits[0].snippet
+    assert snippet.count("<mark>") == 1, snippet
+    assert f"<mark>{marked}</mark>" in snippet
