@@ -15,12 +15,19 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import escape
 from whoosh import index as whoosh_index
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, Formatter, highlight
+from whoosh.highlight import (
+    FIRST,
+    BasicFragmentScorer,
+    ContextFragmenter,
+    Formatter,
+    top_fragments,
+)
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
@@ -28,11 +35,11 @@ from kb.search.analysis import (
     CJK_LOCALES,
     WordPairTokenizer,
     analyzer_for,
+    has_cjk,
     normalise,
     pair_terms,
     words_analyzer,
 )
-from kb.search.analysis import terms as terms_for
 from kb.search.documents import FOREVER, Document
 from kb.search.postings import Postings
 from kb.search.query import (
@@ -568,29 +575,104 @@ def snippet(text: str, locale: str, words: list[str], begun: str | None = None) 
 
     Only a window around the first place a term appears is analysed (an article can be long,
     and the analyser is Python)."""
-    wanted = {t for w in words for t in terms_for(locale, w)}
     folded = normalise(text)
+    typed = set(words)
     if begun:
-        found = re.findall(rf"\b{re.escape(begun)}\w*", folded)
-        wanted.update(t for w in set(found[:50]) for t in terms_for(locale, w))
-    wanted = frozenset(wanted)
+        typed.update(re.findall(rf"\b{re.escape(begun)}\w*", folded)[:50])
+    wanted = _word_terms(locale, typed, folded)
     if len(folded) != len(text):  # NFKC changed lengths: offsets would not match
         folded = text.lower()
-    first = min((i for t in wanted if (i := folded.find(t)) >= 0), default=0)
+    # The first whole query word; failing that, the first of its terms.
+    first = min((i for w in wanted if (i := folded.find(w.surface)) >= 0), default=None)
+    if first is None:
+        terms_ = {t for w in wanted for t in w.terms}
+        first = min((i for t in terms_ if (i := folded.find(t)) >= 0), default=0)
     start = max(0, first - SNIPPET_WINDOW // 6)
     if start:
         space = text.find(" ", start, first)
         start = space + 1 if space >= 0 else start
     window = text[start : start + SNIPPET_WINDOW]
-    marked = highlight(
-        window,
-        wanted,
-        analyzer_for(family(locale)),
-        ContextFragmenter(maxchars=160, surround=40),
-        MarkFormatter(),
-        top=2,
-    )
+    analyzer = analyzer_for(family(locale))
+    tokens = [t.copy() for t in analyzer(window, chars=True, mode="query", removestops=False)]
+    _match_whole_words(tokens, wanted)
+    fragments = ContextFragmenter(maxchars=160, surround=40).fragment_tokens(window, tokens)
+    fragments = top_fragments(fragments, 2, BasicFragmentScorer(), FIRST, 1)
+    marked = MarkFormatter()(window, fragments)
     return marked or str(escape(text[:200]))
+
+
+@dataclass(frozen=True)
+class _WordTerms:
+    """A query word's part as index terms in order (a CJK run: its bigrams; a Latin word: its
+    one term) and the normalised text it stands for."""
+
+    terms: tuple[str, ...]
+    surface: str
+
+
+def _runs(tokens) -> list[list]:
+    """Tokens grouped into CJK runs (overlapping bigrams, one character apart); any other token
+    is a group of its own."""
+    groups: list[list] = []
+    for t in tokens:
+        previous = groups[-1][-1] if groups else None
+        if (
+            previous is not None
+            and has_cjk(t.text)
+            and has_cjk(previous.text)
+            and t.startchar == previous.startchar + 1
+            and previous.endchar - previous.startchar == 2
+        ):
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return groups
+
+
+ENDING_CHARS = 2  # characters of a CJK query word that may be another particle or ending
+
+
+def _word_terms(locale: str, words, folded: str) -> frozenset[_WordTerms]:
+    """The query words' parts to mark. A CJK word the text does not hold whole (typed with
+    another particle or ending, 결제수단이 for 결제수단을, as the relaxed pass finds it) stands
+    for its beginning, one or two characters shorter, if the text holds that."""
+    analyzer = analyzer_for(family(locale))
+    found = set()
+    for word in words:
+        text = normalise(word)
+        tokens = [t.copy() for t in analyzer(text, chars=True) if t.text]
+        for group in _runs(tokens):
+            terms = tuple(t.text for t in group)
+            surface = text[group[0].startchar : group[-1].endchar]
+            if not has_cjk(surface):
+                found.add(_WordTerms(terms, group[0].text))
+                continue
+            chosen = _WordTerms(terms, surface)
+            if surface not in folded:
+                for cut in range(1, ENDING_CHARS + 1):
+                    if len(surface) - cut < 2:
+                        break
+                    if surface[:-cut] in folded:
+                        chosen = _WordTerms(terms[:-cut], surface[:-cut])
+                        break
+            found.add(chosen)
+    return frozenset(found)
+
+
+def _match_whole_words(tokens, wanted: frozenset[_WordTerms]) -> None:
+    """Sets `matched` on the tokens that are part of a whole query word: in a CJK run, only a
+    stretch of consecutive bigrams that is all of a query word's bigrams in order (パスワード,
+    not the ード of バーコード; 비밀번호, not the 번호 of 인증번호)."""
+    for t in tokens:
+        t.matched = False
+    for group in _runs(tokens):
+        texts = [t.text for t in group]
+        for word in wanted:
+            n = len(word.terms)
+            for i in range(len(texts) - n + 1):
+                if tuple(texts[i : i + n]) == word.terms:
+                    for t in group[i : i + n]:
+                        t.matched = True
 
 
 PHRASE_CHECKS = 300  # candidates checked for a quoted phrase before the counts are estimated

@@ -250,3 +250,62 @@ def test_every_singular_plural_and_definite_form_finds_the_others(
     expected = sorted(f"Artikel {i}" for i in range(len(dict.fromkeys(forms))))
     for form in forms:
         assert sorted(found(locale, form)) == expected, form
+
+
+@pytest.mark.parametrize(
+    "locale, body, query, stray",
+    [
+        (
+            "ja",
+            "バーコードを読み取るか、QR コードを表示します。パスワードを忘れた場合は"
+            "認証コードを入力してください。",
+            "パスワード",
+            ["ード", "コード"],
+        ),
+        (
+            "ko",
+            "휴대폰 번호로 받은 인증번호를 넣은 뒤 새 비밀번호를 입력하세요.",
+            "비밀번호",
+            ["번호"],
+        ),
+    ],
+)
+def test_cjk_highlight_does_not_mark_bigrams_shared_with_other_words(
+    search, make, section, locale, body, query, stray
+):
+    """Issue 15 item 7: パスワード marked バーコ<mark>ード</mark>, 認証コ<mark>ード</mark> and
+    QR コ<mark>ード</mark>, and 비밀번호 marked <mark>번호</mark> in 휴대폰 번호 and 인증번호: a
+    bigram the query shares with another word is not a match; only the whole query word is."""
+    make.article(section, {locale: "Title"}, body=body)
+    snippet = search(locale, query).hits[0].snippet
+    assert f"<mark>{query}</mark>" in snippet
+    assert snippet.count("<mark>") == 1, snippet
+    for part in stray:
+        assert f"<mark>{part}</mark>" not in snippet
+
+
+def test_cjk_highlight_marks_a_query_word_inside_a_longer_run(search, make, section):
+    """Issue 15 item 7: a CJK query word written inside a longer run (with its particle, or in a
+    compound) is still marked whole, while a run holding only part of it is not."""
+    body = "결제수단을 바꾸려면 결제 화면에서 새결제수단등록을 누르세요."
+    make.article(section, {"ko": "Title"}, body=body)
+    snippet = search("ko", "결제수단").hits[0].snippet
+    assert snippet.count("<mark>결제수단</mark>") == 2, snippet
+    assert "<mark>결제</mark>" not in snippet
+
+
+@pytest.mark.parametrize(
+    "query, marked",
+    [("결제수단이", "결제수단"), ("비밀번호가", "비밀번호")],
+)
+def test_cjk_highlight_marks_a_word_found_with_another_particle(
+    search, make, section, query, marked
+):
+    """Issue 15 item 7: a word typed with a particle the article does not use (결제수단이 for
+    결제수단을) is found by the relaxed pass; its stem is marked whole, still not the bigrams it
+    shares with other words (번호 in 인증번호)."""
+    body = "인증번호를 받은 뒤 결제수단을 고르고 비밀번호를 입력하세요."
+    make.article(section, {"ko": "Title"}, body=body)
+    snippet = search("ko", query).hits[0].snippet
+    assert snippet.count("<mark>") == 1, snippet
+    assert f"<mark>{marked}</mark>" in snippet
