@@ -467,3 +467,22 @@ def test_agent_searches_a_word_opens_the_requesters_profile_and_sees_a_bad_organ
         "No organization of your brands' customers is called that."
     )
     expect(agent.get_by_label("Organization", exact=True)).to_have_value(f"No such company {tag}")
+
+
+def test_organization_suggestions_do_not_change_the_address(live_server, open_as, javascript):
+    """Issue 15 item 15: typing in the Organization filter put /agent/organizations?org=Dae in
+    the address bar (the box inherited the form's hx-push-url), and reloading gave a blank
+    404 page; the suggestions now come without changing the address."""
+    agent = open_as(AGENT)
+    agent.goto(f"{live_server}/agent/")
+    box = agent.get_by_label("Organization", exact=True)
+    if javascript:
+        with agent.expect_response(re.compile(r"/agent/organizations\?")):
+            box.press_sequentially("Dae")
+        agent.wait_for_timeout(300)  # a pushed address would be there by now
+        expect(agent.locator("#queue-org-options option")).to_have_count(1)
+    else:
+        box.fill("Dae")
+    assert "/agent/organizations" not in agent.url
+    agent.reload()
+    expect(agent.get_by_role("heading", level=1)).to_have_text("Queues")
