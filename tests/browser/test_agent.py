@@ -486,3 +486,21 @@ def test_organization_suggestions_do_not_change_the_address(live_server, open_as
     assert "/agent/organizations" not in agent.url
     agent.reload()
     expect(agent.get_by_role("heading", level=1)).to_have_text("Queues")
+
+
+def test_agent_search_finds_a_closed_ticket_from_the_open_queue(live_server, open_as, javascript):
+    """Issue 15 item 15: searching from the queue page only looked in "All open", so the
+    demo's closed 법인카드 request could never be found; the search now looks in every status
+    and says so."""
+    agent = open_as(AGENT)
+    agent.goto(f"{live_server}/agent/")
+    agent.get_by_label("Search tickets").fill("법인카드")
+    agent.get_by_role("button", name="Show", exact=True).click()
+    expect(agent.locator("#queue-search-scope")).to_have_text(
+        "Search results in every status, closed tickets included."
+    )
+    rows = agent.locator("table.tickets tbody tr")
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_have_count(1)
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_contain_text("Closed")
+    agent.reload()
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_have_count(1)
