@@ -28,6 +28,7 @@ request) for a fixed time:
   priority sort   queue open, most urgent first
   search order    queue open, searching one ticket's order number (q=A-000123)
   search name     queue open, searching the name of the requester with most requests
+  search all ...  the same two searches without a queue: in every status, closed included
   open p<N>       queue open, page N (--deep-page, 200): the keyset cursor of that page,
                   built with queue_page and checked against following rel="next" links
   open htmx       queue open as htmx asks for it (HX-Request: true): the list block alone
@@ -669,6 +670,9 @@ def page_requests(app: Flask, people: People, ticket_ids: dict, deep_page: int) 
     }
     for name, args in open_with.items():
         pages[name] = PageRequest(queue_path(queue="open", **args))
+    # A search without a queue: every status, the closed tickets (most of them) included.
+    pages["search all order"] = PageRequest(queue_path(q=open_with["search order"]["q"]))
+    pages["search all name"] = PageRequest(queue_path(q=heavy.name))
     pages["open htmx"] = PageRequest(queue_path(queue="open"), htmx=True)
     for name, ticket_id in ticket_ids.items():
         pages[name] = PageRequest(f"/agent/tickets/{ticket_id}")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     tuple_,
     union_all,
 )
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("unassigned", "mine", "groups", "open", "pending", "solved")
 DEFAULT_QUEUE = "open"
+# A search without a queue: every status (closed too) of the agent's brands, as the status
+# filter narrows it; not a tab of its own without a search.
+SEARCH_QUEUE = "all"
 SORTS = ("updated", "created", "priority")
 PER_PAGE = 25
 SOLVED_RECENTLY = timedelta(days=7)
@@ -60,6 +64,7 @@ QUEUE_STATUSES = {
     "open": ("new", "open", "on_hold"),
     "pending": ("pending",),
     "solved": ("solved",),
+    SEARCH_QUEUE: TICKET_STATUSES,
 }
 # Most urgent first: a rank the keyset cursor can compare (unknown values sort last).
 PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
@@ -68,7 +73,10 @@ PRIORITY = case(PRIORITY_RANK, value=Ticket.priority, else_=0)
 def queue_condition(queue: str, user_id: int, now: datetime, t=Ticket):
     """The one definition of each queue, shared by the counts and the pages; over tickets, or
     over ticket_counts (`t` TicketCount: every queue but "solved", whose tickets it has not).
-    Its statuses (QUEUE_STATUSES), and for some queues who has the tickets or since when."""
+    Its statuses (QUEUE_STATUSES), and for some queues who has the tickets or since when.
+    The search queue is every ticket (the search and the filters narrow it)."""
+    if queue == SEARCH_QUEUE:
+        return true()
     statuses = t.status.in_(QUEUE_STATUSES[queue])
     if queue == "unassigned":
         return and_(statuses, t.assignee_id.is_(None))
@@ -105,7 +113,10 @@ class QueueQuery:
         `form_ids`: the forms of the agent's brands, the only ones the form filter takes."""
         slugs = {b.slug: b.id for b in brands}
         form = parse_id(args.get("form"))
-        queue = args.get("queue", DEFAULT_QUEUE)
+        q = ticket_search.clean_query(args.get("q"))
+        queue = args.get("queue", "")
+        if queue not in QUEUES and not (q and queue == SEARCH_QUEUE):
+            queue = _default_queue(q)
         brand = args.get("brand", "")
         status = args.get("status", "")
         priority = args.get("priority", "")
@@ -116,8 +127,8 @@ class QueueQuery:
         sort = sort if sort in SORTS else "updated"
         after = args.get("after", "")
         return cls(
-            queue=queue if queue in QUEUES else DEFAULT_QUEUE,
-            q=ticket_search.clean_query(args.get("q")),
+            queue=queue,
+            q=q,
             brand=brand if brand in slugs else "",
             brand_id=slugs.get(brand),
             status=status if status in TICKET_STATUSES else "",
@@ -147,8 +158,14 @@ class QueueQuery:
             "after": self.after,
         }
         values.update(changes)
-        defaults = {"queue": DEFAULT_QUEUE, "sort": "updated"}
+        defaults = {"queue": _default_queue(values["q"]), "sort": "updated"}
         return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def _default_queue(q: str) -> str:
+    """A search looks in every status unless a queue is chosen; the list without one is the
+    open tickets."""
+    return SEARCH_QUEUE if q else DEFAULT_QUEUE
 
 
 @dataclass(frozen=True)
@@ -287,18 +304,22 @@ def queue_counts(
 
 
 def _counted_tickets(session, brand_ids, user_id, query, now) -> dict[str, int]:
-    """The counts as SUM(CASE ...)s over the tickets the filters match."""
+    """The counts as SUM(CASE ...)s over the tickets the filters match; with a search, also
+    how many match in every status (SEARCH_QUEUE)."""
     columns = [
         func.sum(case((queue_condition(q, user_id, now), 1), else_=0)).label(q) for q in QUEUES
     ]
-    # Every queue is a part of these: closed and long solved tickets are never read.
-    worked_on = and_(
-        Ticket.status.in_((*UNSOLVED, "solved")),
-        or_(Ticket.status != "solved", Ticket.solved_at >= now - SOLVED_RECENTLY),
-    )
-    stmt = select(*columns).select_from(Ticket).where(worked_on)
+    stmt = select(*columns, func.count().label(SEARCH_QUEUE)).select_from(Ticket)
+    if not query.q:
+        # Every queue is a part of these: closed and long solved tickets are never read.
+        # (A search reads only its matches, from the index, closed ones included.)
+        stmt = stmt.where(
+            Ticket.status.in_((*UNSOLVED, "solved")),
+            or_(Ticket.status != "solved", Ticket.solved_at >= now - SOLVED_RECENTLY),
+        )
     row = session.execute(_filtered(stmt, brand_ids, query)).one()
-    return {q: int(row._mapping[q] or 0) for q in QUEUES}
+    queues = (*QUEUES, SEARCH_QUEUE) if query.q else QUEUES
+    return {q: int(row._mapping[q] or 0) for q in queues}
 
 
 def fold(session: Session) -> int:

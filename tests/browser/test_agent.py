@@ -467,3 +467,40 @@ def test_agent_searches_a_word_opens_the_requesters_profile_and_sees_a_bad_organ
         "No organization of your brands' customers is called that."
     )
     expect(agent.get_by_label("Organization", exact=True)).to_have_value(f"No such company {tag}")
+
+
+def test_organization_suggestions_do_not_change_the_address(live_server, open_as, javascript):
+    """Issue 15 item 15: typing in the Organization filter put /agent/organizations?org=Dae in
+    the address bar (the box inherited the form's hx-push-url), and reloading gave a blank
+    404 page; the suggestions now come without changing the address."""
+    agent = open_as(AGENT)
+    agent.goto(f"{live_server}/agent/")
+    box = agent.get_by_label("Organization", exact=True)
+    if javascript:
+        with agent.expect_response(re.compile(r"/agent/organizations\?")):
+            box.press_sequentially("Dae")
+        agent.wait_for_timeout(300)  # a pushed address would be there by now
+        expect(agent.locator("#queue-org-options option")).to_have_count(1)
+    else:
+        box.fill("Dae")
+    assert "/agent/organizations" not in agent.url
+    agent.reload()
+    expect(agent.get_by_role("heading", level=1)).to_have_text("Queues")
+
+
+def test_agent_search_finds_a_closed_ticket_from_the_open_queue(live_server, open_as, javascript):
+    """Issue 15 item 15: searching from the queue page only looked in "All open", so the
+    demo's closed 법인카드 request could never be found; the search now looks in every status
+    and says so."""
+    agent = open_as(AGENT)
+    agent.goto(f"{live_server}/agent/")
+    agent.get_by_label("Search tickets").fill("법인카드")
+    agent.get_by_role("button", name="Show", exact=True).click()
+    expect(agent.locator("#queue-search-scope")).to_have_text(
+        "Search results in every status, closed tickets included."
+    )
+    rows = agent.locator("table.tickets tbody tr")
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_have_count(1)
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_contain_text("Closed")
+    agent.reload()
+    expect(rows.filter(has_text="법인카드 등록 문의")).to_have_count(1)

@@ -154,3 +154,41 @@ def test_search_reads_indexes_not_every_message(ctx, make, acme, tickets):
     assert sorted(ctx.scalars(stmt)) == sorted(
         t.id for k, t in tickets.items() if k not in ("nothing", "org")
     )
+
+
+def test_search_without_a_queue_finds_pending_solved_and_closed_tickets(
+    client, make, acme, tickets, login
+):
+    """Issue 15 item 15: /agent/?q=refund only looked in the "All open" tab, so pending,
+    solved and closed tickets could never be found; a search now finds every matching ticket
+    of the agent's brands whatever its status, says so, and the status filter narrows it."""
+    login("agent", brands=[acme])
+    long_ago = clock.now().replace(year=2020)
+    ticket(make, acme, "Refund pending", status="pending")
+    ticket(make, acme, "Refund solved", status="solved", solved_at=long_ago)
+    ticket(make, acme, "법인카드 refund", status="closed", solved_at=long_ago)
+    html = search(client, q="refund")
+    found = subjects(html)
+    assert {"Refund pending", "Refund solved", "법인카드 refund", "Refund not received"} <= set(
+        found
+    )
+    assert len(found) == 9 and "Refund in Globex" not in found
+    assert "Search results in every status, closed tickets included." in html
+    assert subjects(search(client, q="법인카드")) == ["법인카드 refund"]
+    assert subjects(search(client, q="refund", status="closed")) == ["법인카드 refund"]
+    assert subjects(search(client, q="refund", status="pending")) == ["Refund pending"]
+    counts = dict(re.findall(r'data-queue="(\w+)">(\d+)</span>', html))
+    assert counts == {
+        "all": "9",
+        "unassigned": "7",
+        "mine": "0",
+        "groups": "0",
+        "open": "6",
+        "pending": "1",
+        "solved": "0",
+    }
+    # The tabs still narrow a search to one queue; without a search they are as before.
+    assert subjects(search(client, q="refund", queue="pending")) == ["Refund pending"]
+    plain = search(client)
+    assert "Refund pending" not in subjects(plain) and "Search results" not in plain
+    assert "Refund not received" in subjects(search(client, queue="all"))
