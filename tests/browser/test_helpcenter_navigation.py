@@ -81,6 +81,8 @@ def test_helpful_vote_is_thanked(live_server, open_page, javascript, screenshot)
     page.get_by_role("region", name="Popular articles").get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(r"/hanbit-pay/en/articles/\d+-"))
     article_url = page.url
+    # htmx is a deferred script: a click before the page has loaded posts the plain form.
+    page.wait_for_load_state()
 
     page.get_by_role("region", name="Was this article helpful?").get_by_role(
         "button", name="Yes"
