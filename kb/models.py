@@ -433,7 +433,3 @@ class LabelName(Base):
     label: Mapped[str] = mapped_column(String(64))  # ArticleLabel.name
     locale: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
-
-
-# Registers the content-version listeners; imported last, as it needs the classes above.
-from kb import changes  # noqa: E402,F401
