@@ -68,10 +68,11 @@ class SearchService:
     def search(self, session: Session, request: SearchRequest) -> SearchResults:
         try:
             results = self.index.search(request)
-            begun = replace(request, prefix_last=True)
-            if results.total == 0 and not request.prefix_last and typed_prefix(begun):
+            if results.total == 0 and not request.prefix_last:
                 # What instant search listed for `ref` is found on the results page too.
-                results = self.index.search(begun)
+                begun = replace(request, prefix_last=True)
+                if typed_prefix(begun):
+                    results = self.index.search(begun)
         except IndexUnavailable as exc:
             log.warning("Search index unavailable (%s); answering from the database", exc)
             self.rebuild_in_background()
