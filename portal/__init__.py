@@ -11,13 +11,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kb.locales import UI_LOCALES, language_name
-from portal import config, times
+from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
-from portal.ids import MAX_ID
-from portal.sessions import SessionInterface
-from portal.tenancy import BrandHosts, strip_host_brand
-from portal.wsgi_request import PortalRequest
+from portal.web import times
+from portal.web.ids import MAX_ID
+from portal.web.sessions import SessionInterface
+from portal.web.tenancy import BrandHosts, strip_host_brand
+from portal.web.wsgi_request import PortalRequest
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,15 @@ def create_app(test_config: dict | None = None) -> Portal:
     login.init_app(app)
     _register_login(app)
 
-    from portal import pagecache, scheduler
+    from portal import jobs
+    from portal.web import pagecache
 
     pagecache.init_app(app)
 
     from portal import search
 
     search.init_app(app)
-    scheduler.init_app(app)
+    jobs.init_app(app)
 
     limiter.init_app(app)
 
@@ -83,7 +85,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.register_blueprint(requests_bp)
     _skip_limiter_for_reading_pages(app)
 
-    from portal import errors, security_headers
+    from portal.web import errors, security_headers
 
     errors.register(app)
     security_headers.init_app(app)

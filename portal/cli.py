@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from kb import clock, publishing
 from kb.models import Brand
-from portal import config, mail, scheduler
+from portal import config, jobs
 from portal.desk import sso
 from portal.extensions import db
+from portal.mail import commands as mail_commands
 
 
 def register(app: Flask) -> None:
-    mail.register_cli(app)
+    mail_commands.register_cli(app)
 
     @app.cli.command("demo")
     def demo() -> None:
@@ -51,7 +52,7 @@ def register(app: Flask) -> None:
     def scheduler_run() -> None:
         """Bid for the scheduler lease and run the scheduler while holding it (foreground)."""
         config.require_secret_key(current_app)
-        scheduler.run_in_foreground(current_app._get_current_object())
+        jobs.run_in_foreground(current_app._get_current_object())
 
     @scheduler_group.command("run-once")
     def scheduler_run_once() -> None:
@@ -62,8 +63,8 @@ def register(app: Flask) -> None:
         events = publishing.run_due(
             db.session,
             now,
-            f"cli:{scheduler.holder_name()}",
-            scheduler.handlers(current_app),
+            f"cli:{jobs.holder_name()}",
+            jobs.handlers(current_app),
             lookback,
         )
         for event in events:

@@ -69,14 +69,14 @@ def defaults(instance_path: str) -> dict:
         # it starts a follow-up request linked to it.
         "REOPEN_DAYS": 14,
         "SESSION_PROTECTION": "basic",
-        # Sign-ins end on the server after this (portal.sessions); "keep me signed in" lasts
+        # Sign-ins end on the server after this (portal.web.sessions); "keep me signed in" lasts
         # REMEMBER_COOKIE_DURATION. The remember-me cookie is HttpOnly and SameSite=Lax.
         "LOGIN_SESSION_HOURS": 24,
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREVIEW_LINK_DAYS": 7,
-        # Scheduled-publishing side effects (portal.scheduler): "on" lets this process bid for
+        # Scheduled-publishing side effects (portal.jobs): "on" lets this process bid for
         # the lease. SCHEDULER_ENABLED (True/False) overrides it; None follows PORTAL_SCHEDULER.
         "PORTAL_SCHEDULER": "off",
         "SCHEDULER_ENABLED": None,
@@ -146,7 +146,7 @@ def _check_secret(app) -> None:
     if key:
         return
     if app.config["PORTAL_ENV"] != "development":
-        from portal.serving import serving
+        from portal.web.serving import serving
 
         if serving():
             raise ConfigError(MISSING_SECRET)

@@ -32,7 +32,7 @@ from kb.search import (
 from kb.search import documents as docs
 from kb.search.query import typed_prefix
 from portal.extensions import db
-from portal.serving import serving
+from portal.web.serving import serving
 
 log = logging.getLogger(__name__)
 _EXTENSION = "portal.search"

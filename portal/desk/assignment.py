@@ -22,7 +22,7 @@ from portal.desk.models import (
     Ticket,
     TicketEvent,
 )
-from portal.ids import parse_id
+from portal.web.ids import parse_id
 
 MAX_NAME = 100
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import User
 from portal.desk.models import CustomerOrganization, InquiryForm, Ticket
-from portal.ids import MAX_ID
+from portal.web.ids import MAX_ID
 
 MAX_NAME = 200
 MAX_DOMAINS = 100

@@ -37,7 +37,7 @@ from portal.desk.models import (
     TicketCount,
     TicketTag,
 )
-from portal.ids import parse_id
+from portal.web.ids import parse_id
 
 log = logging.getLogger(__name__)
 

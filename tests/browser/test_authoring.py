@@ -22,7 +22,7 @@ SECTION_KEY = "fees-limits"
 HEADING = "Before you start"
 BOLD = "settled within one business day"
 # The brand snapshot behind the page cache may lag a save by BRAND_CACHE_SECONDS (2 s by
-# default, portal/tenancy.py): a list page is read again for a little longer than that.
+# default, portal/web/tenancy.py): a list page is read again for a little longer than that.
 CONTENT_LAG_MS = 3_000
 
 

@@ -21,7 +21,7 @@ from kb import clock
 from kb.models import User
 from portal.config import defaults
 from portal.desk.models import Ticket, TicketMessage
-from portal.desk.outbox import SmtpSettings, send_due
+from portal.mail.outbox import SmtpSettings, send_due
 
 BRAND = "hanbit-pay"
 LOCALE = "en"

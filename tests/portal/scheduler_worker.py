@@ -17,7 +17,7 @@ def main() -> None:
     name, log_file, instance, url = sys.argv[1:5]
     out = logging.FileHandler(log_file)
     out.setFormatter(logging.Formatter(f"%(created).3f {name} %(message)s"))
-    for logger_name in ("portal.scheduler", "kb.publishing"):
+    for logger_name in ("portal.jobs", "kb.publishing"):
         logger = logging.getLogger(logger_name)
         logger.setLevel(logging.INFO)
         logger.addHandler(out)
@@ -25,7 +25,7 @@ def main() -> None:
     worker.setLevel(logging.INFO)
     worker.addHandler(out)
 
-    from portal import create_app, scheduler
+    from portal import create_app, jobs
 
     app = create_app(
         {
@@ -45,7 +45,7 @@ def main() -> None:
     def record(_session, event) -> None:
         worker.info("handled %s %s", event.translation_id, event.action)
 
-    scheduler.add_handler(app, record)
+    jobs.add_handler(app, record)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     worker.info("started")
     while True:

@@ -3,7 +3,7 @@ takes, or digits int() refuses, is refused like an unknown id, never a 500."""
 
 import pytest
 
-from portal.ids import MAX_ID, parse_id
+from portal.web.ids import MAX_ID, parse_id
 from tests.portal.agent.test_ticket import new_ticket
 
 

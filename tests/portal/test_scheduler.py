@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from kb import clock, publishing
 from kb.models import PublishEvent, SchedulerLease
-from portal import create_app, scheduler
+from portal import create_app, jobs
 
 WORKER = Path(__file__).with_name("scheduler_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,30 +157,30 @@ def test_two_processes_elect_one_leader_that_runs_each_event_once_and_hands_over
 def test_scheduler_is_off_unless_enabled(tmp_path):
     config = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"}
     app = create_app(config)
-    assert not scheduler.is_enabled(app)
-    assert app.extensions["portal.scheduler"].leader is None
+    assert not jobs.is_enabled(app)
+    assert app.extensions["portal.jobs"].leader is None
     testing = create_app({**config, "PORTAL_SCHEDULER": "on", "TESTING": True})
-    assert not scheduler.is_enabled(testing)
+    assert not jobs.is_enabled(testing)
     served = SimpleNamespace(config={"PORTAL_SCHEDULER": "on"}, testing=False)
-    assert scheduler.is_enabled(served)
+    assert jobs.is_enabled(served)
     served.config["SCHEDULER_ENABLED"] = False
-    assert not scheduler.is_enabled(served)
+    assert not jobs.is_enabled(served)
 
 
 def test_leader_plans_the_catch_up_run_and_the_next_change_then_releases(app, ctx, make, section):
     due = clock.now() + timedelta(hours=2)
     make.article(section, {"en": "Later"}, publish_at=due)
-    leader = scheduler.Leader(app)
-    follower = scheduler.Leader(app)
+    leader = jobs.Leader(app)
+    follower = jobs.Leader(app)
     try:
         assert leader.tick()
         assert not follower.tick()
         assert not follower.leading
-        jobs = {job.id: job for job in leader.scheduler.get_jobs()}
-        assert jobs[scheduler.NEXT_JOB].next_run_time == due
-        assert jobs[scheduler.NEXT_JOB].args == (leader.holder,)
-        assert scheduler.INTERVAL_JOB in jobs
-        assert jobs[scheduler.SWEEP_JOB].args == (leader.holder,)  # abandoned form files
+        planned = {job.id: job for job in leader.scheduler.get_jobs()}
+        assert planned[jobs.NEXT_JOB].next_run_time == due
+        assert planned[jobs.NEXT_JOB].args == (leader.holder,)
+        assert jobs.INTERVAL_JOB in planned
+        assert planned[jobs.SWEEP_JOB].args == (leader.holder,)  # abandoned form files
         assert leader.sweep() == 0 and follower.sweep() is None  # only the leader sweeps
     finally:
         leader.stop()
@@ -192,7 +192,7 @@ def test_leader_plans_the_catch_up_run_and_the_next_change_then_releases(app, ct
 
 def test_a_leader_that_lost_the_lease_skips_the_run(app, ctx, make, section):
     make.article(section, {"en": "Now"}, publish_at=clock.now() - timedelta(minutes=1))
-    assert not scheduler.Leader(app).run_due()
+    assert not jobs.Leader(app).run_due()
     assert ctx.scalar(select(func.count()).select_from(PublishEvent)) == 0
 
 
@@ -219,7 +219,7 @@ def test_the_sweep_removes_upload_temporary_files_left_for_an_hour(app, ctx):
     two_hours_ago = time.time() - 2 * 3600
     os.utime(old, (two_hours_ago, two_hours_ago))
     os.utime(stored, (two_hours_ago, two_hours_ago))
-    leader = scheduler.Leader(app)
+    leader = jobs.Leader(app)
     try:
         assert leader.tick()
         leader.sweep()

@@ -9,10 +9,10 @@ from kb.locales import negotiate
 from portal.blueprints.account import bp
 from portal.desk import sso
 from portal.extensions import csrf, db
-from portal.navigation import safe_next
-from portal.rendering import render
-from portal.sessions import sign_in
-from portal.tenancy import brand_or_404, use_locale
+from portal.web.navigation import safe_next
+from portal.web.rendering import render
+from portal.web.sessions import sign_in
+from portal.web.tenancy import brand_or_404, use_locale
 
 
 @bp.route("/<brand>/access/jwt", methods=["GET", "POST"])

@@ -29,10 +29,10 @@ from portal.blueprints.account.forms import (
 from portal.desk import accounts
 from portal.desk.accounts import authenticate, normalize_email
 from portal.extensions import db, limiter
-from portal.navigation import safe_next
-from portal.rendering import render
-from portal.sessions import sign_in, sign_out
-from portal.tenancy import helpcenter_or_404, use_locale
+from portal.web.navigation import safe_next
+from portal.web.rendering import render
+from portal.web.sessions import sign_in, sign_out
+from portal.web.tenancy import helpcenter_or_404, use_locale
 
 # Set after a correct password for an unconfirmed address: who may ask for the link again.
 RESEND_KEY = "confirm_resend"
@@ -131,7 +131,7 @@ def _home_for(user, hc=None) -> str:
 
 
 def _mail(template: str, *, brand, locale: str, to: str, **context) -> None:
-    from portal.mail import queue_mail  # (the mail module needs the app; imported late)
+    from portal.mail.compose import queue_mail  # (the mail module needs the app; imported late)
 
     queue_mail(db.session, template, brand=brand, locale=locale, to=to, **context)
 
@@ -253,7 +253,7 @@ def _send_confirmation(user, token: str, hc) -> None:
 
 
 def _absolute(endpoint: str, **values) -> str:
-    from portal.mail import absolute_url
+    from portal.mail.compose import absolute_url
 
     return absolute_url(endpoint, **values)
 
@@ -401,7 +401,7 @@ def _send_reset(hc, email: str) -> None:
     context = {"reason": "reset", "hours": config["RESET_LINK_HOURS"]}
     if found is None:
         # No account: the same rendering work, and no mail.
-        from portal.mail import render_mail
+        from portal.mail.compose import render_mail
 
         link = _absolute("account.reset_password", token="x" * 43, **_hc_args(hc))
         render_mail(
@@ -678,6 +678,6 @@ def too_many(exc):
         return _reset_request_page(
             _helpcenter_from_args(), ResetRequestForm(), notice=notice, status=429
         )
-    from portal.errors import page
+    from portal.web.errors import page
 
     return page(429)

@@ -20,7 +20,7 @@ from portal import access
 from portal.blueprints.admin import bp
 from portal.desk import files as ticket_files
 from portal.extensions import db
-from portal.rendering import render, wants_fragment
+from portal.web.rendering import render, wants_fragment
 
 TEMPLATE = "admin/attachments.html"
 ACCEPT = ",".join(f".{ext}" for ext in attachments.TYPES_BY_EXTENSION)

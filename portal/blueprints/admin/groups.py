@@ -11,8 +11,8 @@ from portal.blueprints.admin import bp
 from portal.desk import assignment
 from portal.desk.models import AgentGroup
 from portal.extensions import db
-from portal.ids import parse_id
-from portal.rendering import render
+from portal.web.ids import parse_id
+from portal.web.rendering import render
 
 ERRORS = {
     "name_required": _l("Give the group a name."),

@@ -18,7 +18,7 @@ from portal.blueprints.admin.inquiry_form_forms import (
 from portal.desk import forms as builder
 from portal.desk.models import CustomerOrganization, FormField, InquiryForm
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 
 def _brand_of(inquiry_form: InquiryForm) -> Brand:

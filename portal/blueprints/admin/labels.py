@@ -9,7 +9,7 @@ from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import LabelNamesForm
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 ERRORS = {"name_too_long": _l("The name is too long.")}
 FIELD_PREFIX = "name:"

@@ -2,12 +2,12 @@
 
 from flask import abort, request
 
-from portal import access, mail
+from portal import access
 from portal.blueprints.admin import bp
-from portal.desk import outbox
 from portal.extensions import db
-from portal.rendering import render
-from portal.security_headers import content_security_policy
+from portal.mail import outbox, sink
+from portal.web.rendering import render
+from portal.web.security_headers import content_security_policy
 
 OUTBOX_ROWS = 50
 SINK_ROWS = 200
@@ -24,7 +24,7 @@ def admins_only():
 def mail_index():
     return render(
         "admin/mail.html",
-        received=mail.sink_messages(mail.sink_folder(), limit=SINK_ROWS),
+        received=sink.sink_messages(sink.sink_folder(), limit=SINK_ROWS),
         counts=outbox.counts_by_state(db.session),
         rows=db.session.scalars(outbox.latest(OUTBOX_ROWS)).all(),
     )
@@ -32,15 +32,15 @@ def mail_index():
 
 @bp.get("/mail/<name>")
 def mail_message(name):
-    message = mail.sink_message(mail.sink_folder(), name)
+    message = sink.sink_message(sink.sink_folder(), name)
     if message is None:
         abort(404)
     response = render(
         "admin/mail_message.html",
         name=name,
         headers=[(key, str(value)) for key, value in message.items()],
-        text=mail.message_part(message, "plain"),
-        html=_links_open_a_new_tab(mail.message_part(message, "html")),
+        text=sink.message_part(message, "plain"),
+        html=_links_open_a_new_tab(sink.message_part(message, "html")),
     )
     # The mail's HTML (in a sandboxed frame, which inherits this policy) styles itself inline.
     response.headers["Content-Security-Policy"] = content_security_policy(inline_styles=True)

@@ -17,7 +17,7 @@ from portal.blueprints.admin.organization_forms import (
 from portal.desk import orgs
 from portal.desk.models import CustomerOrganization
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 
 @bp.before_request

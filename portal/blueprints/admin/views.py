@@ -42,8 +42,8 @@ from portal.blueprints.admin.forms import (
 from portal.desk import tickets
 from portal.desk.models import CustomerOrganization
 from portal.extensions import db
-from portal.ids import parse_id
-from portal.rendering import render as render_page
+from portal.web.ids import parse_id
+from portal.web.rendering import render as render_page
 
 PREVIEW_SALT = "draft-preview"
 

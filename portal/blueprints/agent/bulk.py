@@ -13,7 +13,6 @@ from werkzeug.datastructures import MultiDict
 from kb import clock
 from kb.models import User
 from portal import access
-from portal.agent_mail import mail_public_reply
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.queues import render_queues
 from portal.blueprints.agent.ticket import error_messages as ticket_errors
@@ -21,9 +20,10 @@ from portal.blueprints.agent.ticket import property_error
 from portal.desk import agent_tickets, assignment
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
-from portal.ids import parse_id
-from portal.navigation import safe_next
-from portal.rendering import render
+from portal.mail.replies import mail_public_reply
+from portal.web.ids import parse_id
+from portal.web.navigation import safe_next
+from portal.web.rendering import render
 
 MAX_TICKETS = 100
 

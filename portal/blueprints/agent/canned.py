@@ -14,7 +14,7 @@ from portal.blueprints.agent.ticket import _show as show_ticket
 from portal.desk import canned
 from portal.desk.models import CannedResponse
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 PERSONAL = "me"
 

@@ -7,7 +7,7 @@ from portal import access
 from portal.blueprints.agent import bp
 from portal.desk import customers
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 
 def _page(found):

@@ -14,7 +14,7 @@ from portal.desk.assignment import group_ids_of
 from portal.desk.models import AgentGroup
 from portal.desk.performance import FIGURES, PERIODS, agent_timezone, performance, ratings
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 
 @bp.get("/me", endpoint="me")

@@ -19,7 +19,7 @@ from portal.desk.queues import (
     with_organization,
 )
 from portal.extensions import db
-from portal.rendering import render
+from portal.web.rendering import render
 
 
 def _view(args):

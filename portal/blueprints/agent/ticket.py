@@ -11,8 +11,7 @@ from sqlalchemy import select, update
 
 from kb import clock
 from kb.models import Brand, User
-from portal import access, downloads, times
-from portal.agent_mail import mail_public_reply, send_due_replies
+from portal import access
 from portal.blueprints.agent import bp
 from portal.desk import (
     agent_tickets,
@@ -31,8 +30,10 @@ from portal.desk.models import (
     TicketFile,
 )
 from portal.extensions import db
-from portal.ids import parse_id
-from portal.rendering import render
+from portal.mail.replies import mail_public_reply, send_due_replies
+from portal.web import downloads, times
+from portal.web.ids import parse_id
+from portal.web.rendering import render
 
 MAX_REPLY_FILES = 10
 FILES_KEY_RANDOM = re.compile(r"[0-9a-f]{32}")

@@ -4,9 +4,10 @@ from flask import abort
 
 from kb import attachments, clock
 from kb.models import Attachment
-from portal import access, downloads
+from portal import access
 from portal.blueprints.helpcenter import bp
 from portal.extensions import db
+from portal.web import downloads
 
 PUBLIC_MAX_AGE = 300  # a file stops being served within minutes of its article going offline
 

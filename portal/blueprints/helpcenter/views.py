@@ -14,11 +14,11 @@ from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp, readings
 from portal.blueprints.helpcenter.forms import VoteForm
 from portal.extensions import db
-from portal.ids import parse_id
-from portal.pagecache import cached_page
-from portal.rendering import render, wants_fragment
 from portal.search import service as search_service
-from portal.tenancy import brand_or_404, helpcenter_or_404, use_locale
+from portal.web.ids import parse_id
+from portal.web.pagecache import cached_page
+from portal.web.rendering import render, wants_fragment
+from portal.web.tenancy import brand_or_404, helpcenter_or_404, use_locale
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from kb import clock
-from portal import downloads
 from portal.blueprints.requests import bp
 from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
@@ -19,9 +18,10 @@ from portal.desk import files as ticket_files
 from portal.desk import tickets
 from portal.desk.models import Ticket, TicketFile, TicketMessage
 from portal.extensions import db, limiter
-from portal.rendering import render, wants_fragment
-from portal.requester_mail import mail_about_request
-from portal.tenancy import helpcenter_or_404
+from portal.mail.requesters import mail_about_request
+from portal.web import downloads
+from portal.web.rendering import render, wants_fragment
+from portal.web.tenancy import helpcenter_or_404
 
 
 @dataclass

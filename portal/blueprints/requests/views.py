@@ -13,17 +13,17 @@ from sqlalchemy import select
 from kb import clock, helpcenter
 from kb.models import Article
 from kb.search import SearchRequest, clean_text
-from portal import downloads
 from portal.blueprints.requests import bp
 from portal.desk import files as ticket_files
 from portal.desk import tickets
 from portal.desk.models import InquiryForm, SuggestionClick
 from portal.extensions import db, limiter
-from portal.ids import parse_id
-from portal.rendering import render
-from portal.requester_mail import mail_about_request
+from portal.mail.requesters import mail_about_request
 from portal.search import service as search_service
-from portal.tenancy import helpcenter_or_404
+from portal.web import downloads
+from portal.web.ids import parse_id
+from portal.web.rendering import render
+from portal.web.tenancy import helpcenter_or_404
 
 log = logging.getLogger(__name__)
 
@@ -443,7 +443,7 @@ def too_many(exc):
 def _again(status: int, notice: str, csrf: str | None = None):
     args = request.view_args or {}
     if request.endpoint != "requests.new_request" or "form" not in request.args:
-        from portal.errors import page
+        from portal.web.errors import page
 
         return page(status, csrf)
     hc = helpcenter_or_404(args.get("brand"), args.get("locale"))

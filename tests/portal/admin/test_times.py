@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Revision, Translation
-from portal.desk import outbox
+from portal.mail import outbox
 
 SAVED = datetime(2026, 1, 1, 15, 30, tzinfo=UTC)  # 00:30 on 2 January in Seoul
 

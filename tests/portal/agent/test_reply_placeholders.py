@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kb import clock
-from portal.agent_mail import send_due_replies
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketMessage
 from portal.extensions import db
+from portal.mail.replies import send_due_replies
 
 GREETING = "Hello {{requester_name}}, your request #{{ticket_id}} ({{ subject }}) is fixed."
 

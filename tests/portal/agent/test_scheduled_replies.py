@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import BrandMember, User
-from portal.agent_mail import send_due_replies
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketFile, TicketMessage
 from portal.extensions import db
+from portal.mail.replies import send_due_replies
 from tests.conftest import PASSWORD
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from portal.desk.outbox import SmtpSettings
+from portal.mail.outbox import SmtpSettings
 
 
 def free_port() -> int:

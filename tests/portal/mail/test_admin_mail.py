@@ -5,8 +5,8 @@ from email.message import EmailMessage
 import pytest
 
 from kb import clock
-from portal.desk import outbox
-from portal.mail import SinkHandler
+from portal.mail import outbox
+from portal.mail.sink import SinkHandler
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from kb import clock
-from portal.desk import outbox
-from portal.mail import SINK_NAME, SinkHandler, sink_message, sink_messages
+from portal.mail import outbox
+from portal.mail.sink import SINK_NAME, SinkHandler, sink_message, sink_messages
 from tests.portal.mail.conftest import free_port
 
 

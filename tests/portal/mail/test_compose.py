@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from portal.desk import outbox
 from portal.desk.models import OutboxMail, Ticket
-from portal.mail import absolute_url, queue_mail
+from portal.mail import outbox
+from portal.mail.compose import absolute_url, queue_mail
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from kb import clock
-from portal.desk import outbox
 from portal.desk.models import OutboxMail
+from portal.mail import outbox
 from tests.portal.mail.conftest import SmtpServer
 
 SENDER = "Hanbit Pay <no-reply@hanbit.test>"
@@ -251,7 +251,7 @@ def test_smtp_login_is_used_and_the_password_never_written_down(engine, ctx, cap
         mail = queue(ctx, now)
         wrong = server.settings(username="portal", password=password + "-old")
         assert "old" not in repr(wrong) and password not in repr(wrong)
-        with caplog.at_level(logging.INFO, logger="portal.desk.outbox"):
+        with caplog.at_level(logging.INFO, logger="portal.mail.outbox"):
             assert outbox.send_due(engine, wrong, now)["failed"] == 1
         failed = row(ctx, mail.id)
         assert "SMTPAuthenticationError" in failed.last_error

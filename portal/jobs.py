@@ -3,7 +3,7 @@
 Every app process with the scheduler enabled (gunicorn workers, hosts) starts a lease keeper
 thread. The one holding the database lease runs a BackgroundScheduler whose jobs live in the same
 database (SQLAlchemyJobStore); the others wait and take over when the holder stops renewing.
-Jobs are stored as the "portal.scheduler:run_due_job" reference plus the holder's name, so the
+Jobs are stored as the "portal.jobs:run_due_job" reference plus the holder's name, so the
 job store never pickles an app: run_due_job finds its app through the module's registry.
 
 Visibility never depends on this (kb.visibility decides at read time); only side effects do,
@@ -30,25 +30,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb import attachments, clock, publishing
-from portal import agent_mail, mail
 from portal.desk import accounts, files
-from portal.downloads import uploads_dir
 from portal.extensions import db
-from portal.serving import serving
+from portal.mail import replies, sender
+from portal.web.downloads import uploads_dir
+from portal.web.serving import serving
 
 log = logging.getLogger(__name__)
 
-JOB_FUNC = "portal.scheduler:run_due_job"
+JOB_FUNC = "portal.jobs:run_due_job"
 INTERVAL_JOB = "publishing-interval"
 NEXT_JOB = "publishing-next"
 # The leader also sends the mail outbox (portal.mail), on its own interval.
-MAIL_JOB_FUNC = "portal.scheduler:send_mail_job"
+MAIL_JOB_FUNC = "portal.jobs:send_mail_job"
 MAIL_JOB = "mail-interval"
 # And, every hour, removes the files of request forms never sent (portal.desk.files).
-SWEEP_JOB_FUNC = "portal.scheduler:sweep_job"
+SWEEP_JOB_FUNC = "portal.jobs:sweep_job"
 SWEEP_JOB = "sweep-interval"
 SWEEP_SECONDS = 3600
-_EXTENSION = "portal.scheduler"
+_EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
 _leaders: dict[str, "Leader"] = {}
@@ -258,8 +258,8 @@ class Leader:
         with self.app.app_context():
             if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
                 return None
-            agent_mail.send_due_replies(db.session, clock.now())
-        return mail.send_due_now(self.app, holder=self.holder)
+            replies.send_due_replies(db.session, clock.now())
+        return sender.send_due_now(self.app, holder=self.holder)
 
     def sweep(self) -> int | None:
         """Remove abandoned staged files and temporary upload files (how many), and expired

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kb.models import Brand, User
 from portal.desk import tickets
 from portal.desk.models import OutboxMail, Ticket
-from portal.mail import absolute_url, queue_mail
+from portal.mail.compose import absolute_url, queue_mail
 
 
 def recipient_account(session: Session, ticket: Ticket, email: str) -> User | None:

@@ -5,12 +5,12 @@ from sqlalchemy.orm import Session
 from kb.models import Brand, User
 from portal.desk import agent_tickets, scheduled_replies
 from portal.desk.models import Ticket, TicketMessage
-from portal.requester_mail import mail_about_request
+from portal.mail.requesters import mail_about_request
 
 
 def mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage, agent: User):
     """Queue the reply in the outbox (caller's transaction) for each recipient, each in their
-    language with a link that opens for them (portal.requester_mail)."""
+    language with a link that opens for them (portal.mail.requesters)."""
     brand = session.get(Brand, ticket.brand_id)
     for email in agent_tickets.reply_recipients(session, ticket):
         mail_about_request(

@@ -6,7 +6,7 @@ from flask import g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.rendering import render
+from portal.web.rendering import render
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ def content_security_policy(nonce: str | None = None, inline_styles: bool = Fals
 
 def csp_nonce() -> str:
     """The template's csp_nonce(): this response's nonce, or a placeholder while a page is
-    rendered for the page cache (each response then gets its own, see portal.pagecache)."""
+    rendered for the page cache (each response then gets its own, see portal.web.pagecache)."""
     if g.get("rendering_for_cache"):
         return NONCE_PLACEHOLDER
     if "csp_nonce" not in g:

@@ -17,9 +17,9 @@ from flask_wtf.csrf import generate_csrf
 
 from kb import clock, helpcenter
 from portal.extensions import db
-from portal.rendering import wants_fragment
-from portal.security_headers import NONCE_PLACEHOLDER, csp_nonce
-from portal.tenancy import helpcenter_or_404
+from portal.web.rendering import wants_fragment
+from portal.web.security_headers import NONCE_PLACEHOLDER, csp_nonce
+from portal.web.tenancy import helpcenter_or_404
 
 CSRF_PLACEHOLDER = "__portal_csrf_token_placeholder__"
 MAX_AGE = timedelta(minutes=10)

@@ -1,0 +1,1 @@
+"""Mail: composing (compose), the durable outbox and its sender, the local sink, `flask mail`."""

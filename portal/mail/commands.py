@@ -1,0 +1,54 @@
+"""`flask mail send` and `flask mail sink`."""
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from kb import clock
+from portal import config
+from portal.extensions import db
+from portal.mail.replies import send_due_replies
+from portal.mail.sender import send_due_now
+from portal.mail.sink import SinkHandler, sink_folder
+
+
+def register_cli(app: Flask) -> None:
+    """`flask mail send` and `flask mail sink` (called from portal.cli)."""
+    group = AppGroup("mail", help="Outgoing mail: send the outbox, run a local sink.")
+
+    @group.command("send")
+    def send() -> None:
+        """Send the scheduled replies and the mail that are due now and say how it went."""
+        config.require_secret_key(current_app)
+        replies = send_due_replies(db.session, clock.now())
+        if replies:
+            click.echo(f"scheduled replies sent {replies}")
+        counts = send_due_now(holder="cli")
+        click.echo(f"sent {counts['sent']}, failed {counts['failed']}, waiting {counts['waiting']}")
+
+    @group.command("sink")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=int, default=None, help="Default: SMTP_PORT (8025).")
+    def sink(host: str, port: int | None) -> None:
+        """A local SMTP server that keeps each message as an .eml file in MAIL_SINK_DIR."""
+        from aiosmtpd.controller import Controller
+
+        folder = sink_folder()
+        port = port or int(current_app.config["SMTP_PORT"])
+        controller = Controller(SinkHandler(folder), hostname=host, port=port)
+        controller.start()
+        click.echo(f"Mail sink on {host}:{port}, storing messages in {folder}")
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda _signum, _frame: stopping.set())
+        try:
+            while not stopping.wait(1):
+                pass
+        finally:
+            controller.stop()
+        click.echo("Mail sink stopped")
+
+    app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Request plumbing: tenancy, page cache, rendering, sessions, downloads, headers, errors."""
