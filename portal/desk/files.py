@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,23 @@ def staged(session: Session, submission_key: str) -> list[TicketFile]:
             .order_by(TicketFile.id)
         )
     )
+
+
+def attach_staged(
+    session: Session, submission_key: str, ticket, message=None, *, brand_id: int | None = None
+) -> None:
+    """Give the files staged under `submission_key` to the ticket (and to the message they came
+    with). Only files no ticket has taken yet; with `brand_id`, only files staged on that brand.
+    Every door that sends files with a ticket or a message links them here."""
+    taken = update(TicketFile).where(
+        TicketFile.submission_key == submission_key, TicketFile.ticket_id.is_(None)
+    )
+    if brand_id is not None:
+        taken = taken.where(TicketFile.brand_id == brand_id)
+    values = {"ticket_id": ticket.id}
+    if message is not None:
+        values["message_id"] = message.id
+    session.execute(taken.values(**values))
 
 
 def _usage(session: Session, submission_key: str) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kb.models import User
-from portal.desk import agent_tickets
+from portal.desk import agent_tickets, files
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.assignment import can_work
 from portal.desk.models import (
@@ -217,15 +217,7 @@ def claim(
             event = TicketEvent(ticket_id=ticket.id, kind="scheduled_reply_dropped", created_at=now)
             session.add(event)
         return None
-    session.execute(
-        update(TicketFile)
-        .where(
-            TicketFile.submission_key == row.files_key,
-            TicketFile.ticket_id.is_(None),
-            TicketFile.brand_id == ticket.brand_id,
-        )
-        .values(ticket_id=ticket.id, message_id=message.id)
-    )
+    files.attach_staged(session, row.files_key, ticket, message, brand_id=ticket.brand_id)
     row.message_id = message.id
     session.flush()
     return ticket, message, agent

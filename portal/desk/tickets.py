@@ -8,19 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.models import User
-from portal.desk import assignment
+from portal.desk import assignment, files
 from portal.desk.models import (
     CHOICE_TYPES,
     FormField,
     InquiryForm,
     SuggestionClick,
     Ticket,
-    TicketFile,
     TicketMessage,
 )
 
@@ -339,11 +338,7 @@ def create_ticket(
             )
         )
         session.flush()
-        session.execute(
-            update(TicketFile)
-            .where(TicketFile.submission_key == submission_key, TicketFile.ticket_id.is_(None))
-            .values(ticket_id=ticket.id)
-        )
+        files.attach_staged(session, submission_key, ticket)
         assignment.route_new_ticket(session, ticket, now)
         if before_commit is not None:
             before_commit(ticket)
@@ -406,11 +401,7 @@ def add_requester_reply(
     ticket.updated_at = now
     session.flush()
     if submission_key:
-        session.execute(
-            update(TicketFile)
-            .where(TicketFile.submission_key == submission_key, TicketFile.ticket_id.is_(None))
-            .values(ticket_id=ticket.id, message_id=message.id)
-        )
+        files.attach_staged(session, submission_key, ticket, message)
     return message
 
 

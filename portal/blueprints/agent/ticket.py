@@ -7,7 +7,7 @@ import secrets
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from kb import clock
 from kb.models import Brand, User
@@ -264,14 +264,8 @@ def ticket_reply(ticket_id):
             )
         )
         return _page(ticket, "#scheduled")
-    db.session.execute(
-        update(TicketFile)
-        .where(
-            TicketFile.submission_key == form["files_key"],
-            TicketFile.ticket_id.is_(None),
-            TicketFile.brand_id == ticket.brand_id,
-        )
-        .values(ticket_id=ticket.id, message_id=message.id)
+    ticket_files.attach_staged(
+        db.session, form["files_key"], ticket, message, brand_id=ticket.brand_id
     )
     if public:
         mail_public_reply(db.session, ticket, message, agent)

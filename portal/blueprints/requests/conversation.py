@@ -195,11 +195,7 @@ def show_request(brand, locale, ticket_id):
         )
     else:
         target, message = ticket, tickets.add_requester_reply(db.session, ticket, body, now)
-    db.session.execute(
-        update(TicketFile)
-        .where(TicketFile.submission_key == reply_key, TicketFile.ticket_id.is_(None))
-        .values(ticket_id=target.id, message_id=message.id)
-    )
+    ticket_files.attach_staged(db.session, reply_key, target, message)
     db.session.commit()
     if target.id != ticket.id:
         flash(_("This request was closed, so we opened a new one with your reply."))
