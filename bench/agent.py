@@ -91,14 +91,14 @@ from my_requests import (
 from sqlalchemy import func, insert, select
 
 from kb import clock
-from kb.models import Brand, BrandMember, Organization, User
+from kb.models import Brand, Organization
+from kb.people import BrandMember, CustomerOrganization, User
 from portal import demo
 from portal.desk import queues
 from portal.desk.accounts import create_or_update_user
 from portal.desk.models import (
     AgentGroup,
     AgentGroupMember,
-    CustomerOrganization,
     Ticket,
     TicketEvent,
     TicketMessage,

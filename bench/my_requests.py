@@ -64,10 +64,11 @@ from flask import Flask, has_request_context
 from sqlalchemy import event, func, insert, or_, select, text, tuple_
 
 from kb import clock
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
 from portal.desk import customer_requests as requests_
 from portal.desk.accounts import hash_password
-from portal.desk.models import CustomerOrganization, Ticket, TicketShare
+from portal.desk.models import Ticket, TicketShare
 from portal.extensions import db
 
 BRAND, OTHER_BRAND, LOCALE = "hanbit-pay", "norrsken-energi", "en"

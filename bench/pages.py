@@ -28,7 +28,8 @@ from sqlalchemy import event, func, insert, select, text
 
 from kb import clock, helpcenter
 from kb.markdown import render as render_markdown
-from kb.models import Article, ArticleLabel, Brand, Section, Translation, User
+from kb.models import Article, ArticleLabel, Brand, Section, Translation
+from kb.people import User
 from kb.slugs import slugify
 from portal import config
 from portal.extensions import db

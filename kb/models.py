@@ -13,19 +13,18 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb import colors
 from kb.clock import now
 from kb.db import Base, UTCDateTime
+from kb.people import User
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 BRAND_STATUSES = ("draft", "active", "suspended")
 ARTICLE_KINDS = ("guide", "faq", "notice", "event")
 TRANSLATION_STATUSES = ("draft", "published", "archived")
-ROLES = ("admin", "editor", "agent", "customer")
 
 
 class Organization(Base):
@@ -94,35 +93,6 @@ class BrandHost(Base):
     host: Mapped[str] = mapped_column(String(253), unique=True)
 
     brand: Mapped[Brand] = relationship(back_populates="hosts")
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), default="customer", index=True)
-    locale: Mapped[str | None] = mapped_column(String(16))
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # Customer accounts (portal.desk): shown to agents instead of the name when set.
-    nickname: Mapped[str | None] = mapped_column(String(100))
-    # None until the address is confirmed: sign-up passes None explicitly (other accounts are
-    # made confirmed). Nothing works for an unconfirmed customer.
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now)
-    # Part of every session cookie: bumped on password change, which ends every session.
-    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # The customer's company (portal.desk.models.CustomerOrganization), not the tenant above.
-    customer_org_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customer_organizations.id", ondelete="SET NULL"), index=True
-    )
-    # Single sign-on: the id the brand's own site gives this person.
-    external_id: Mapped[str | None] = mapped_column(String(200))
-    # Agents: whether round-robin gives them new tickets (off on vacation, for example).
-    receives_tickets: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Category(Base):
@@ -290,17 +260,6 @@ class ArticleVote(Base):
     locale: Mapped[str] = mapped_column(String(16))
     helpful: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-
-
-class BrandMember(Base):
-    """A staff account's membership of a brand: editors and agents work only in their brands."""
-
-    __tablename__ = "brand_members"
-    __table_args__ = (UniqueConstraint("user_id", "brand_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
 
 
 class Revision(Base):

@@ -5,7 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.models import Article, Brand, BrandMember, Category, Revision, Section, Translation
+from kb.models import Article, Brand, Category, Revision, Section, Translation
+from kb.people import BrandMember
 from portal.desk.models import InquiryForm, Ticket
 
 STAFF_ROLES = ("admin", "editor", "agent")

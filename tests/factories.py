@@ -11,15 +11,14 @@ from kb.models import (
     ArticleLabel,
     Brand,
     BrandHost,
-    BrandMember,
     Category,
     CategoryTranslation,
     Organization,
     Section,
     SectionTranslation,
     Translation,
-    User,
 )
+from kb.people import BrandMember, User
 from kb.slugs import slugify
 
 _seq = count(1)

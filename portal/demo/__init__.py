@@ -13,7 +13,6 @@ from kb.models import (
     Article,
     ArticleLabel,
     Brand,
-    BrandMember,
     Category,
     CategoryTranslation,
     Organization,
@@ -21,6 +20,7 @@ from kb.models import (
     SectionTranslation,
     Translation,
 )
+from kb.people import BrandMember
 from kb.slugs import slugify
 from portal.demo import forms as demo_forms
 from portal.demo import requests as demo_requests

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb import attachments, clock
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
 from portal.desk.models import (
     AgentGroup,
     AgentGroupMember,
     CannedResponse,
-    CustomerOrganization,
     InquiryForm,
     Ticket,
     TicketFile,

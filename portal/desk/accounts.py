@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import delete, null, select, update
 from sqlalchemy.orm import Session
 
-from kb.models import ROLES, BrandMember, User
+from kb.people import ROLES, BrandMember, User
 from portal.desk.models import AccountToken, LoginSession, Ticket, TicketShare
 from portal.desk.orgs import organization_for_email
 

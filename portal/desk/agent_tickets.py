@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kb.models import Article, Translation, User
+from kb.models import Article, Translation
+from kb.people import CustomerOrganization, User
 from portal.desk import assignment, placeholders
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
     TICKET_TYPES,
     AgentGroup,
-    CustomerOrganization,
     Ticket,
     TicketEvent,
     TicketFile,

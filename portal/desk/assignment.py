@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from kb.models import BrandMember, User
+from kb.people import BrandMember, User
 from portal.desk.models import (
     AgentGroup,
     AgentGroupMember,

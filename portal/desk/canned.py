@@ -4,7 +4,8 @@ placeholders filled by portal.desk.placeholders)."""
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import User
 from portal.desk import placeholders
 from portal.desk.models import CannedResponse, Ticket
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, false, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from kb.models import User
-from portal.desk.models import CustomerOrganization, Ticket, TicketMessage, TicketShare
+from kb.people import CustomerOrganization, User
+from portal.desk.models import Ticket, TicketMessage, TicketShare
 from portal.desk.tickets import valid_email
 
 TABS = ("mine", "shared", "organization")

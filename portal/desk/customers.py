@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, User
-from portal.desk.models import CustomerOrganization, Ticket, TicketMessage
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
+from portal.desk.models import Ticket, TicketMessage
 
 MAX_REQUESTS = 50
 MAX_DEVICES = 5

@@ -266,19 +266,6 @@ class SuggestionClick(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class CustomerOrganization(Base):
-    """A customer's company. Members can see each other's requests when it shares them."""
-
-    __tablename__ = "customer_organizations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    # New customers with an address at one of these domains join it (lower case, no "@").
-    domains: Mapped[list] = mapped_column(JSON, default=list)
-    shares_requests: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-
-
 class TicketShare(Base):
     """A person a request is shared with (CC), by email; linked to their account once known."""
 

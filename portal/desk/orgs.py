@@ -13,8 +13,8 @@ from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.models import User
-from portal.desk.models import CustomerOrganization, InquiryForm, Ticket
+from kb.people import CustomerOrganization, User
+from portal.desk.models import InquiryForm, Ticket
 from portal.web.ids import MAX_ID
 
 MAX_NAME = 200

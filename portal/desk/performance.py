@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, BrandMember
+from kb.models import Brand
+from kb.people import BrandMember
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import Ticket, TicketMessage
 from portal.desk.queues import queue_condition

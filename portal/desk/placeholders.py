@@ -3,7 +3,7 @@ every reply path (the ticket page, scheduled replies, bulk replies)."""
 
 import re
 
-from kb.models import User
+from kb.people import User
 from portal.desk.models import Ticket
 
 NAMES = ("requester_name", "requester_email", "ticket_id", "subject", "agent_name")

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.models import User
+from kb.people import User
 from portal.desk.models import TicketMessage, TicketPresence
 
 STALE = timedelta(seconds=60)

@@ -25,13 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
 from portal.desk import ticket_search
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
-    CustomerOrganization,
     InquiryForm,
     Ticket,
     TicketCount,

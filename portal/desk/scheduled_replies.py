@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kb.models import User
+from kb.people import User
 from portal.desk import agent_tickets, files
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.assignment import can_work

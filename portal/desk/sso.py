@@ -11,14 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
 from portal.desk.accounts import (
     claim_requests,
     normalize_email,
     organization_for_email,
     user_by_email,
 )
-from portal.desk.models import CustomerOrganization, SsoTokenUse
+from portal.desk.models import SsoTokenUse
 from portal.desk.tickets import valid_email
 
 ALGORITHMS = ["HS256"]  # the only one: never "none", never a public-key algorithm

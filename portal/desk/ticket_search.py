@@ -8,7 +8,8 @@ from sqlalchemy import and_, func, literal_column, select, table, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
-from portal.desk.models import CustomerOrganization, Ticket, TicketMessage
+from kb.people import CustomerOrganization
+from portal.desk.models import Ticket, TicketMessage
 
 MAX_QUERY = 200
 MAX_WORDS = 8

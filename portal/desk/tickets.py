@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.models import User
+from kb.people import User
 from portal.desk import assignment, files
 from portal.desk.models import (
     CHOICE_TYPES,

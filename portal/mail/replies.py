@@ -2,7 +2,8 @@
 
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import User
 from portal.desk import agent_tickets, scheduled_replies
 from portal.desk.models import Ticket, TicketMessage
 from portal.mail.requesters import mail_about_request

@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import User
 from portal.desk import tickets
 from portal.desk.models import OutboxMail, Ticket
 from portal.mail.compose import absolute_url, queue_mail

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from kb import clock
-from kb.models import User
+from kb.people import User
 from portal.config import defaults
 from portal.desk.models import Ticket, TicketMessage
 from portal.mail.outbox import SmtpSettings, send_due

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import Article, Brand, Translation, User
+from kb.models import Article, Brand, Translation
+from kb.people import User
 from kb.visibility import is_visible
 from portal import demo
 
@@ -113,7 +114,8 @@ def test_demo_translations_start_up_to_date(loaded):
 
 
 def test_demo_customers_have_requests_in_several_states_and_organizations(loaded):
-    from portal.desk.models import CustomerOrganization, Ticket, TicketFile, TicketShare
+    from kb.people import CustomerOrganization
+    from portal.desk.models import Ticket, TicketFile, TicketShare
 
     users = {u.email: u for u in loaded.scalars(select(User))}
     orgs = {o.id: o for o in loaded.scalars(select(CustomerOrganization))}

@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Translation
+from kb.people import CustomerOrganization
 from kb.slugs import slugify
 from portal.desk import assignment, forms, orgs, tickets
 from portal.desk.models import (
     CannedResponse,
-    CustomerOrganization,
     ScheduledReply,
     Ticket,
     TicketFile,

@@ -13,7 +13,8 @@ from werkzeug.exceptions import NotFound
 
 from kb import clock
 from kb.locales import UI_LOCALES
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import User
 from kb.slugs import BRAND_SLUG
 from portal.blueprints.account import bp
 from portal.blueprints.account.forms import (

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kb.models import Brand
+from kb.people import CustomerOrganization
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.inquiry_form_forms import (
@@ -16,7 +17,7 @@ from portal.blueprints.admin.inquiry_form_forms import (
     show_errors,
 )
 from portal.desk import forms as builder
-from portal.desk.models import CustomerOrganization, FormField, InquiryForm
+from portal.desk.models import FormField, InquiryForm
 from portal.extensions import db
 from portal.web.rendering import render
 

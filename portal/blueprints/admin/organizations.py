@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from kb.models import User
+from kb.people import CustomerOrganization, User
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.organization_forms import (
@@ -15,7 +15,6 @@ from portal.blueprints.admin.organization_forms import (
     show_errors,
 )
 from portal.desk import orgs
-from portal.desk.models import CustomerOrganization
 from portal.extensions import db
 from portal.web.rendering import render
 

@@ -23,7 +23,8 @@ from kb.authoring import (
     source_translation,
 )
 from kb.markdown import MarkdownError, render
-from kb.models import ARTICLE_KINDS, Brand, Translation, User
+from kb.models import ARTICLE_KINDS, Brand, Translation
+from kb.people import CustomerOrganization, User
 from kb.visibility import is_scheduled
 from kb.votes import tally_by_locale
 from portal import access
@@ -40,7 +41,6 @@ from portal.blueprints.admin.forms import (
     to_utc,
 )
 from portal.desk import tickets
-from portal.desk.models import CustomerOrganization
 from portal.extensions import db
 from portal.web.ids import parse_id
 from portal.web.rendering import render as render_page

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from kb import clock
-from kb.models import User
+from kb.people import User
 from portal import access
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.queues import render_queues

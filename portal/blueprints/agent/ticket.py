@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import User
 from portal import access
 from portal.blueprints.agent import bp
 from portal.desk import (

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import User
+from kb.people import User
 from portal.desk.models import OutboxMail, Ticket
 
 NEW_PASSWORD = "a much longer secret"

@@ -4,7 +4,7 @@
 import pytest
 from sqlalchemy import select
 
-from kb.models import User
+from kb.people import User
 from tests.conftest import PASSWORD
 from tests.portal.account.conftest import anonymous_ticket, link_in, mails
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import User
+from kb.people import User
 from portal.desk import accounts
 from portal.desk.models import AccountToken
 from tests.conftest import PASSWORD

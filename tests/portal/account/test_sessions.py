@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from kb import clock
-from kb.models import User
+from kb.people import User
 from portal.desk.accounts import LoginUser, parse_session_id
 from portal.desk.models import LoginSession
 from tests.conftest import PASSWORD

@@ -6,7 +6,7 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from kb.models import User
+from kb.people import User
 from portal.desk import accounts
 from portal.desk.models import Ticket
 from tests.conftest import PASSWORD

@@ -5,9 +5,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import User
+from kb.people import CustomerOrganization, User
 from portal.desk import accounts
-from portal.desk.models import AccountToken, CustomerOrganization, Ticket, TicketShare
+from portal.desk.models import AccountToken, Ticket, TicketShare
 from tests.conftest import PASSWORD
 from tests.portal.account.conftest import (
     NEW_PASSWORD,

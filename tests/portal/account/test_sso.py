@@ -16,11 +16,12 @@ from jwt.warnings import InsecureKeyLengthWarning
 from sqlalchemy import func, select
 
 from kb import clock
-from kb.models import Brand, User
+from kb.models import Brand
+from kb.people import CustomerOrganization, User
 from portal import create_app
 from portal.desk import sso
 from portal.desk.accounts import parse_session_id
-from portal.desk.models import CustomerOrganization, SsoTokenUse
+from portal.desk.models import SsoTokenUse
 from portal.extensions import db
 from tests.conftest import _test_config
 

@@ -95,7 +95,7 @@ def test_form_without_a_default_language_name_is_shown_again_with_what_was_typed
 
 
 def test_form_for_organizations_needs_one_and_keeps_the_choice(client, ctx, editor):
-    from portal.desk.models import CustomerOrganization
+    from kb.people import CustomerOrganization
 
     company = CustomerOrganization(name="Daehan Logistics")
     ctx.add(company)

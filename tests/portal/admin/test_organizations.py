@@ -5,10 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kb.models import User
+from kb.people import CustomerOrganization, User
 from portal import create_app
 from portal.desk import orgs
-from portal.desk.models import CustomerOrganization
 from portal.extensions import db
 from tests.conftest import _test_config
 

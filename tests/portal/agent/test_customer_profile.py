@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from kb import clock
-from portal.desk.models import CustomerOrganization, Ticket, TicketMessage
+from kb.people import CustomerOrganization
+from portal.desk.models import Ticket, TicketMessage
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 
 from kb import clock
-from portal.desk.models import CustomerOrganization, Ticket
+from kb.people import CustomerOrganization
+from portal.desk.models import Ticket
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_filters(client, make, acme, globex, login, args, expected):
 
 
 def test_filter_by_organization(ctx, make, acme):
-    from portal.desk.models import CustomerOrganization
+    from kb.people import CustomerOrganization
 
     company = CustomerOrganization(name="Daehan", domains=[])
     ctx.add(company)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from kb.models import BrandMember, User
+from kb.people import BrandMember, User
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketFile, TicketMessage
 from portal.extensions import db
 from portal.mail.replies import send_due_replies

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
+from kb.people import CustomerOrganization
 from portal.desk import agent_tickets
 from portal.desk.models import (
-    CustomerOrganization,
     OutboxMail,
     Ticket,
     TicketEvent,

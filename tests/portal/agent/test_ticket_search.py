@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from kb import clock
-from portal.desk.models import CustomerOrganization, Ticket, TicketMessage
+from kb.people import CustomerOrganization
+from portal.desk.models import Ticket, TicketMessage
 from portal.desk.ticket_search import matches
 
 

@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from kb.models import User
+from kb.people import CustomerOrganization, User
 from portal.desk import forms, orgs
-from portal.desk.models import CustomerOrganization, InquiryForm, Ticket
+from portal.desk.models import InquiryForm, Ticket
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from kb.models import Section, SectionOrganization
-from portal.desk.models import CustomerOrganization
+from kb.people import CustomerOrganization
 
 
 @pytest.fixture

@@ -431,7 +431,7 @@ def test_the_same_file_sent_twice_with_one_form_is_kept_once(client, ctx, form):
 def test_private_forms_are_hidden_from_others_in_lists_and_by_url(
     client, make, brand, login, audience, who, usable
 ):
-    from portal.desk.models import CustomerOrganization
+    from kb.people import CustomerOrganization
 
     company = CustomerOrganization(name="Daehan Logistics")
     make.session.add(company)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from portal.desk.models import CustomerOrganization, OutboxMail, Ticket, TicketMessage, TicketShare
+from kb.people import CustomerOrganization
+from portal.desk.models import OutboxMail, Ticket, TicketMessage, TicketShare
 
 
 @pytest.fixture

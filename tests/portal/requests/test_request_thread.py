@@ -6,7 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.desk.models import CustomerOrganization, InquiryForm, Ticket
+from kb.people import CustomerOrganization
+from portal.desk.models import InquiryForm, Ticket
 from tests.conftest import PASSWORD
 
 
