@@ -78,11 +78,12 @@ class ShareForm(_Posted):
     """Share with people by email, or with the whole organization (one form, two buttons)."""
 
     emails = StringField()
-    action = HiddenField(default="people")
+    action = HiddenField()  # people (the default), organization or private
 
     @property
-    def choice(self) -> str:
-        return self.action.data or "people"
+    def with_organization(self) -> bool | None:
+        """True: share with the organization; False: stop; None: share with people."""
+        return {"organization": True, "private": False}.get(self.action.data or "people")
 
 
 class RatingForm(_Posted):
