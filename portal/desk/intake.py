@@ -354,6 +354,7 @@ def _make_ticket(
 ACCEPTED, ABUSE, FILES = "accepted", "abuse", "files"
 
 # What became of a sending (Outcome.state).
+UNSENT = "unsent"  # nothing sent yet: the form as first shown (a door's own starting point)
 SENT = "sent"  # the ticket exists: made now, or by an earlier send with the same key
 EXPIRED = "expired"  # no valid key (forged, or the form was open for days): nothing kept
 REFRESHED = "refreshed"  # only the questions the answers open were asked for: nothing marked

@@ -50,18 +50,14 @@ def error_message(code: str) -> str:
     }.get(code, _("Please check this."))
 
 
-def _visitor_org() -> int | None:
-    return current_user.user.customer_org_id if current_user.is_authenticated else None
-
-
 def _listed_forms(brand_id: int) -> list[InquiryForm]:
     forms = db.session.scalars(
         select(InquiryForm)
         .where(InquiryForm.brand_id == brand_id, InquiryForm.listed.is_(True))
         .order_by(InquiryForm.position, InquiryForm.id)
     )
-    signed_in, org_id = current_user.is_authenticated, _visitor_org()
-    return [f for f in forms if intake.form_usable_by(f, signed_in, org_id)]
+    visitor = _requester()
+    return [f for f in forms if intake.form_usable_by(f, visitor.signed_in, visitor.org_id)]
 
 
 def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
@@ -71,7 +67,8 @@ def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
     form = db.session.get(InquiryForm, form_id) if form_id else None
     if form is None or form.brand_id != hc.brand.id:
         abort(404)
-    if not intake.form_usable_by(form, current_user.is_authenticated, _visitor_org()):
+    visitor = _requester()
+    if not intake.form_usable_by(form, visitor.signed_in, visitor.org_id):
         abort(404)
     return form
 
@@ -149,7 +146,7 @@ def new_request(brand, locale):
     form = _form_or_404(hc, request.args.get("form"))
     if request.method == "GET":
         sub = intake.Submission(answers=Answers(form).prefill(request.args))
-        return _show(hc, form, intake.Outcome(intake.REFUSED, sub), _issue_key())
+        return _show(hc, form, intake.Outcome(intake.UNSENT, sub), _issue_key())
     posted = InquiryPost()
     key, issued = intake.open_key(
         current_app.config["SECRET_KEY"], posted.key.data, current_app.config["INQUIRY_KEY_MAX_AGE"]
@@ -377,4 +374,4 @@ def _again(status: int, notice: str, csrf: str | None = None):
     sub = intake.check_submission(form, values, query, current_user.is_authenticated)
     sub.errors = {}
     key_token = request.form.get("key") or _issue_key()
-    return _show(hc, form, intake.Outcome(intake.REFUSED, sub), key_token, notice, status)
+    return _show(hc, form, intake.Outcome(intake.UNSENT, sub), key_token, notice, status)
