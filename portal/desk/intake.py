@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from kb.models import Brand
 from kb.people import User
 from portal.desk import assignment, files
-from portal.desk.models import CHOICE_TYPES, FormField, InquiryForm, Ticket, TicketMessage
+from portal.desk.models import (
+    CHOICE_TYPES,
+    FormField,
+    InquiryForm,
+    SuggestionClick,
+    Ticket,
+    TicketMessage,
+)
 from portal.desk.tickets import MAX_DESCRIPTION, localized, valid_email
 from portal.mail.requesters import mail_about_request
 
@@ -259,6 +266,30 @@ def open_key(
     if not re.fullmatch(r"[0-9a-f]{32}", key):
         return None, None
     return key, issued
+
+
+def note_suggestion_opened(
+    session: Session,
+    brand_id: int,
+    form_id: int | None,
+    article_id: int,
+    submission_key: str,
+    now: datetime,
+) -> None:
+    """A suggested article was opened from a form (shown under its `submission_key`): counted
+    as deflected while no ticket follows with that key (tickets.deflection). A form of another
+    brand is not recorded as its form."""
+    form = session.get(InquiryForm, form_id) if form_id else None
+    session.add(
+        SuggestionClick(
+            brand_id=brand_id,
+            form_id=form.id if form is not None and form.brand_id == brand_id else None,
+            article_id=article_id,
+            submission_key=submission_key,
+            created_at=now,
+        )
+    )
+    session.commit()
 
 
 # -- creating -----------------------------------------------------------------------------

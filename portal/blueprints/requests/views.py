@@ -16,7 +16,7 @@ from kb.search import SearchRequest, clean_text
 from portal.blueprints.requests import bp
 from portal.blueprints.requests.forms import Answers, InquiryPage, InquiryPost
 from portal.desk import intake, tickets
-from portal.desk.models import InquiryForm, SuggestionClick
+from portal.desk.models import InquiryForm
 from portal.extensions import db, limiter
 from portal.search import service as search_service
 from portal.web import downloads
@@ -314,19 +314,10 @@ def suggested(brand, locale, article_id):
         request.args.get("key"),
         current_app.config["INQUIRY_KEY_MAX_AGE"],
     )
-    form_arg = request.args.get("form", "")
     if key is not None:
-        form_id = parse_id(form_arg)
-        form = db.session.get(InquiryForm, form_id) if form_id else None
-        db.session.add(
-            SuggestionClick(
-                brand_id=hc.brand.id,
-                form_id=form.id if form is not None and form.brand_id == hc.brand.id else None,
-                article_id=article_id,
-                submission_key=key,
-            )
-        )
-        db.session.commit()
+        form_id = parse_id(request.args.get("form", ""))
+        now = clock.now()
+        intake.note_suggestion_opened(db.session, hc.brand.id, form_id, article_id, key, now)
     return redirect(
         url_for(
             "helpcenter.article",

@@ -268,3 +268,20 @@ def test_rating_keeps_score_and_comment_only_once_solved(ctx, in_app, ticket, re
     ctx.expire_all()
     rated = ctx.get(Ticket, ticket.id)
     assert (rated.satisfaction, rated.satisfaction_comment) == ("bad", "Slow")
+
+
+def test_an_opened_suggestion_counts_as_deflected_until_a_ticket_follows_its_key(
+    ctx, in_app, form, brand, make
+):
+    from portal.desk import tickets
+    from portal.desk.models import SuggestionClick
+
+    article = make.article(make.section(make.category(brand)), {"en": "Refunds"})
+    other = make.brand(slug="other")
+    since = clock.now() - timedelta(minutes=1)
+    for key in ("c" * 32, "d" * 32):
+        intake.note_suggestion_opened(ctx, other.id, form.id, article.id, key, clock.now())
+    assert ctx.scalars(select(SuggestionClick.form_id)).all() == [None, None]  # not its form
+    send(ctx, in_app, form, brand, inquiry(), key="c" * 32)
+    figure = tickets.deflection(ctx, None, since)
+    assert (figure.opened, figure.no_ticket) == (2, 1)
