@@ -78,7 +78,7 @@ class ShareForm(_Posted):
     """Share with people by email, or with the whole organization (one form, two buttons)."""
 
     emails = StringField()
-    action = HiddenField()  # people (the default), organization or private
+    action = StringField()  # the button: people (the default), organization or private
 
     @property
     def with_organization(self) -> bool | None:
@@ -87,7 +87,9 @@ class ShareForm(_Posted):
 
 
 class RatingForm(_Posted):
-    score = HiddenField()
+    """Good or bad (two radio buttons), and an optional comment; desk checks the score."""
+
+    score = StringField()
     comment = TextAreaField()
 
 
