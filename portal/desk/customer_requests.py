@@ -1,5 +1,6 @@
 """What a signed-in customer may see and do with requests: the one scope rule, the lists of
-"my requests" (keyset pages), sharing, solving, reopening and rating."""
+"my requests" (keyset pages), and what the requester does: share, unshare, solve, rate (one
+operation each), reply, reopen."""
 
 import re
 from dataclasses import dataclass
@@ -8,9 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, false, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from kb.models import Brand
 from kb.people import CustomerOrganization, User
-from portal.desk.models import Ticket, TicketMessage, TicketShare
+from portal.desk.models import Ticket, TicketFile, TicketMessage, TicketShare
 from portal.desk.tickets import valid_email
+from portal.mail.requesters import mail_about_request
 
 TABS = ("mine", "shared", "organization")
 STATUS_FILTERS = {
@@ -36,6 +39,7 @@ class Customer:
     email: str
     org_id: int | None
     org_shares: bool
+    name: str = ""  # as others see them (their nickname, else their name)
 
     @classmethod
     def of(cls, session: Session, user: User) -> "Customer":
@@ -43,7 +47,8 @@ class Customer:
         if user.customer_org_id is not None:
             org = session.get(CustomerOrganization, user.customer_org_id)
             shares = bool(org and org.shares_requests)
-        return cls(user.id, user.email.lower(), user.customer_org_id, shares)
+        name = user.nickname or user.name
+        return cls(user.id, user.email.lower(), user.customer_org_id, shares, name)
 
 
 def _shared_with(customer: Customer):
@@ -200,6 +205,18 @@ def shares(session: Session, ticket: Ticket) -> list[TicketShare]:
     )
 
 
+def public_file(session: Session, ticket: Ticket, file_id: int) -> TicketFile | None:
+    """A file of the request that its people may download: never an internal note's."""
+    row = session.get(TicketFile, file_id)
+    if row is None or row.ticket_id != ticket.id:
+        return None
+    if row.message_id is not None:
+        message = session.get(TicketMessage, row.message_id)
+        if message is None or not message.public:
+            return None
+    return row
+
+
 def organization_seeing(session: Session, ticket: Ticket) -> CustomerOrganization | None:
     """The organization whose members can see the request (it shares all its requests, or this
     one was shared with it), if any: the same rule as `_organization_scope`."""
@@ -209,55 +226,6 @@ def organization_seeing(session: Session, ticket: Ticket) -> CustomerOrganizatio
     if org is None or not (org.shares_requests or ticket.shared_with_org):
         return None
     return org
-
-
-def share_with(
-    session: Session, customer: Customer, ticket: Ticket, emails_text: str, now: datetime
-) -> tuple[list[TicketShare], dict]:
-    """Shares the request with people by email (the requester only). Returns the new shares
-    and errors ({"emails": code})."""
-    emails = [e.strip().lower() for e in re.split(r"[\s,;]+", emails_text or "") if e.strip()]
-    if not emails:
-        return [], {"emails": "required"}
-    if any(not valid_email(e) for e in emails):
-        return [], {"emails": "invalid_email"}
-    existing = {s.email for s in shares(session, ticket)}
-    if len(existing | set(emails)) > MAX_SHARES:
-        return [], {"emails": "too_many"}
-    added = []
-    for email in dict.fromkeys(emails):
-        if email in existing or email == ticket.requester_email.lower():
-            continue
-        account = session.scalar(select(User).where(func.lower(User.email) == email))
-        share = TicketShare(
-            ticket_id=ticket.id,
-            email=email,
-            user_id=account.id if account is not None else None,
-            added_by_id=customer.id,
-            created_at=now,
-        )
-        session.add(share)
-        added.append(share)
-    ticket.updated_at = now
-    session.flush()
-    return added, {}
-
-
-def unshare(session: Session, ticket: Ticket, share_id: int) -> bool:
-    share = session.get(TicketShare, share_id)
-    if share is None or share.ticket_id != ticket.id:
-        return False
-    session.delete(share)
-    return True
-
-
-def solve(ticket: Ticket, now: datetime) -> bool:
-    if ticket.status in ("solved", "closed"):
-        return False
-    ticket.status = "solved"
-    ticket.solved_at = now
-    ticket.updated_at = now
-    return True
 
 
 def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
@@ -326,17 +294,130 @@ def reply(
     return ticket, message
 
 
-def rate(ticket: Ticket, score: str, comment: str, now: datetime) -> bool:
-    """Good or bad (with an optional comment), once the request is solved or closed."""
+def _secret() -> str:
+    import secrets
+
+    return secrets.token_hex(16)
+
+
+# -- what the requester does: one operation each, committed with its mail --------------------
+
+
+class NotAllowed(Exception):
+    """Only the request's signed-in requester may do this (a door answers 404 or 403 first)."""
+
+
+def _requester_only(actor: Customer, ticket: Ticket) -> None:
+    if not is_requester(actor, ticket):
+        raise NotAllowed
+
+
+@dataclass
+class Sharing:
+    """What sharing with people did: the new shares, or why nothing was shared (a code for
+    the emails input: required, invalid_email, too_many)."""
+
+    added: list[TicketShare]
+    error: str | None = None
+
+
+def share_with_people(
+    session: Session,
+    actor: Customer,
+    ticket: Ticket,
+    emails_text: str,
+    now: datetime,
+    brand: Brand | None = None,
+) -> Sharing:
+    """Shares the request with people by email (addresses split on spaces, commas and
+    semicolons; at most MAX_SHARES in all) and mails each new one; all or nothing."""
+    _requester_only(actor, ticket)
+    emails = [e.strip().lower() for e in re.split(r"[\s,;]+", emails_text or "") if e.strip()]
+    existing = {s.email for s in shares(session, ticket)}
+    error = _emails_problem(existing, emails)
+    if error:
+        return Sharing([], error)
+    added = []
+    for email in dict.fromkeys(emails):
+        if email in existing or email == ticket.requester_email.lower():
+            continue
+        account = session.scalar(select(User).where(func.lower(User.email) == email))
+        share = TicketShare(
+            ticket_id=ticket.id,
+            email=email,
+            user_id=account.id if account is not None else None,
+            added_by_id=actor.id,
+            created_at=now,
+        )
+        session.add(share)
+        added.append(share)
+    ticket.updated_at = now
+    session.flush()
+    for share in added:
+        mail_about_request(
+            session, "request_shared", ticket, share.email, brand=brand, sharer=actor.name
+        )
+    session.commit()
+    return Sharing(added)
+
+
+def _emails_problem(existing: set[str], emails: list[str]) -> str | None:
+    if not emails:
+        return "required"
+    if any(not valid_email(e) for e in emails):
+        return "invalid_email"
+    if len(existing | set(emails)) > MAX_SHARES:
+        return "too_many"
+    return None
+
+
+def share_with_organization(
+    session: Session, actor: Customer, ticket: Ticket, shared: bool, now: datetime
+) -> None:
+    """Lets everyone in the requester's organization see the request (or stops it)."""
+    _requester_only(actor, ticket)
+    if actor.org_id is None:
+        raise NotAllowed
+    ticket.shared_with_org = shared
+    ticket.customer_org_id = ticket.customer_org_id or actor.org_id
+    session.commit()
+
+
+def unshare(
+    session: Session, actor: Customer, ticket: Ticket, share_id: int, now: datetime
+) -> bool:
+    """Stops sharing with one person; False when that share is not this request's."""
+    _requester_only(actor, ticket)
+    share = session.get(TicketShare, share_id)
+    if share is None or share.ticket_id != ticket.id:
+        return False
+    session.delete(share)
+    session.commit()
+    return True
+
+
+def solve(session: Session, actor: Customer, ticket: Ticket, now: datetime) -> bool:
+    """The requester marks the request solved; False when it already was (or is closed)."""
+    _requester_only(actor, ticket)
+    if ticket.status in ("solved", "closed"):
+        return False
+    ticket.status = "solved"
+    ticket.solved_at = now
+    ticket.updated_at = now
+    session.commit()
+    return True
+
+
+def rate(
+    session: Session, actor: Customer, ticket: Ticket, score: str, comment: str, now: datetime
+) -> bool:
+    """Good or bad (with an optional comment), once the request is solved or closed; False
+    (nothing kept) otherwise."""
+    _requester_only(actor, ticket)
     if ticket.status not in ("solved", "closed") or score not in ("good", "bad"):
         return False
     ticket.satisfaction = score
     ticket.satisfaction_comment = (comment or "").strip()[:2000] or None
     ticket.updated_at = now
+    session.commit()
     return True
-
-
-def _secret() -> str:
-    import secrets
-
-    return secrets.token_hex(16)

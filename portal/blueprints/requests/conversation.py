@@ -12,13 +12,13 @@ from sqlalchemy import func, select, update
 
 from kb import clock
 from portal.blueprints.requests import bp
+from portal.blueprints.requests.forms import RatingForm, ShareForm
 from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
 from portal.desk import files as ticket_files
 from portal.desk import tickets
-from portal.desk.models import Ticket, TicketFile, TicketMessage
+from portal.desk.models import Ticket, TicketMessage
 from portal.extensions import db, limiter
-from portal.mail.requesters import mail_about_request
 from portal.web import downloads
 from portal.web.rendering import render, wants_fragment
 from portal.web.tenancy import helpcenter_or_404
@@ -216,8 +216,7 @@ def _requester_action(brand, locale, ticket_id):
 @bp.post("/<brand>/<locale>/requests/<id:ticket_id>/solve")
 def solve_request(brand, locale, ticket_id):
     hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
-    if requests_.solve(ticket, clock.now()):
-        db.session.commit()
+    if requests_.solve(db.session, viewer.customer, ticket, clock.now()):
         flash(_("Marked as solved. Thank you!"))
     return redirect(_page_url(hc, ticket, viewer), 303)
 
@@ -225,9 +224,9 @@ def solve_request(brand, locale, ticket_id):
 @bp.post("/<brand>/<locale>/requests/<id:ticket_id>/rating")
 def rate_request(brand, locale, ticket_id):
     hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
-    score = request.form.get("score", "")
-    if requests_.rate(ticket, score, request.form.get("comment", ""), clock.now()):
-        db.session.commit()
+    form = RatingForm()
+    score, comment = form.score.data or "", form.comment.data or ""
+    if requests_.rate(db.session, viewer.customer, ticket, score, comment, clock.now()):
         flash(_("Thank you for rating our help."))
     else:
         flash(_("Choose good or bad to rate a solved request."), "error")
@@ -242,47 +241,48 @@ def share_request(brand, locale, ticket_id):
     hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
     if request.method == "GET":
         return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
-    now = clock.now()
-    action = request.form.get("action", "people")
-    if action in ("organization", "private"):
+    form = ShareForm()
+    if form.with_organization is not None:
         if viewer.customer.org_id is None:
             abort(404)
-        ticket.shared_with_org = action == "organization"
-        ticket.customer_org_id = ticket.customer_org_id or viewer.customer.org_id
-        db.session.commit()
-        if action == "organization":
-            message = _("Your organization can now see this request.")
-        else:
-            message = _("This request is no longer shared with your organization.")
-    else:
-        added, errors = requests_.share_with(
-            db.session, viewer.customer, ticket, request.form.get("emails", ""), now
-        )
-        if errors:
-            db.session.rollback()
-            error = {
-                "required": _("Enter one or more email addresses."),
-                "invalid_email": _("Enter email addresses like name@example.com."),
-                "too_many": _("A request can be shared with at most 20 people."),
-            }[errors["emails"]]
-            return _show(hc, ticket, viewer, share_error=error, status=422, block="sharing")
-        for share in added:
-            _mail_share(hc, ticket, share.email)
-        db.session.commit()
-        if added:
-            count = len(added)
-            message = ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count)
-        else:
-            message = _("Already shared.")
-    return _shared(hc, ticket, viewer, message)
+        shared = form.with_organization
+        requests_.share_with_organization(db.session, viewer.customer, ticket, shared, clock.now())
+        return _shared(hc, ticket, viewer, _organization_message(shared))
+    sharing = requests_.share_with_people(
+        db.session, viewer.customer, ticket, form.emails.data or "", clock.now(), brand=hc.brand
+    )
+    if sharing.error:
+        error = _share_error(sharing.error)
+        return _show(hc, ticket, viewer, share_error=error, status=422, block="sharing")
+    return _shared(hc, ticket, viewer, _people_message(sharing.added))
+
+
+def _organization_message(shared: bool) -> str:
+    if shared:
+        return _("Your organization can now see this request.")
+    return _("This request is no longer shared with your organization.")
+
+
+def _people_message(added) -> str:
+    if not added:
+        return _("Already shared.")
+    count = len(added)
+    return ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count)
+
+
+def _share_error(code: str) -> str:
+    return {
+        "required": _("Enter one or more email addresses."),
+        "invalid_email": _("Enter email addresses like name@example.com."),
+        "too_many": _("A request can be shared with at most 20 people."),
+    }[code]
 
 
 @bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares/<id:share_id>/delete")
 def unshare_request(brand, locale, ticket_id, share_id):
     hc, ticket, viewer = _requester_action(brand, locale, ticket_id)
-    if not requests_.unshare(db.session, ticket, share_id):
+    if not requests_.unshare(db.session, viewer.customer, ticket, share_id, clock.now()):
         abort(404)
-    db.session.commit()
     return _shared(hc, ticket, viewer, _("No longer shared with that person."))
 
 
@@ -296,28 +296,13 @@ def _shared(hc, ticket, viewer, message):
     return redirect(_page_url(hc, ticket, viewer) + "#sharing", 303)
 
 
-def _mail_share(hc, ticket, email):
-    mail_about_request(
-        db.session,
-        "request_shared",
-        ticket,
-        email,
-        brand=hc.brand,
-        sharer=current_user.user.nickname or current_user.user.name,
-    )
-
-
 @bp.get("/<brand>/<locale>/requests/<id:ticket_id>/files/<id:file_id>/<path:name>")
 def request_file(brand, locale, ticket_id, file_id, name):
     hc = helpcenter_or_404(brand, locale)
     ticket, _viewer = _ticket_or_404(hc, ticket_id)
-    row = db.session.get(TicketFile, file_id)
-    if row is None or row.ticket_id != ticket.id:
+    row = requests_.public_file(db.session, ticket, file_id)
+    if row is None:
         abort(404)
-    if row.message_id is not None:
-        message = db.session.get(TicketMessage, row.message_id)
-        if message is None or not message.public:
-            abort(404)  # an internal note's file never reaches the customer side
     return downloads.stored_file(row.sha256, row.content_type, row.filename)
 
 

@@ -14,11 +14,10 @@ from kb import clock, helpcenter
 from kb.models import Article
 from kb.search import SearchRequest, clean_text
 from portal.blueprints.requests import bp
-from portal.desk import files as ticket_files
-from portal.desk import tickets
-from portal.desk.models import InquiryForm, SuggestionClick
+from portal.blueprints.requests.forms import Answers, InquiryPage, InquiryPost
+from portal.desk import intake, tickets
+from portal.desk.models import InquiryForm
 from portal.extensions import db, limiter
-from portal.mail.requesters import mail_about_request
 from portal.search import service as search_service
 from portal.web import downloads
 from portal.web.ids import parse_id
@@ -51,18 +50,14 @@ def error_message(code: str) -> str:
     }.get(code, _("Please check this."))
 
 
-def _visitor_org() -> int | None:
-    return current_user.user.customer_org_id if current_user.is_authenticated else None
-
-
 def _listed_forms(brand_id: int) -> list[InquiryForm]:
     forms = db.session.scalars(
         select(InquiryForm)
         .where(InquiryForm.brand_id == brand_id, InquiryForm.listed.is_(True))
         .order_by(InquiryForm.position, InquiryForm.id)
     )
-    signed_in, org_id = current_user.is_authenticated, _visitor_org()
-    return [f for f in forms if tickets.form_usable_by(f, signed_in, org_id)]
+    visitor = _requester()
+    return [f for f in forms if intake.form_usable_by(f, visitor.signed_in, visitor.org_id)]
 
 
 def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
@@ -72,17 +67,10 @@ def _form_or_404(hc, form_arg: str | None) -> InquiryForm:
     form = db.session.get(InquiryForm, form_id) if form_id else None
     if form is None or form.brand_id != hc.brand.id:
         abort(404)
-    if not tickets.form_usable_by(form, current_user.is_authenticated, _visitor_org()):
+    visitor = _requester()
+    if not intake.form_usable_by(form, visitor.signed_in, visitor.org_id):
         abort(404)
     return form
-
-
-def _values() -> dict[str, list[str]]:
-    return {name: request.form.getlist(name) for name in request.form}
-
-
-def _query() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k != "form"}
 
 
 def _referring_article(hc) -> int | None:
@@ -98,14 +86,6 @@ def _referring_article(hc) -> int | None:
                 break
     article = db.session.get(Article, article_id) if article_id else None
     return article.id if article is not None and article.brand_id == hc.brand.id else None
-
-
-def _details(form: InquiryForm, sub: tickets.Submission, hc) -> dict:
-    return {
-        "hidden": sub.hidden,
-        "user_agent": (request.user_agent.string or "")[:300],
-        "referrer_article_id": _referring_article(hc),
-    }
 
 
 def _email_limit_key() -> str:
@@ -134,22 +114,15 @@ def _stores_files() -> bool:
     return _is_submit() or bool(posted and any(f.filename for _k, f in request.files.items(True)))
 
 
-# What a POST counted for the rate limits (g.inquiry_counted), set by the view: a person
-# fixing mistakes is not counted, an accepted send and the signs of a robot are, and so is
-# every request that stored files (the IP's limit only).
-ACCEPTED, ABUSE, FILES = "accepted", "abuse", "files"
-
-
-def _count(what: str) -> None:
-    g.inquiry_counted = what
-
-
+# What a POST counted for the rate limits (g.inquiry_counted: intake's Outcome.counts_as): a
+# person fixing mistakes is not counted, an accepted send and the signs of a robot are, and so
+# is every request that stored files (the IP's limit only).
 def _counts_for_address(_response) -> bool:
-    return g.get("inquiry_counted") in (ACCEPTED, ABUSE, FILES)
+    return g.get("inquiry_counted") in (intake.ACCEPTED, intake.ABUSE, intake.FILES)
 
 
 def _counts_for_email(_response) -> bool:
-    return g.get("inquiry_counted") in (ACCEPTED, ABUSE)
+    return g.get("inquiry_counted") in (intake.ACCEPTED, intake.ABUSE)
 
 
 @bp.route("/<brand>/<locale>/requests/new", methods=["GET", "POST"])
@@ -171,148 +144,96 @@ def new_request(brand, locale):
         forms = _listed_forms(hc.brand.id)
         return render("requests/forms.html", hc=hc, forms=forms, article_id=_referring_article(hc))
     form = _form_or_404(hc, request.args.get("form"))
-    secret = current_app.config["SECRET_KEY"]
-    signed_in = current_user.is_authenticated
     if request.method == "GET":
-        key_token = tickets.issue_key(secret)
-        sub = tickets.Submission()
-        sub.answers = {k: v for k, v in request.args.items() if k.startswith("f_")}
-        return _show(hc, form, sub, key_token, staged=[], notice=None)
-
-    key_token = request.form.get("key", "")
-    key, issued = tickets.open_key(secret, key_token, current_app.config["INQUIRY_KEY_MAX_AGE"])
-    sub = tickets.check_submission(form, _values(), _query(), signed_in)
-    if key is None:
-        # Forged, or left open for days: a fresh key, everything typed kept (files not).
-        fresh = tickets.issue_key(secret)
-        notice = _("This form was open for a long time. Please check it and send it again.")
-        return _show(hc, form, sub, fresh, staged=[], notice=notice, status=400)
-
-    now = clock.now()
-    done = tickets.existing_ticket(db.session, key)
-    if done is not None:  # a second click or a retry of a form already sent
-        return _sent(hc, done)
-
-    # Files: remove the ones the visitor took off, keep each accepted new one, and reject
-    # only the file that fails (its field gets the message, the rest stays).
-    removed = set(request.form.getlist("remove_file"))
-    ticket_files.unstage(db.session, key, removed)
-    shown = {f.key: f for f in tickets.shown_fields(form, sub.answers)}
-    uploads = []
-    for name, storage in request.files.items(multi=True):
-        if not storage or not storage.filename:
-            continue
-        field_key = name[2:] if name.startswith("f_") else None
-        if name != "attachments" and (field_key not in shown or shown[field_key].type != "file"):
-            continue
-        uploads.append((name, field_key, storage.filename, storage.stream))
-    refusals = ticket_files.stage_uploads(
-        db.session,
-        downloads.uploads_dir(),
-        uploads,
-        brand_id=hc.brand.id,
-        submission_key=key,
-        now=now,
+        sub = intake.Submission(answers=Answers(form).prefill(request.args))
+        return _show(hc, form, intake.Outcome(intake.UNSENT, sub), _issue_key())
+    posted = InquiryPost()
+    key, issued = intake.open_key(
+        current_app.config["SECRET_KEY"], posted.key.data, current_app.config["INQUIRY_KEY_MAX_AGE"]
     )
-    if uploads:
-        _count(FILES)
-    file_errors: dict[str, list[ticket_files.Refusal]] = {}
-    for refusal in refusals:
-        file_errors.setdefault(refusal.field, []).append(refusal)
-    staged = ticket_files.staged(db.session, key)
-    for f in shown.values():
-        if f.type == "file" and f.required and not any(s.field_key == f.key for s in staged):
-            sub.errors.setdefault(f"f_{f.key}", "required")
-
-    if request.form.get("action") == "refresh":
-        # Only showing the questions the answers open: nothing is marked wrong yet.
-        sub.errors = {}
-        return _show(
-            hc,
-            form,
-            sub,
-            key_token,
-            staged,
-            notice=None,
-            file_errors=file_errors,
-            fragment=bool(request.htmx),
-        )
-
-    # Abuse checks, quiet for people: a filled honeypot is thanked and dropped.
-    if request.form.get("website"):
-        log.info("Inquiry dropped: honeypot filled (form %s)", form.id)
-        _count(ABUSE)
-        return render("requests/sent.html", hc=hc, ticket=None, status=200)
-    min_seconds = current_app.config["INQUIRY_MIN_SECONDS"]
-    if min_seconds and issued is not None and (now - issued).total_seconds() < min_seconds:
-        notice = _("That was quick! Please check your request and send it again.")
-        _count(ABUSE)
-        return _show(hc, form, sub, key_token, staged, notice=notice, status=400)
-
-    # Questions that answers opened without JavaScript are shown and asked before sending.
-    asked = set(filter(None, request.form.get("shown", "").split(",")))
-    newly_shown = {f"f_{f.key}" for f in shown.values() if f.key not in asked}
-    if newly_shown:
-        sub.errors = {k: v for k, v in sub.errors.items() if k not in newly_shown}
-    if sub.errors or file_errors or newly_shown:
-        notice = None
-        if newly_shown and not sub.errors and not file_errors:
-            notice = _("Your answers opened more questions. Please answer them and send again.")
-        return _show(
-            hc, form, sub, key_token, staged, notice=notice, file_errors=file_errors, status=422
-        )
-
-    user = current_user if signed_in else None
-    if user is not None:
-        sub.name, sub.email = user.name, user.email
-    answers = tickets.answers_as_submitted(form, sub, hc.locale, hc.brand.default_locale)
-
-    def queue_confirmation(ticket):
-        mail_about_request(
-            db.session, "request_received", ticket, ticket.requester_email, brand=hc.brand
-        )
-
-    ticket, created = tickets.create_ticket(
+    outcome = intake.submit(
         db.session,
-        form=form,
+        _requester(),
+        form,
+        posted.inquiry(form, request.form, request.args, request.files),
+        key=key,
+        issued=issued,
+        brand=hc.brand,
         locale=hc.locale,
-        sub=sub,
-        answers=answers,
-        requester_id=user.id if user is not None else None,
-        details=_details(form, sub, hc),
-        submission_key=key,
-        now=now,
-        before_commit=queue_confirmation,
+        details=_details(hc),
+        uploads_dir=downloads.uploads_dir(),
+        now=clock.now(),
+        min_seconds=current_app.config["INQUIRY_MIN_SECONDS"],
     )
-    if created:
-        _count(ACCEPTED)
-    return _sent(hc, ticket)
+    g.inquiry_counted = outcome.counts_as
+    return _answer(hc, form, outcome, posted.key.data or "")
 
 
-def _show(hc, form, sub, key_token, staged, notice, file_errors=None, status=200, fragment=False):
-    shown = tickets.shown_fields(form, sub.answers)
-    controls = {f.condition_key for f in form.fields if f.condition_key}
+def _issue_key() -> str:
+    return intake.issue_key(current_app.config["SECRET_KEY"])
+
+
+def _requester() -> intake.Requester:
+    return intake.Requester(current_user.user if current_user.is_authenticated else None)
+
+
+def _details(hc) -> dict:
+    """What this door knows about the sending besides the answers."""
+    return {
+        "user_agent": (request.user_agent.string or "")[:300],
+        "referrer_article_id": _referring_article(hc),
+    }
+
+
+# The notice above a form shown again, by what became of the sending (intake.Outcome.state).
+def _notice(outcome: intake.Outcome) -> str | None:
+    if outcome.state == intake.EXPIRED:
+        return _("This form was open for a long time. Please check it and send it again.")
+    if outcome.state == intake.TOO_QUICK:
+        return _("That was quick! Please check your request and send it again.")
+    if outcome.state == intake.REFUSED and outcome.newly_shown and not outcome.errors:
+        return _("Your answers opened more questions. Please answer them and send again.")
+    return None
+
+
+_STATUS = {intake.EXPIRED: 400, intake.TOO_QUICK: 400, intake.REFRESHED: 200}
+
+
+def _answer(hc, form, outcome: intake.Outcome, key_token: str):
+    """The page for what became of a sending: the request (303), the thanks that a robot gets,
+    or the form again (an expired key gets a fresh one; everything typed is kept)."""
+    if outcome.state == intake.SENT:
+        return _sent(hc, outcome.ticket)
+    if outcome.state == intake.DROPPED:
+        log.info("Inquiry dropped: honeypot filled (form %s)", form.id)
+        return render("requests/sent.html", hc=hc, ticket=None, status=200)
+    if outcome.state == intake.EXPIRED:
+        key_token = _issue_key()
+    return _show(
+        hc,
+        form,
+        outcome,
+        key_token,
+        notice=_notice(outcome),
+        status=_STATUS.get(outcome.state, 422),
+        fragment=outcome.state == intake.REFRESHED and bool(request.htmx),
+    )
+
+
+def _show(hc, form, outcome: intake.Outcome, key_token, notice=None, status=200, fragment=False):
     context = dict(
         hc=hc,
         form=form,
-        sub=sub,
+        page=InquiryPage.of(hc, form, outcome, error_message, current_user.is_authenticated),
         key_token=key_token,
-        staged=staged,
         notice=notice,
-        shown=shown,
-        controls=controls,
-        file_errors=file_errors or {},
-        error_message=error_message,
-        localized=tickets.localized,
         came_from=request.form.get("from") or request.referrer or "",
         article_id=_referring_article(hc),
         action_url=url_for(
             "requests.new_request", brand=hc.brand.slug, locale=hc.locale, **request.args
         ),
     )
-    if fragment:
-        return render("requests/form.html", "questions", status=status, **context)
-    return render("requests/form.html", status=status, **context)
+    return render("requests/form.html", "questions" if fragment else None, status=status, **context)
 
 
 def _private_link(hc, ticket) -> str:
@@ -388,24 +309,15 @@ def suggested(brand, locale, article_id):
     view = helpcenter.article(db.session, hc, article_id, clock.now())
     if view is None:
         abort(404)
-    key, _issued = tickets.open_key(
+    key, _issued = intake.open_key(
         current_app.config["SECRET_KEY"],
         request.args.get("key"),
         current_app.config["INQUIRY_KEY_MAX_AGE"],
     )
-    form_arg = request.args.get("form", "")
     if key is not None:
-        form_id = parse_id(form_arg)
-        form = db.session.get(InquiryForm, form_id) if form_id else None
-        db.session.add(
-            SuggestionClick(
-                brand_id=hc.brand.id,
-                form_id=form.id if form is not None and form.brand_id == hc.brand.id else None,
-                article_id=article_id,
-                submission_key=key,
-            )
-        )
-        db.session.commit()
+        form_id = parse_id(request.args.get("form", ""))
+        now = clock.now()
+        intake.note_suggestion_opened(db.session, hc.brand.id, form_id, article_id, key, now)
     return redirect(
         url_for(
             "helpcenter.article",
@@ -448,7 +360,9 @@ def _again(status: int, notice: str, csrf: str | None = None):
         return page(status, csrf)
     hc = helpcenter_or_404(args.get("brand"), args.get("locale"))
     form = _form_or_404(hc, request.args.get("form"))
-    sub = tickets.check_submission(form, _values(), _query(), current_user.is_authenticated)
+    values = Answers(form).read(request.form)
+    query = {k: v for k, v in request.args.items() if k != "form"}
+    sub = intake.check_submission(form, values, query, current_user.is_authenticated)
     sub.errors = {}
-    key_token = request.form.get("key") or tickets.issue_key(current_app.config["SECRET_KEY"])
-    return _show(hc, form, sub, key_token, staged=[], notice=notice, status=status)
+    key_token = request.form.get("key") or _issue_key()
+    return _show(hc, form, intake.Outcome(intake.UNSENT, sub), key_token, notice, status)

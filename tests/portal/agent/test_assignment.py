@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from portal.desk import assignment, tickets
+from portal.desk import assignment, intake
 from portal.desk.models import AgentGroup, InquiryForm, RoutingRule, Ticket, TicketEvent
 from portal.extensions import db
 from tests.conftest import PASSWORD
@@ -45,10 +45,10 @@ def group_of(ctx, brand, name, members):
 
 def submit(session, form, subject="Help"):
     """A ticket sent through the form, as intake makes it."""
-    sub = tickets.Submission(
+    sub = intake.Submission(
         name="Mina", email="mina@example.com", subject=subject, description="Please help."
     )
-    ticket, made = tickets.create_ticket(
+    ticket, made = intake.create_ticket(
         session,
         form=form,
         locale="en",
