@@ -30,6 +30,11 @@ def page_arg(args) -> int:
     return parse_id(args.get("page", "1"), high=MAX_PAGE) or 1
 
 
+def click_position(args) -> int:
+    """?pos= of a search result link: its place in the list (0 when it says nothing usable)."""
+    return parse_id(args.get("pos", "0"), high=10_000, low=0) or 0
+
+
 @dataclass(frozen=True)
 class SearchLinks:
     """Query arguments for the links of a search page, each keeping the filters it should."""

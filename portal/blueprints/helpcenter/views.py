@@ -11,10 +11,9 @@ from kb.locales import negotiate
 from kb.search import visitor
 from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp, readings
-from portal.blueprints.helpcenter.forms import SearchQuery, VoteForm, page_arg
+from portal.blueprints.helpcenter.forms import SearchQuery, VoteForm, click_position, page_arg
 from portal.extensions import db
 from portal.search import service as search_service
-from portal.web.ids import parse_id
 from portal.web.pagecache import cached_page
 from portal.web.rendering import render, wants_fragment
 from portal.web.tenancy import brand_or_404, helpcenter_or_404, use_locale
@@ -346,7 +345,7 @@ def search_click(brand, locale, log_id, article_id):
     """Counts a result opened from a search (no visitor data), then goes to the article."""
     hc = helpcenter_or_404(brand, locale)
     view = _article_or_404(hc, article_id)
-    position = parse_id(request.args.get("pos", "0"), high=10_000, low=0) or 0
+    position = click_position(request.args)
     visitor.count_click(db.session, hc, log_id, article_id, position)
     return redirect(
         url_for(

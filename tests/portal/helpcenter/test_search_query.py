@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from kb import clock
 from kb.helpcenter import HelpCenter
-from portal.blueprints.helpcenter.forms import SearchQuery, page_arg
+from portal.blueprints.helpcenter.forms import SearchQuery, click_position, page_arg
 
 
 def parse(htmx=False, **args):
@@ -87,3 +87,8 @@ def test_the_search_page_answers_bad_arguments_with_the_unfiltered_results(clien
     response = client.get("/acme/en/search?q=refund&kind=x&section=99999999999&page=%C2%B2")
     assert response.status_code == 200
     assert "1 result for “refund”" in response.get_data(as_text=True)
+
+
+def test_click_position_is_a_small_number_or_zero():
+    values = ("3", "0", "10001", "x", "")
+    assert [click_position(MultiDict({"pos": v})) for v in values] == [3, 0, 0, 0, 0]
