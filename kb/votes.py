@@ -33,3 +33,9 @@ def tally_by_locale(session: Session, article_id: int) -> dict[str, Tally]:
         .order_by(ArticleVote.locale)
     )
     return {locale: Tally(int(y or 0), int(n or 0)) for locale, y, n in rows}
+
+
+def record(session: Session, article_id: int, locale: str, helpful: bool) -> None:
+    """One reader's answer, in the language they read the article in (committed)."""
+    session.add(ArticleVote(article_id=article_id, locale=locale, helpful=helpful))
+    session.commit()

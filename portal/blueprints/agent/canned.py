@@ -2,14 +2,11 @@
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from portal import access
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.forms import CannedDeleteForm, CannedForm, CannedInsertQuery
 from portal.blueprints.agent.ticket import _show as show_ticket
 from portal.desk import canned
 from portal.desk.models import CannedResponse
@@ -17,33 +14,6 @@ from portal.extensions import db
 from portal.web.rendering import render
 
 PERSONAL = "me"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class CannedForm(FlaskForm):
-    title = StringField(
-        _l("Title"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Give the response a title.")),
-            Length(max=canned.MAX_TITLE, message=_l("The title is too long.")),
-        ],
-    )
-    body = TextAreaField(
-        _l("Text"),
-        validators=[
-            DataRequired(_l("Write the response.")),
-            Length(max=canned.MAX_BODY, message=_l("The text is too long.")),
-        ],
-    )
-    scope = SelectField(_l("Who can use it"), validate_choice=True)
-
-
-class ConfirmForm(FlaskForm):
-    """A delete, confirmed on its own page (only the CSRF token)."""
 
 
 def _form(brands, response=None) -> CannedForm:
@@ -123,8 +93,7 @@ def _edit(response: CannedResponse | None):
 def canned_delete(canned_id):
     """GET (or a POST without the confirmation) asks; the confirming POST deletes."""
     response = _response_or_404(canned_id)
-    confirm = ConfirmForm()
-    if confirm.validate_on_submit() and request.form.get("confirmed") == "yes":
+    if CannedDeleteForm().validate_on_submit():
         title = response.title
         db.session.delete(response)
         db.session.commit()
@@ -139,11 +108,10 @@ def canned_insert(ticket_id, canned_id):
     """The reply box with a response added after the text already typed (htmx: the box only).
     The id comes from the path, or from the select's `canned` value when htmx sends the form."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    picked = CannedInsertQuery.from_args(request.args)
     if canned_id is None:
-        canned_id = request.args.get("canned", type=int)
-    body = canned.insert(
-        db.session, current_user.user, ticket, canned_id, request.args.get("body", "")
-    )
+        canned_id = picked.canned_id
+    body = canned.insert(db.session, current_user.user, ticket, canned_id, picked.body)
     if body is None:
         abort(404)
     reply = {"body": body, "kind": "public", "status": "pending"}

@@ -5,6 +5,7 @@ from flask import abort, redirect, request, url_for
 
 from portal import access
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.forms import CustomerLookup
 from portal.desk import customers
 from portal.extensions import db
 from portal.web.rendering import render
@@ -26,7 +27,7 @@ def show_customer(user_id):
 
 @bp.get("/customers/by-email", endpoint="customer_by_email")
 def show_customer_by_email():
-    email = request.args.get("email", "")
+    email = CustomerLookup.from_args(request.args).email
     brand_ids = access.agent_brand_ids(db.session)
     # An address with an account: its profile gathers the requests sent with and without it.
     account = customers.account_id_for(db.session, email)

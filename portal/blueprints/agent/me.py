@@ -1,7 +1,7 @@
 """My performance: /agent/me (counts for today, this week and this month), my groups and
 whether round-robin gives me new tickets."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from kb import clock
 from kb.models import Brand
 from portal import access
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.forms import AvailabilityForm
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import AgentGroup
 from portal.desk.performance import FIGURES, PERIODS, agent_timezone, performance, ratings
@@ -48,7 +49,7 @@ def show_me():
 def me_availability():
     """Switch "receive tickets" (round-robin skips me while it is off, on vacation say)."""
     user = current_user.user
-    wanted = request.form.get("receives_tickets") == "1"
+    wanted = AvailabilityForm().receives_tickets.data
     if wanted == user.receives_tickets:
         flash(_("Nothing changed."))
     else:

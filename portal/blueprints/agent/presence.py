@@ -7,6 +7,7 @@ from jinja2_fragments.flask import render_block
 from kb import clock
 from portal import access
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.forms import PresenceForm
 from portal.desk import presence
 from portal.extensions import db
 
@@ -35,8 +36,8 @@ def record_page_view():
 def ticket_presence(ticket_id):
     """Refresh my presence (typing when the reply box is not empty); list the others."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    typing = bool(request.form.get("body", "").strip())
-    presence.touch(db.session, ticket.id, current_user.id, typing, clock.now())
+    form = PresenceForm()
+    presence.touch(db.session, ticket.id, current_user.id, form.typing, clock.now())
     db.session.commit()
     response = render_block("agent/ticket.html", "presence", ticket=ticket)
     return response, 200, {"Cache-Control": "private, no-store"}

@@ -8,6 +8,7 @@ from jinja2_fragments.flask import render_block
 from kb import clock
 from portal import access
 from portal.blueprints.agent import bp
+from portal.blueprints.agent.forms import OrganizationLookup, QueueFilterForm
 from portal.desk.queues import (
     QUEUE_STATUSES,
     QueueQuery,
@@ -56,6 +57,9 @@ def render_queues(args, back: str, bulk=None, bulk_error: str | None = None, sta
         brands=brands,
         forms=forms,
         query=query,
+        filters=QueueFilterForm.showing(
+            query, brands, forms, QUEUE_STATUSES[query.queue], org_error
+        ),
         counts=counts,
         page=page,
         queue_statuses=QUEUE_STATUSES,
@@ -79,8 +83,7 @@ def show_counts():
 @bp.get("/organizations", endpoint="organization_options")
 def show_organization_options():
     """The organization picker's suggestions for what is typed in it (htmx)."""
-    names = organization_names(
-        db.session, access.agent_brand_ids(db.session), request.args.get("org", "")
-    )
+    lookup = OrganizationLookup.from_args(request.args)
+    names = organization_names(db.session, access.agent_brand_ids(db.session), lookup.text)
     body = render_block("agent/queues.html", "org_options", org_names=names)
     return body, 200, {"Cache-Control": "private, no-store"}

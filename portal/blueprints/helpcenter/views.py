@@ -6,16 +6,14 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb import clock, helpcenter, labels
+from kb import clock, helpcenter, labels, votes
 from kb.locales import negotiate
-from kb.models import ARTICLE_KINDS, ArticleVote, SearchClick, SearchLog
-from kb.search import SearchRequest, SearchResults, clean_text
+from kb.search import visitor
 from kb.slugs import split_id_slug
 from portal.blueprints.helpcenter import bp, readings
-from portal.blueprints.helpcenter.forms import VoteForm
+from portal.blueprints.helpcenter.forms import SearchQuery, VoteForm, click_position, page_arg
 from portal.extensions import db
 from portal.search import service as search_service
-from portal.web.ids import parse_id
 from portal.web.pagecache import cached_page
 from portal.web.rendering import render, wants_fragment
 from portal.web.tenancy import brand_or_404, helpcenter_or_404, use_locale
@@ -58,8 +56,7 @@ def count_article_view(response):
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    return parse_id(value, high=999_999) or 1
+    return page_arg(request.args)
 
 
 def _id_or_404(id_slug: str) -> tuple[int, str]:
@@ -211,53 +208,59 @@ def article(brand, locale, id_slug):
     )
 
 
+def _remember_vote(article_id: int, helpful: bool) -> None:
+    """This visitor has voted on the article (kept for the last 100); "no" offers more help."""
+    session[VOTED_KEY] = (session.get(VOTED_KEY, []) + [article_id])[-100:]
+    if not helpful:
+        session[UNHELPFUL_KEY] = (session.get(UNHELPFUL_KEY, []) + [article_id])[-100:]
+
+
+def _vote_block(hc, view, error: str | None):
+    """The article's vote block (htmx): thanks, more help after a "no", or the error."""
+    unhelpful = error is None and view.article.id in session.get(UNHELPFUL_KEY, [])
+    return render(
+        "helpcenter/article.html",
+        "vote",
+        hc=hc,
+        view=view,
+        voted=error is None,
+        vote_error=error,
+        unhelpful=unhelpful,
+        related=helpcenter.related(db.session, hc, view, clock.now()) if unhelpful else [],
+    )
+
+
+def _vote_refused(hc, view, error: str):
+    """The whole article page with the vote's error, without JavaScript."""
+    return render(
+        "helpcenter/article.html",
+        hc=hc,
+        view=view,
+        voted=False,
+        vote_error=error,
+        now=clock.now(),
+        section=None,
+        category=None,
+        related=[],
+        status=400,
+    )
+
+
 @bp.post("/<brand>/<locale>/articles/<id:article_id>/vote")
 def vote(brand, locale, article_id):
     hc = helpcenter_or_404(brand, locale)
     view = _article_or_404(hc, article_id)
     form = VoteForm()
-    voted = session.get(VOTED_KEY, [])
-    error = None
     if not form.validate_on_submit():
         error = _("Please choose yes or no.")
-    elif article_id not in voted:
-        db.session.add(
-            ArticleVote(
-                article_id=article_id,
-                locale=view.translation.locale,  # the language actually read
-                helpful=form.helpful.data == "yes",
-            )
-        )
-        db.session.commit()
-        session[VOTED_KEY] = (voted + [article_id])[-100:]
-        if form.helpful.data == "no":
-            unhelpful = session.get(UNHELPFUL_KEY, [])
-            session[UNHELPFUL_KEY] = (unhelpful + [article_id])[-100:]
+        return _vote_block(hc, view, error) if request.htmx else _vote_refused(hc, view, error)
+    if article_id not in session.get(VOTED_KEY, []):
+        helpful = form.helpful.data == "yes"
+        # The language actually read: a fallback translation counts for its own language.
+        votes.record(db.session, article_id, view.translation.locale, helpful)
+        _remember_vote(article_id, helpful)
     if request.htmx:
-        unhelpful = error is None and article_id in session.get(UNHELPFUL_KEY, [])
-        return render(
-            "helpcenter/article.html",
-            "vote",
-            hc=hc,
-            view=view,
-            voted=error is None,
-            vote_error=error,
-            unhelpful=unhelpful,
-            related=helpcenter.related(db.session, hc, view, clock.now()) if unhelpful else [],
-        )
-    if error:
-        return render(
-            "helpcenter/article.html",
-            hc=hc,
-            view=view,
-            voted=False,
-            vote_error=error,
-            now=clock.now(),
-            section=None,
-            category=None,
-            related=[],
-            status=400,
-        )
+        return _vote_block(hc, view, None)
     target = url_for(
         ".article", brand=brand, locale=locale, id_slug=f"{article_id}-{view.translation.slug}"
     )
@@ -304,61 +307,34 @@ def notices(brand, locale):
 def search(brand, locale):
     """Full search page; with ?instant=1 and htmx, the dropdown under a search box."""
     hc = helpcenter_or_404(brand, locale)
-    text = clean_text(request.args.get("q"))
-    instant = request.args.get("instant") == "1" and bool(request.htmx)
-    all_languages = request.args.get("all") == "1"
-    kind = request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None
-    section_arg = request.args.get("section", "")
-    section_id = parse_id(section_arg)
-    now = clock.now()
-    search_request = SearchRequest(
-        brand_id=hc.brand.id,
-        locales=tuple(hc.locales) if all_languages else (hc.locale,),
-        text=text,
-        now=now,
-        section_id=section_id,
-        kind=kind,
-        page=_page_arg(),
-        per_page=6 if instant else 10,
-        org_id=hc.org_id,
-        prefix_last=instant,
+    query = SearchQuery.from_args(request.args, htmx=bool(request.htmx))
+    page = visitor.search(
+        db.session,
+        hc,
+        query.request(hc, clock.now()),
+        search_service().search,
+        full_page=not query.instant,
     )
-    results = SearchResults(hits=[], total=0, page=1)
-    if text:
-        results = search_service().search(db.session, search_request)
-    found = helpcenter.recheck(db.session, hc, results.hits, now)
     context = dict(
         hc=hc,
-        text=text,
-        results=results,
-        found=found,
-        all_languages=all_languages,
-        kind=kind,
-        section_id=section_id,
+        text=query.text,
+        results=page.results,
+        found=page.found,
+        all_languages=query.all_languages,
+        kind=query.kind,
+        section_id=query.section_id,
     )
-    if instant:
+    if query.instant:
         return render("helpcenter/search.html", "instant", **context)
-    log_id = None
-    if text and results.page == 1 and not (kind or section_id):
-        entry = SearchLog(
-            brand_id=hc.brand.id,
-            locale=hc.locale,
-            query=text.lower()[:200],
-            results=results.total,
-            created_at=now,
-        )
-        db.session.add(entry)
-        db.session.commit()
-        log_id = entry.id
-    tree = helpcenter.category_tree(db.session, hc)
     return render(
         "helpcenter/search.html",
         "results",
         **context,
-        log_id=log_id,
-        section_names={s.id: s.title for c in tree for s in c.children},
-        popular=helpcenter.popular(db.session, hc, now) if text and not found else [],
-        staff_notice=results.fallback
+        links=query.links(hc),
+        log_id=page.log_id,
+        section_names=page.section_names,
+        popular=page.popular,
+        staff_notice=page.results.fallback
         and current_user.is_authenticated
         and current_user.role in ("admin", "editor", "agent"),
     )
@@ -368,18 +344,9 @@ def search(brand, locale):
 def search_click(brand, locale, log_id, article_id):
     """Counts a result opened from a search (no visitor data), then goes to the article."""
     hc = helpcenter_or_404(brand, locale)
-    entry = db.session.get(SearchLog, log_id)
     view = _article_or_404(hc, article_id)
-    if entry is not None and entry.brand_id == hc.brand.id:
-        position = request.args.get("pos", "0")
-        db.session.add(
-            SearchClick(
-                search_id=entry.id,
-                article_id=article_id,
-                position=parse_id(position, high=10_000, low=0) or 0,
-            )
-        )
-        db.session.commit()
+    position = click_position(request.args)
+    visitor.count_click(db.session, hc, log_id, article_id, position)
     return redirect(
         url_for(
             ".article", brand=brand, locale=locale, id_slug=f"{article_id}-{view.translation.slug}"
