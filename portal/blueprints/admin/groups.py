@@ -3,7 +3,6 @@ tickets of a brand or of one of its forms go to)."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kb.models import Brand
 from portal import access
@@ -12,15 +11,8 @@ from portal.desk import assignment
 from portal.desk.models import AgentGroup
 from portal.extensions import db
 from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.rendering import render
-
-ERRORS = {
-    "name_required": _l("Give the group a name."),
-    "name_too_long": _l("The name is too long (at most 100 characters)."),
-    "name_taken": _l("This brand already has a group with this name."),
-    "not_agent": _l("Choose agents of this brand."),
-    "invalid_target": _l("Choose one of the listed agents or groups."),
-}
 
 
 @bp.before_request
@@ -88,7 +80,7 @@ def routing_save(brand_id):
         try:
             assignment.set_rule(db.session, brand.id, form_id or None, target)
         except assignment.GroupError as error:
-            errors[f"{brand.id}-{raw}"] = str(ERRORS[error.code])
+            errors[f"{brand.id}-{raw}"] = error_text(error.code, "group")
     if errors:
         db.session.rollback()
         return _overview(errors, {brand.id: posted}, 400)
@@ -118,7 +110,7 @@ def _save(brand, group):
             group = assignment.save_group(db.session, group, brand.id, name, member_ids)
         except assignment.GroupError as error:
             db.session.rollback()
-            return _form_page(brand, group, name, member_ids, str(ERRORS[error.code]), 400)
+            return _form_page(brand, group, name, member_ids, error_text(error.code, "group"), 400)
         db.session.commit()
         flash(_("Group “%(name)s” saved.", name=group.name), "success")
         return redirect(url_for(".groups") + f"#group-{group.id}", 303)

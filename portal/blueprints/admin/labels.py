@@ -2,16 +2,15 @@
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kb import labels
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import LabelNamesForm
 from portal.extensions import db
+from portal.web.messages import error_text
 from portal.web.rendering import render
 
-ERRORS = {"name_too_long": _l("The name is too long.")}
 FIELD_PREFIX = "name:"
 
 
@@ -49,7 +48,7 @@ def kb_labels_save():
     if errors:
         db.session.rollback()
         messages = {
-            f"{FIELD_PREFIX}{label}:{locale}": str(ERRORS.get(code, code))
+            f"{FIELD_PREFIX}{label}:{locale}": error_text(code, "label")
             for (label, locale), code in errors.items()
         }
         brands = access.content_brands(db.session)
