@@ -17,7 +17,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from kb.editing import ArticleFilters
 from kb.markdown import MAX_BODY_CHARS
+from kb.models import ARTICLE_KINDS
+from portal.web.ids import parse_id
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -27,27 +30,12 @@ KIND_LABELS = {
     "notice": _l("Notice"),
     "event": _l("Event"),
 }
+# What the article list filters by: the states of a translation, and missing or outdated ones.
+LIST_STATES = ("draft", "published", "scheduled", "archived", "missing", "outdated")
 STATUS_LABELS = {
     "draft": _l("Draft"),
     "published": _l("Published"),
     "archived": _l("Archived"),
-}
-
-# Error codes from kb.authoring, worded for the editor.
-ERRORS = {
-    "title_required": _l("Give the article a title."),
-    "title_too_long": _l("The title is too long."),
-    "slug_taken": _l("Another article in this brand and language already uses this slug."),
-    "section_unknown": _l("Choose a section of this brand."),
-    "kind_unknown": _l("Choose a kind."),
-    "too_many_labels": _l("Use at most 20 labels."),
-    "status_unknown": _l("Choose a status."),
-    "body_unrenderable": _l("The text could not be rendered; it may be too long."),
-    "unpublish_before_publish": _l("The unpublish time must come after the publish time."),
-    "locale_not_enabled": _l("This language is not enabled for the brand."),
-}
-NOTICES = {
-    "published_now": _l("The publish time was in the past, so the article is published now."),
 }
 
 
@@ -105,3 +93,40 @@ class NodeForm(FlaskForm):
 class LabelNamesForm(FlaskForm):
     """The label names page: one text field per label and locale (named name:<label>:<locale>,
     read by the view against the brand's labels), so only the CSRF token is declared here."""
+
+
+class ArticleListForm(FlaskForm):
+    """The article list's filters, read from the query string (`formdata=request.args`): a value
+    that is not offered (a brand out of the editor's reach, an unknown kind) filters nothing."""
+
+    class Meta:
+        csrf = False  # a GET: nothing changes
+
+    brand = StringField()
+    locale = StringField()
+    kind = StringField()
+    status = StringField()
+    section = StringField()
+    label = StringField()
+    author = StringField()
+    q = StringField()
+    page = StringField()
+
+    def chosen_brand(self, brands):
+        return {b.slug: b for b in brands}.get(self.brand.data or "")
+
+    def filters(self, brands, brand, locales, sections) -> ArticleFilters:
+        """`sections`: the chosen brand's (id, title) pairs; another section filters nothing."""
+        section_id = parse_id(self.section.data)
+        return ArticleFilters(
+            brand_ids=[b.id for b in brands],
+            brand_id=brand.id if brand else None,
+            locale=self.locale.data if self.locale.data in locales else None,
+            kind=self.kind.data if self.kind.data in ARTICLE_KINDS else None,
+            status=self.status.data if self.status.data in LIST_STATES else None,
+            section_id=section_id if section_id in {id for id, _label in sections} else None,
+            label=(self.label.data or "").strip().lower()[:64] or None,
+            author_id=parse_id(self.author.data),
+            text=" ".join((self.q.data or "").split())[:200],
+            page=parse_id(self.page.data) or 1,
+        )
