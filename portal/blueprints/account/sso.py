@@ -6,6 +6,7 @@ from kb import clock
 from kb.helpcenter import HelpCenter
 from kb.locales import negotiate
 from portal.blueprints.account import bp
+from portal.blueprints.account.forms import SsoForm
 from portal.desk import sso
 from portal.extensions import csrf, db
 from portal.web.messages import error_text
@@ -22,8 +23,8 @@ from portal.web.tenancy import brand_or_404, use_locale
 @csrf.exempt
 def sso_jwt(brand):
     found = brand_or_404(brand)
-    token = request.form.get("jwt") if request.method == "POST" else request.args.get("jwt")
-    return_to = request.values.get("return_to")
+    form = SsoForm.sent(request)
+    token, return_to = form.jwt.data, form.return_to.data
     try:
         signed_in = sso.sign_in_with_token(
             db.session, found, token, clock.now(), current_app.config["SSO_MAX_AGE_SECONDS"]

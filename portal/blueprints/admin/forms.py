@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    Field,
     HiddenField,
     IntegerField,
     SelectField,
@@ -75,6 +76,7 @@ class TranslationForm(FlaskForm):
     )
     event_at = DateTimeLocalField(_l("Event date"), format=LOCAL_FORMAT, validators=[Optional()])
     base_version = HiddenField()
+    action = StringField()  # the button pressed: "save", or "preview" (never saves)
 
 
 class PreviewForm(FlaskForm):
@@ -90,9 +92,118 @@ class NodeForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
 
 
+class IdListField(Field):
+    """Ids posted under one name (checkboxes, a multiple select), in order; what is not an id
+    is dropped (the domain checks that each names something the editor may choose)."""
+
+    def process_data(self, value):
+        self.data = list(value or [])  # also when nothing at all was posted
+
+    def process_formdata(self, valuelist):
+        self.data = [i for i in map(parse_id, valuelist) if i]
+
+
+class KeyedField(Field):
+    """Every posted field named `<prefix><key>`, as {key: first value}: the fields a page makes
+    per label, per language or per form, which the view checks against what it offered."""
+
+    def __init__(self, label=None, validators=None, key_prefix="", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.key_prefix = key_prefix
+
+    def process(self, formdata, data=None, extra_filters=None):
+        self.process_errors = []
+        self.raw_data = []
+        self.data = {}
+        for name in formdata or ():
+            if name.startswith(self.key_prefix):
+                self.data[name.removeprefix(self.key_prefix)] = formdata.get(name)
+
+    def posted(self) -> dict[str, str]:
+        """What was posted, under the names it was posted with (to show it again)."""
+        return {self.key_prefix + key: value for key, value in self.data.items()}
+
+
 class LabelNamesForm(FlaskForm):
-    """The label names page: one text field per label and locale (named name:<label>:<locale>,
-    read by the view against the brand's labels), so only the CSRF token is declared here."""
+    """The label names page: one text field per label and locale, named
+    name:<label>:<locale>, kept only for the brand's labels and languages."""
+
+    brand = StringField()
+    names = KeyedField(key_prefix="name:")
+
+    def names_of(self, labels, locales) -> dict[str, dict[str, str]]:
+        """{label: {locale: name}} for the labels and locales offered; the rest is ignored."""
+        names = {}
+        for key, value in self.names.data.items():
+            label, _sep, locale = key.rpartition(":")
+            if label in labels and locale in locales:
+                names.setdefault(label, {})[locale] = value
+        return names
+
+
+class GroupForm(FlaskForm):
+    """An agent group: its name and the agents checked (assignment.save_group checks both)."""
+
+    name = StringField()
+    members = IdListField()
+
+
+class RoutingForm(FlaskForm):
+    """Every assignment rule of one brand at once: `target-0` for the brand, `target-<form id>`
+    per form, each "", "group:<id>" or "agent:<id>" (assignment.set_rule checks them)."""
+
+    targets = KeyedField(key_prefix="target-")
+
+    def rules(self) -> list[tuple[str, int, str]]:
+        """(key as posted, form id or 0 for the brand, target) of each rule with a usable key."""
+        rules = []
+        for raw, target in self.targets.data.items():
+            form_id = parse_id(raw, low=0)
+            if form_id is not None:
+                rules.append((raw, form_id, target))
+        return rules
+
+
+class CategoryForm(FlaskForm):
+    """A category: a title per language of the brand (title_<locale>) and a position. `brand`
+    names the brand of a new one."""
+
+    brand = StringField()
+    titles = KeyedField(key_prefix="title_")
+    position = StringField()
+
+    def titles_in(self, locales) -> dict[str, str]:
+        return {loc: (self.titles.data.get(loc) or "")[:1000] for loc in locales}
+
+    def position_value(self) -> int:
+        """The position typed, held within the range kept; anything else is 0."""
+        value = (self.position.data or "0").strip()
+        try:
+            return max(-100000, min(100000, int(value or 0)))
+        except ValueError:
+            return 0
+
+    def typed(self) -> dict:
+        """What was posted, by field name, to show again beside the errors (the organizations
+        as posted, none when none were)."""
+        typed = self.titles.posted()
+        for field in self:
+            if field.name == "organization_ids":
+                typed[field.name] = list(field.raw_data or [])
+            elif field is not self.titles and field.raw_data:
+                typed[field.name] = field.raw_data[0]
+        return typed
+
+
+class SectionForm(CategoryForm):
+    """A section: a category's as well as its own titles and position, and who may read it."""
+
+    category_id = StringField()
+    audience = StringField()
+    organization_ids = IdListField()
+
+    def chosen_organizations(self) -> list[int]:
+        return self.organization_ids.data[:100]
 
 
 class ArticleListForm(FlaskForm):

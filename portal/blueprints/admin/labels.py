@@ -35,21 +35,22 @@ def kb_labels():
 
 @bp.post("/kb/labels")
 def kb_labels_save():
-    brand = access.brand_for_editor_or_404(db.session, request.form.get("brand"))
-    LabelNamesForm()  # CSRF is checked for every POST by CSRFProtect
+    form = LabelNamesForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = access.brand_for_editor_or_404(db.session, form.brand.data)
     known = {row.label for row in labels.brand_labels(db.session, brand)}
-    typed, names = {}, {}
-    for key, value in request.form.items():
-        label, _sep, locale = key.removeprefix(FIELD_PREFIX).rpartition(":")
-        if key.startswith(FIELD_PREFIX) and label in known and locale in brand.locales:
-            typed[key] = value
-            names.setdefault(label, {})[locale] = value
+    names = form.names_of(known, brand.locales)
     errors = labels.save_names(db.session, brand, names)
     if errors:
         db.session.rollback()
         messages = {
             f"{FIELD_PREFIX}{label}:{locale}": error_text(code, "label")
             for (label, locale), code in errors.items()
+        }
+        typed = {
+            f"{FIELD_PREFIX}{label}:{locale}": name
+            for label, by_locale in names.items()
+            for locale, name in by_locale.items()
         }
         brands = access.content_brands(db.session)
         return _page(brand, brands, typed=typed, errors=messages, status=400)

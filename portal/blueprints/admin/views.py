@@ -33,8 +33,10 @@ from portal.blueprints.admin.forms import (
     KIND_LABELS,
     LIST_STATES,
     ArticleListForm,
+    CategoryForm,
     NodeForm,
     PreviewForm,
+    SectionForm,
     TranslationForm,
     choices,
     to_local,
@@ -172,13 +174,9 @@ def _editor_page(
     )
 
 
-def _wants_preview() -> bool:
-    return request.method == "POST" and request.form.get("action") == "preview"
-
-
 def _preview_of(form) -> str | None:
     """The rendered text for "Preview without saving" (never a save, even if it fails)."""
-    if not _wants_preview():
+    if request.method != "POST" or form.action.data != "preview":
         return None
     try:
         return render(form.body_md.data or "").html
@@ -461,18 +459,6 @@ def local_time(value, timezone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-def _titles_from_form(brand) -> dict[str, str]:
-    return {loc: request.form.get(f"title_{loc}", "")[:1000] for loc in brand.locales}
-
-
-def _position_from_form() -> int:
-    value = request.form.get("position", "0").strip()
-    try:
-        return max(-100000, min(100000, int(value or 0)))
-    except ValueError:
-        return 0
-
-
 def _structure_page(brand, brands, failed=None, status=200):
     """failed: (form key, {field: message}, typed values) of a form that was refused."""
     return render_page(
@@ -505,20 +491,18 @@ def _back_to_structure(brand, anchor=""):
     return redirect(url_for(".kb_structure", brand=brand.slug) + anchor, 303)
 
 
-def _node_brand(node):
+def _node_brand(node, form):
     """The brand of an existing category or section, or the one a new one is posted for."""
     if node is not None:
         return db.session.get(Brand, node.brand_id)
-    return access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+    return access.brand_for_editor_or_404(db.session, form.brand.data)
 
 
-def _after_save(kind: str, node_id, brand, result, saved_message: str):
+def _after_save(kind: str, node_id, brand, form, result, saved_message: str):
     """Back to the structure page, or the page again with the form's errors and values."""
     if not result.ok:
         db.session.rollback()
-        typed = request.form.to_dict()
-        typed["organization_ids"] = request.form.getlist("organization_ids")
-        failed = (f"{kind}-{node_id or 'new'}", _structure_errors(result.errors), typed)
+        failed = (f"{kind}-{node_id or 'new'}", _structure_errors(result.errors), form.typed())
         return _structure_page(brand, access.content_brands(db.session), failed, status=400)
     flash(saved_message, "success")
     return _back_to_structure(brand, f"#{kind}-{result.node.id}")
@@ -538,17 +522,19 @@ def _after_delete(kind: str, node_id, brand, error, count: int, deleted_message:
 @bp.post("/kb/structure/categories/<id:category_id>")
 def kb_category_save(category_id=None):
     category = access.category_for_editor_or_404(db.session, category_id) if category_id else None
-    brand = _node_brand(category)
+    form = CategoryForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = _node_brand(category, form)
     result = structure.save_category(
-        db.session, brand, _titles_from_form(brand), _position_from_form(), category
+        db.session, brand, form.titles_in(brand.locales), form.position_value(), category
     )
-    return _after_save("category", category_id, brand, result, _("Category saved."))
+    return _after_save("category", category_id, brand, form, result, _("Category saved."))
 
 
 @bp.post("/kb/structure/categories/<id:category_id>/delete")
 def kb_category_delete(category_id):
     category = access.category_for_editor_or_404(db.session, category_id)
-    brand = _node_brand(category)
+    brand = db.session.get(Brand, category.brand_id)
     count = editing.articles_in(db.session, category_id=category.id)
     error = structure.delete_category(db.session, category, count)
     return _after_delete("category", category_id, brand, error, count, _("Category deleted."))
@@ -558,27 +544,26 @@ def kb_category_delete(category_id):
 @bp.post("/kb/structure/sections/<id:section_id>")
 def kb_section_save(section_id=None):
     section = access.section_for_editor_or_404(db.session, section_id) if section_id else None
-    brand = _node_brand(section)
-    category_value = request.form.get("category_id", "")
-    category_id = parse_id(category_value)
-    org_ids = [i for i in map(parse_id, request.form.getlist("organization_ids")) if i][:100]
+    form = SectionForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = _node_brand(section, form)
     result = structure.save_section(
         db.session,
         brand,
-        category_id,
-        _titles_from_form(brand),
-        _position_from_form(),
+        parse_id(form.category_id.data),
+        form.titles_in(brand.locales),
+        form.position_value(),
         section,
-        audience=request.form.get("audience", "everyone"),
-        organization_ids=org_ids,
+        audience=form.audience.data if form.audience.raw_data else "everyone",
+        organization_ids=form.chosen_organizations(),
     )
-    return _after_save("section", section_id, brand, result, _("Section saved."))
+    return _after_save("section", section_id, brand, form, result, _("Section saved."))
 
 
 @bp.post("/kb/structure/sections/<id:section_id>/delete")
 def kb_section_delete(section_id):
     section = access.section_for_editor_or_404(db.session, section_id)
-    brand = _node_brand(section)
+    brand = db.session.get(Brand, section.brand_id)
     count = editing.articles_in(db.session, section_id=section.id)
     error = structure.delete_section(db.session, section, count)
     return _after_delete("section", section_id, brand, error, count, _("Section deleted."))
