@@ -459,14 +459,26 @@ def local_time(value, timezone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
+def _node_titles(tree) -> dict[str, dict[str, str]]:
+    """Each category's and section's titles by language, under its form's key."""
+    titles = {}
+    for category in tree:
+        titles[f"category-{category.id}"] = {t.locale: t.title for t in category.translations}
+        for section in category.sections:
+            titles[f"section-{section.id}"] = {t.locale: t.title for t in section.translations}
+    return titles
+
+
 def _structure_page(brand, brands, failed=None, status=200):
     """failed: (form key, {field: message}, typed values) of a form that was refused."""
+    tree = structure.tree(db.session, brand) if brand else []
     return render_page(
         "admin/structure.html",
         status=status,
         brand=brand,
         brands=brands,
-        tree=structure.tree(db.session, brand) if brand else [],
+        tree=tree,
+        node_titles=_node_titles(tree),
         failed=failed,
         csrf_form=NodeForm(),
         organizations=db.session.execute(
