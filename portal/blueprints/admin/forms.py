@@ -83,15 +83,6 @@ class PreviewForm(FlaskForm):
     body_md = TextAreaField(validators=[Length(max=MAX_BODY_CHARS)])
 
 
-class NodeForm(FlaskForm):
-    """A category or section: a title per enabled locale and a position (fields added per brand)."""
-
-    position = IntegerField(
-        _l("Position"), default=0, validators=[Optional(), NumberRange(-100000, 100000)]
-    )
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
-
-
 class IdListField(Field):
     """Ids posted under one name (checkboxes, a multiple select), in order; what is not an id
     is dropped (the domain checks that each names something the editor may choose)."""

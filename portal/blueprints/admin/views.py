@@ -34,7 +34,6 @@ from portal.blueprints.admin.forms import (
     LIST_STATES,
     ArticleListForm,
     CategoryForm,
-    NodeForm,
     PreviewForm,
     SectionForm,
     TranslationForm,
@@ -480,7 +479,6 @@ def _structure_page(brand, brands, failed=None, status=200):
         tree=tree,
         node_titles=_node_titles(tree),
         failed=failed,
-        csrf_form=NodeForm(),
         organizations=db.session.execute(
             select(CustomerOrganization.id, CustomerOrganization.name).order_by(
                 CustomerOrganization.name
