@@ -25,6 +25,7 @@ AREAS = {
     "org": ["portal/desk/orgs.py"],
     "ticket": ["portal/desk/agent_tickets.py", "portal/desk/scheduled_replies.py"],
     "attachment": ["kb/attachments.py"],
+    "request": ["portal/desk/tickets.py"],
 }
 
 
