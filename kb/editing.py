@@ -16,6 +16,7 @@ from kb.models import (
     Section,
     Translation,
 )
+from kb.people import User
 from kb.visibility import is_scheduled
 
 ADMIN_PAGE_SIZE = 50
@@ -133,6 +134,13 @@ def articles(session: Session, f: ArticleFilters, now: datetime) -> tuple[list[R
         ):
             rows[t.article_id].translations[t.locale] = t
     return list(rows.values()), total
+
+
+def authors(session: Session) -> list[User]:
+    """The people who write articles (admins and editors), by name: the list's author filter."""
+    return list(
+        session.scalars(select(User).where(User.role.in_(("admin", "editor"))).order_by(User.name))
+    )
 
 
 def section_choices(session: Session, brand: Brand) -> list[tuple[int, str]]:

@@ -118,3 +118,33 @@ class EmailChangeForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something (confirm an address): only the CSRF token."""
+
+
+class LimitedEmailForm(FlaskForm):
+    """The email address a sign-in, sign-up or reset post names, read before the view for the
+    rate limit that counts per address (the view's own form checks CSRF and the rest)."""
+
+    class Meta:
+        csrf = False
+
+    email = StringField()
+
+    def limit_key(self) -> str:
+        return normalize_email(self.email.data)[:254]
+
+
+class SsoForm(FlaskForm):
+    """What a brand's site sends: the token (posted, or in the link) and where to go after."""
+
+    class Meta:
+        csrf = False  # the route is exempt: the token's signature is the proof (see sso_jwt)
+
+    jwt = StringField()
+    return_to = StringField()
+
+    @classmethod
+    def sent(cls, request) -> "SsoForm":
+        form = cls(formdata=request.values)
+        if request.method == "POST":  # a posted token is read from the body only
+            form.jwt.process(request.form)
+        return form

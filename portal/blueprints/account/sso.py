@@ -1,14 +1,15 @@
 """Single sign-on from a brand's own site: /<brand>/access/jwt (HS256, shared secret per brand)."""
 
 from flask import abort, current_app, redirect, request, url_for
-from flask_babel import gettext as _
 
 from kb import clock
 from kb.helpcenter import HelpCenter
 from kb.locales import negotiate
 from portal.blueprints.account import bp
+from portal.blueprints.account.forms import SsoForm
 from portal.desk import sso
 from portal.extensions import csrf, db
+from portal.web.messages import error_text
 from portal.web.navigation import safe_next
 from portal.web.rendering import render
 from portal.web.sessions import sign_in
@@ -22,8 +23,8 @@ from portal.web.tenancy import brand_or_404, use_locale
 @csrf.exempt
 def sso_jwt(brand):
     found = brand_or_404(brand)
-    token = request.form.get("jwt") if request.method == "POST" else request.args.get("jwt")
-    return_to = request.values.get("return_to")
+    form = SsoForm.sent(request)
+    token, return_to = form.jwt.data, form.return_to.data
     try:
         signed_in = sso.sign_in_with_token(
             db.session, found, token, clock.now(), current_app.config["SSO_MAX_AGE_SECONDS"]
@@ -52,19 +53,11 @@ def _refused(brand, error: sso.SsoError):
     status, reason = _MESSAGES.get(type(error), (400, "invalid"))
     locale = negotiate(brand.locales, brand.default_locale, None, list(request.accept_languages))
     use_locale(locale)  # the page in the visitor's language, among the brand's
-    messages = {
-        "invalid": _("This sign-in link is not valid."),
-        "expired": _("This sign-in link has expired."),
-        "used": _("This sign-in link has already been used."),
-        "staff": _("Staff accounts cannot sign in this way. Please sign in with your password."),
-        "inactive": _("This account has been deactivated."),
-        "conflict": _("Something changed while signing you in. Please try again."),
-    }
     response = render(
         "account/sso_error.html",
         status=status,
         hc=HelpCenter(brand=brand, locale=locale),
-        message=messages[reason],
+        message=error_text(reason, "sso"),
         staff=reason == "staff",
     )
     return _private(response)

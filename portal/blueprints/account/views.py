@@ -20,6 +20,7 @@ from portal.blueprints.account import bp
 from portal.blueprints.account.forms import (
     ActionForm,
     EmailChangeForm,
+    LimitedEmailForm,
     LoginForm,
     NewPasswordForm,
     PasswordChangeForm,
@@ -56,7 +57,7 @@ def _reset_limit() -> str:
 
 
 def _form_email() -> str:
-    return normalize_email(request.form.get("email"))[:254]
+    return LimitedEmailForm().limit_key()
 
 
 def _email_key() -> str:

@@ -20,6 +20,7 @@ from portal import access
 from portal.blueprints.admin import bp
 from portal.desk import files as ticket_files
 from portal.extensions import db
+from portal.web.messages import error_text
 from portal.web.rendering import render, wants_fragment
 
 TEMPLATE = "admin/attachments.html"
@@ -69,25 +70,12 @@ def _megabytes(size: int) -> str:
 
 def _error_message(code: str) -> str:
     caps = limits()
-    messages = {
-        "empty": _("The file is empty."),
-        "too_large": _("The file is larger than %(size)s.", size=attachment_size(caps.file_bytes)),
-        "type_not_allowed": _(
-            "This kind of file is not allowed, or its content does not match its name. "
-            "Upload PNG, JPEG, GIF or WebP images, PDF documents, or plain text "
-            "(.txt, .csv, .log)."
-        ),
-        "too_many": _(
-            "This article already has %(count)s files, the most it can have. "
-            "Delete one to make room.",
-            count=caps.files_per_article,
-        ),
-        "total_too_large": _(
-            "The article's files would take more than %(size)s together. Delete one to make room.",
-            size=attachment_size(caps.bytes_per_article),
-        ),
+    values = {
+        "too_large": {"size": attachment_size(caps.file_bytes)},
+        "too_many": {"count": caps.files_per_article},
+        "total_too_large": {"size": attachment_size(caps.bytes_per_article)},
     }
-    return messages.get(code, _("The file could not be uploaded."))
+    return error_text(code, "attachment", default="failed", **values.get(code, {}))
 
 
 def _article_and_brand(article_id: int, locale: str):

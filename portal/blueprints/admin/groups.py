@@ -3,24 +3,16 @@ tickets of a brand or of one of its forms go to)."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kb.models import Brand
 from portal import access
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.forms import GroupForm, RoutingForm
 from portal.desk import assignment
 from portal.desk.models import AgentGroup
 from portal.extensions import db
-from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.rendering import render
-
-ERRORS = {
-    "name_required": _l("Give the group a name."),
-    "name_too_long": _l("The name is too long (at most 100 characters)."),
-    "name_taken": _l("This brand already has a group with this name."),
-    "not_agent": _l("Choose agents of this brand."),
-    "invalid_target": _l("Choose one of the listed agents or groups."),
-}
 
 
 @bp.before_request
@@ -78,20 +70,17 @@ def groups():
 def routing_save(brand_id):
     """Every rule of one brand at once: `target-0` for the brand, `target-<form id>` per form."""
     brand = _brand_or_404(brand_id)
-    posted = {k: v for k, v in request.form.items() if k.startswith("target-")}
+    form = RoutingForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; desk checks the rest
     errors = {}
-    for key, target in posted.items():
-        raw = key.removeprefix("target-")
-        form_id = parse_id(raw, low=0)  # 0: the brand's rule
-        if form_id is None:
-            continue
+    for raw, form_id, target in form.rules():
         try:
             assignment.set_rule(db.session, brand.id, form_id or None, target)
         except assignment.GroupError as error:
-            errors[f"{brand.id}-{raw}"] = str(ERRORS[error.code])
+            errors[f"{brand.id}-{raw}"] = error_text(error.code, "group")
     if errors:
         db.session.rollback()
-        return _overview(errors, {brand.id: posted}, 400)
+        return _overview(errors, {brand.id: form.targets.posted()}, 400)
     db.session.commit()
     flash(_("Assignment rules of %(brand)s saved.", brand=brand.name), "success")
     return redirect(url_for(".groups") + f"#routing-{brand.id}", 303)
@@ -111,21 +100,21 @@ def _form_page(brand, group, name, member_ids, error=None, status=200):
 
 
 def _save(brand, group):
-    name = request.form.get("name", "")
-    member_ids = [i for i in map(parse_id, request.form.getlist("members")) if i]
-    if request.method == "POST":  # CSRF checked for every POST (portal.extensions.csrf)
+    form = GroupForm()
+    if form.validate_on_submit():  # every POST (CSRF is checked by portal.extensions.csrf)
+        name, member_ids = form.name.data or "", form.members.data
         try:
             group = assignment.save_group(db.session, group, brand.id, name, member_ids)
         except assignment.GroupError as error:
             db.session.rollback()
-            return _form_page(brand, group, name, member_ids, str(ERRORS[error.code]), 400)
+            return _form_page(brand, group, name, member_ids, error_text(error.code, "group"), 400)
         db.session.commit()
         flash(_("Group “%(name)s” saved.", name=group.name), "success")
         return redirect(url_for(".groups") + f"#group-{group.id}", 303)
     if group is not None:
-        name = group.name
-        member_ids = [u.id for u in assignment.members(db.session, group)]
-    return _form_page(brand, group, name, member_ids)
+        members = [u.id for u in assignment.members(db.session, group)]
+        return _form_page(brand, group, group.name, members)
+    return _form_page(brand, group, "", [])
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])

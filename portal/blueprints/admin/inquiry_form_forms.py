@@ -30,6 +30,7 @@ from wtforms.validators import Optional, ValidationError
 
 from kb.locales import language_name
 from portal.desk.models import FIELD_TYPES, FORM_AUDIENCES
+from portal.web.messages import error_text
 
 MAX_OPTIONS_TEXT = 20_000
 
@@ -55,62 +56,9 @@ AUDIENCE_LABELS = {
 }
 OFFERED_AUDIENCES = ("everyone", "signed_in", "organizations")
 
-# Error codes from portal.desk.forms, worded for the editor.
-ERRORS = {
-    "name_required": _l("Give the form a name in the brand's default language."),
-    "name_too_long": _l("The name is too long (at most 200 characters)."),
-    "description_too_long": _l("The description is too long (at most 2000 characters)."),
-    "audience_unknown": _l("Choose who may use the form."),
-    "organizations_required": _l("Choose at least one organization."),
-    "key_required": _l("Give the field a key."),
-    "key_invalid": _l(
-        "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
-    ),
-    "key_reserved": _l(
-        "Every form already asks for subject, description, name and email: choose another key."
-    ),
-    "key_taken": _l("Another field of this form already uses this key."),
-    "too_many_fields": _l("A form can have at most 100 fields."),
-    "type_unknown": _l("Choose a type."),
-    "label_required": _l("Give the field a label in the brand's default language."),
-    "label_too_long": _l("The label is too long (at most 200 characters)."),
-    "help_too_long": _l("The help text is too long (at most 1000 characters)."),
-    "options_required": _l("Add at least one option, one per line."),
-    "too_many_options": _l("Use at most 200 options."),
-    "option_value_invalid": _l(
-        "Option values use letters, digits, underscores, dots and hyphens, starting with a "
-        "letter or digit (at most 64)."
-    ),
-    "option_duplicate": _l("Two options have the same value."),
-    "option_label_too_long": _l("An option's label is too long (at most 200 characters)."),
-    "length_out_of_range": _l("Use a length between 0 and 100000."),
-    "length_range": _l("The maximum length must not be below the minimum length."),
-    "value_invalid": _l("Use an ordinary number."),
-    "value_range": _l("The maximum value must not be below the minimum value."),
-    "number_invalid": _l("This is not a number."),
-    "pattern_too_long": _l("The pattern is too long (at most 200 characters)."),
-    "pattern_invalid": _l("This is not a valid regular expression."),
-    "condition_self": _l("A field cannot depend on itself."),
-    "condition_unknown": _l("Choose another field of this form."),
-    "condition_target_type": _l(
-        "A field can depend only on a field the requester answers (not hidden, not a file)."
-    ),
-    "type_has_dependents": _l(
-        "Other fields depend on this field's answer: it cannot become hidden or a file."
-    ),
-    "condition_after": _l("The field this one depends on must come before it: move it up first."),
-    "condition_value_required": _l("Give the answer that shows this field."),
-    "condition_value_too_long": _l("The answer is too long (at most 200 characters)."),
-    "condition_value_unknown": _l("Use one of the option values of that field."),
-    "query_param_required": _l("Give the name of the link's query parameter."),
-    "query_param_invalid": _l(
-        "Use letters, digits, underscores, dots and hyphens (at most 64 characters)."
-    ),
-}
-
 
 def error_message(code: str) -> str:
-    return str(ERRORS.get(code, code))
+    return error_text(code, "form")
 
 
 def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:

@@ -2,16 +2,15 @@
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kb import labels
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import LabelNamesForm
 from portal.extensions import db
+from portal.web.messages import error_text
 from portal.web.rendering import render
 
-ERRORS = {"name_too_long": _l("The name is too long.")}
 FIELD_PREFIX = "name:"
 
 
@@ -36,21 +35,22 @@ def kb_labels():
 
 @bp.post("/kb/labels")
 def kb_labels_save():
-    brand = access.brand_for_editor_or_404(db.session, request.form.get("brand"))
-    LabelNamesForm()  # CSRF is checked for every POST by CSRFProtect
+    form = LabelNamesForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = access.brand_for_editor_or_404(db.session, form.brand.data)
     known = {row.label for row in labels.brand_labels(db.session, brand)}
-    typed, names = {}, {}
-    for key, value in request.form.items():
-        label, _sep, locale = key.removeprefix(FIELD_PREFIX).rpartition(":")
-        if key.startswith(FIELD_PREFIX) and label in known and locale in brand.locales:
-            typed[key] = value
-            names.setdefault(label, {})[locale] = value
+    names = form.names_of(known, brand.locales)
     errors = labels.save_names(db.session, brand, names)
     if errors:
         db.session.rollback()
         messages = {
-            f"{FIELD_PREFIX}{label}:{locale}": str(ERRORS.get(code, code))
+            f"{FIELD_PREFIX}{label}:{locale}": error_text(code, "label")
             for (label, locale), code in errors.items()
+        }
+        typed = {
+            f"{FIELD_PREFIX}{label}:{locale}": name
+            for label, by_locale in names.items()
+            for locale, name in by_locale.items()
         }
         brands = access.content_brands(db.session)
         return _page(brand, brands, typed=typed, errors=messages, status=400)

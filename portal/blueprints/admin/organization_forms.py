@@ -10,31 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from portal.desk.orgs import InvalidOrganization
-
-# Error codes from portal.desk.orgs, worded for the admin.
-ERRORS = {
-    "name_required": _l("Give the organization a name."),
-    "name_too_long": _l("The name is too long (at most 200 characters)."),
-    "name_taken": _l("Another organization already has this name."),
-    "domain_at": _l("Write domains without “@”, like example.com."),
-    "domain_invalid": _l("Use domain names like example.com."),
-    "domain_public": _l(
-        "Anyone can get an address at a public mail service: use your customer's own domain."
-    ),
-    "domain_taken": _l("A domain can belong to one organization only."),
-    "too_many_domains": _l("Use at most 100 domains."),
-    "email_required": _l("Type the email address of a customer account."),
-    "account_unknown": _l("No account has this email address."),
-    "not_customer": _l("This is a staff account: only customers can be members."),
-    "already_member": _l("This customer is already a member."),
-    "other_organization": _l(
-        "This customer belongs to another organization: remove them there first."
-    ),
-}
+from portal.web.messages import error_text
 
 
 def error_message(code: str) -> str:
-    return str(ERRORS.get(code, code))
+    return error_text(code, "org")
 
 
 class OrganizationForm(FlaskForm):

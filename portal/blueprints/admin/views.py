@@ -23,18 +23,19 @@ from kb.authoring import (
     source_translation,
 )
 from kb.markdown import MarkdownError, render
-from kb.models import ARTICLE_KINDS, Brand, Translation
-from kb.people import CustomerOrganization, User
+from kb.models import Brand, Translation
+from kb.people import CustomerOrganization
 from kb.visibility import is_scheduled
 from kb.votes import tally_by_locale
 from portal import access
 from portal.blueprints.admin import bp
 from portal.blueprints.admin.forms import (
-    ERRORS,
     KIND_LABELS,
-    NOTICES,
-    NodeForm,
+    LIST_STATES,
+    ArticleListForm,
+    CategoryForm,
     PreviewForm,
+    SectionForm,
     TranslationForm,
     choices,
     to_local,
@@ -43,6 +44,7 @@ from portal.blueprints.admin.forms import (
 from portal.desk import tickets
 from portal.extensions import db
 from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.rendering import render as render_page
 
 PREVIEW_SALT = "draft-preview"
@@ -61,30 +63,13 @@ def index():
 @bp.get("/kb/")
 def kb_articles():
     brands = access.content_brands(db.session)
-    by_slug = {b.slug: b for b in brands}
-    brand = by_slug.get(request.args.get("brand", ""))
+    form = ArticleListForm(formdata=request.args)
+    brand = form.chosen_brand(brands)
     locales = sorted({loc for b in brands for loc in b.locales})
-    locale = request.args.get("locale") if request.args.get("locale") in locales else None
-    status_values = ("draft", "published", "scheduled", "archived", "missing", "outdated")
     sections = editing.section_choices(db.session, brand) if brand else []
-    section_id = _int_arg("section")  # one of the chosen brand's, else no section filter
-    filters = editing.ArticleFilters(
-        brand_ids=[b.id for b in brands],
-        brand_id=brand.id if brand else None,
-        locale=locale,
-        kind=request.args.get("kind") if request.args.get("kind") in ARTICLE_KINDS else None,
-        status=request.args.get("status") if request.args.get("status") in status_values else None,
-        section_id=section_id if section_id in {id for id, _label in sections} else None,
-        label=(request.args.get("label") or "").strip().lower()[:64] or None,
-        author_id=_int_arg("author"),
-        text=" ".join((request.args.get("q") or "").split())[:200],
-        page=_int_arg("page") or 1,
-    )
+    filters = form.filters(brands, brand, locales, sections)
     now = clock.now()
     rows, total = editing.articles(db.session, filters, now)
-    authors = db.session.scalars(
-        select(User).where(User.role.in_(("admin", "editor"))).order_by(User.name)
-    ).all()
     return render_page(
         "admin/articles.html",
         "results",
@@ -95,12 +80,12 @@ def kb_articles():
         rows=rows,
         total=total,
         now=now,
-        authors=authors,
+        authors=editing.authors(db.session),
         sections=sections,
-        status_values=status_values,
+        status_values=LIST_STATES,
         kinds=KIND_LABELS,
         pages=max(1, -(-total // editing.ADMIN_PAGE_SIZE)),
-        new_article_url=_new_article_url(brands, brand or _only_brand(brands), locale),
+        new_article_url=_new_article_url(brands, brand or _only_brand(brands), filters.locale),
     )
 
 
@@ -141,7 +126,7 @@ def _translation_input(form: TranslationForm, brand) -> TranslationInput:
 def _show_errors(form: TranslationForm, result) -> None:
     for name, code in result.errors.items():
         target = getattr(form, name, None)
-        message = str(ERRORS.get(code, code))
+        message = error_text(code, "article")
         if target is not None:
             target.errors = [*target.errors, message]
         else:
@@ -152,7 +137,7 @@ def _flash_saved(result, brand, now) -> None:
     """The notices, then "saved" (with the time a scheduled article goes live, written as the
     schedule page writes it)."""
     for code in result.notices:
-        flash(str(NOTICES.get(code, code)), "notice")
+        flash(error_text(code, "article"), "notice")
     t = result.translation
     if is_scheduled(t, now):
         when = local_time(t.publish_at, brand.timezone)
@@ -188,13 +173,9 @@ def _editor_page(
     )
 
 
-def _wants_preview() -> bool:
-    return request.method == "POST" and request.form.get("action") == "preview"
-
-
 def _preview_of(form) -> str | None:
     """The rendered text for "Preview without saving" (never a save, even if it fails)."""
-    if not _wants_preview():
+    if request.method != "POST" or form.action.data != "preview":
         return None
     try:
         return render(form.body_md.data or "").html
@@ -252,13 +233,54 @@ def _only_brand_slug() -> str | None:
     return brand.slug if brand else None
 
 
-@bp.route("/kb/articles/<id:article_id>/<locale>", methods=["GET", "POST"])
-def kb_translation(article_id, locale):
+def _editable_article_or_404(article_id, locale):
+    """The article (for this editor) and its brand, in one of the brand's languages."""
     article = access.article_for_editor_or_404(db.session, article_id)
     brand = db.session.get(Brand, article.brand_id)
     g.timezone = brand.timezone  # the publishing fields are typed in the brand's zone
     if locale not in brand.locales:
         abort(404)
+    return article, brand
+
+
+def _save_posted(form, article, locale, brand, now):
+    """The save's result, or None when the form itself was refused (its errors are on it)."""
+    if not form.validate_on_submit():
+        return None
+    return save_translation(
+        db.session,
+        article,
+        locale,
+        _article_input(form, brand),
+        _translation_input(form, brand),
+        parse_id(form.base_version.data),
+        current_user.id,
+        now,
+    )
+
+
+def _refused(form, result):
+    """The save was refused: say why on the form. Returns the conflicting version (if someone
+    else saved meanwhile) and the status to answer."""
+    if result is None:
+        return None, 400
+    db.session.rollback()
+    if result.conflict is None:
+        _show_errors(form, result)
+        return None, 400
+    form.base_version.data = str(result.conflict.version)  # saving again overwrites, knowingly
+    form.form_errors.append(
+        _(
+            "Someone else saved this article while you were editing. Their version is "
+            "shown below; your text is kept in the form. Save again to replace theirs."
+        )
+    )
+    return result.conflict, 409
+
+
+@bp.route("/kb/articles/<id:article_id>/<locale>", methods=["GET", "POST"])
+def kb_translation(article_id, locale):
+    article, brand = _editable_article_or_404(article_id, locale)
     current = db.session.scalar(
         select(Translation).where(
             Translation.article_id == article.id, Translation.locale == locale
@@ -270,43 +292,14 @@ def kb_translation(article_id, locale):
     if request.method == "GET":
         _fill(form, article, current, source, brand)
     preview = _preview_of(form)
-    conflict = None
-    status = 200
+    conflict, status = None, 200
     if request.method == "POST" and preview is None:
-        if form.validate_on_submit():
-            base = form.base_version.data
-            now = clock.now()
-            result = save_translation(
-                db.session,
-                article,
-                locale,
-                _article_input(form, brand),
-                _translation_input(form, brand),
-                parse_id(base),
-                current_user.id,
-                now,
-            )
-            if result.ok:
-                _flash_saved(result, brand, now)
-                return redirect(
-                    url_for(".kb_translation", article_id=article.id, locale=locale), 303
-                )
-            db.session.rollback()
-            if result.conflict is not None:
-                conflict = result.conflict
-                form.base_version.data = str(conflict.version)  # saving again overwrites, knowingly
-                form.form_errors.append(
-                    _(
-                        "Someone else saved this article while you were editing. Their version is "
-                        "shown below; your text is kept in the form. Save again to replace theirs."
-                    )
-                )
-                status = 409
-            else:
-                _show_errors(form, result)
-                status = 400
-        else:
-            status = 400
+        now = clock.now()
+        result = _save_posted(form, article, locale, brand, now)
+        if result is not None and result.ok:
+            _flash_saved(result, brand, now)
+            return redirect(url_for(".kb_translation", article_id=article.id, locale=locale), 303)
+        conflict, status = _refused(form, result)
     return _editor_page(
         form,
         brand,
@@ -465,44 +458,27 @@ def local_time(value, timezone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
-STRUCTURE_ERRORS = {
-    "title_required": _l("A title in the brand's default language is required."),
-    "title_too_long": _l("The title is too long."),
-    "category_unknown": _l("Choose a category of this brand."),
-    "section_not_empty": _l(
-        "This section still holds %(count)s articles. Move them to another section first."
-    ),
-    "category_not_empty": _l(
-        "This category still holds %(count)s articles. Move them to another category first."
-    ),
-    "audience_unknown": _l("Choose who may read the section."),
-    "organizations_required": _l("Choose at least one organization."),
-    "organizations_unknown": _l("Choose organizations from the list."),
-}
-
-
-def _titles_from_form(brand) -> dict[str, str]:
-    return {loc: request.form.get(f"title_{loc}", "")[:1000] for loc in brand.locales}
-
-
-def _position_from_form() -> int:
-    value = request.form.get("position", "0").strip()
-    try:
-        return max(-100000, min(100000, int(value or 0)))
-    except ValueError:
-        return 0
+def _node_titles(tree) -> dict[str, dict[str, str]]:
+    """Each category's and section's titles by language, under its form's key."""
+    titles = {}
+    for category in tree:
+        titles[f"category-{category.id}"] = {t.locale: t.title for t in category.translations}
+        for section in category.sections:
+            titles[f"section-{section.id}"] = {t.locale: t.title for t in section.translations}
+    return titles
 
 
 def _structure_page(brand, brands, failed=None, status=200):
     """failed: (form key, {field: message}, typed values) of a form that was refused."""
+    tree = structure.tree(db.session, brand) if brand else []
     return render_page(
         "admin/structure.html",
         status=status,
         brand=brand,
         brands=brands,
-        tree=structure.tree(db.session, brand) if brand else [],
+        tree=tree,
+        node_titles=_node_titles(tree),
         failed=failed,
-        csrf_form=NodeForm(),
         organizations=db.session.execute(
             select(CustomerOrganization.id, CustomerOrganization.name).order_by(
                 CustomerOrganization.name
@@ -512,7 +488,7 @@ def _structure_page(brand, brands, failed=None, status=200):
 
 
 def _structure_errors(result_errors: dict, count: int = 0) -> dict[str, str]:
-    return {k: str(STRUCTURE_ERRORS.get(v, v)) % {"count": count} for k, v in result_errors.items()}
+    return {k: error_text(v, "structure", count=count) for k, v in result_errors.items()}
 
 
 @bp.get("/kb/structure")
@@ -525,20 +501,18 @@ def _back_to_structure(brand, anchor=""):
     return redirect(url_for(".kb_structure", brand=brand.slug) + anchor, 303)
 
 
-def _node_brand(node):
+def _node_brand(node, form):
     """The brand of an existing category or section, or the one a new one is posted for."""
     if node is not None:
         return db.session.get(Brand, node.brand_id)
-    return access.brand_for_editor_or_404(db.session, request.form.get("brand"))
+    return access.brand_for_editor_or_404(db.session, form.brand.data)
 
 
-def _after_save(kind: str, node_id, brand, result, saved_message: str):
+def _after_save(kind: str, node_id, brand, form, result, saved_message: str):
     """Back to the structure page, or the page again with the form's errors and values."""
     if not result.ok:
         db.session.rollback()
-        typed = request.form.to_dict()
-        typed["organization_ids"] = request.form.getlist("organization_ids")
-        failed = (f"{kind}-{node_id or 'new'}", _structure_errors(result.errors), typed)
+        failed = (f"{kind}-{node_id or 'new'}", _structure_errors(result.errors), form.typed())
         return _structure_page(brand, access.content_brands(db.session), failed, status=400)
     flash(saved_message, "success")
     return _back_to_structure(brand, f"#{kind}-{result.node.id}")
@@ -558,17 +532,19 @@ def _after_delete(kind: str, node_id, brand, error, count: int, deleted_message:
 @bp.post("/kb/structure/categories/<id:category_id>")
 def kb_category_save(category_id=None):
     category = access.category_for_editor_or_404(db.session, category_id) if category_id else None
-    brand = _node_brand(category)
+    form = CategoryForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = _node_brand(category, form)
     result = structure.save_category(
-        db.session, brand, _titles_from_form(brand), _position_from_form(), category
+        db.session, brand, form.titles_in(brand.locales), form.position_value(), category
     )
-    return _after_save("category", category_id, brand, result, _("Category saved."))
+    return _after_save("category", category_id, brand, form, result, _("Category saved."))
 
 
 @bp.post("/kb/structure/categories/<id:category_id>/delete")
 def kb_category_delete(category_id):
     category = access.category_for_editor_or_404(db.session, category_id)
-    brand = _node_brand(category)
+    brand = db.session.get(Brand, category.brand_id)
     count = editing.articles_in(db.session, category_id=category.id)
     error = structure.delete_category(db.session, category, count)
     return _after_delete("category", category_id, brand, error, count, _("Category deleted."))
@@ -578,27 +554,26 @@ def kb_category_delete(category_id):
 @bp.post("/kb/structure/sections/<id:section_id>")
 def kb_section_save(section_id=None):
     section = access.section_for_editor_or_404(db.session, section_id) if section_id else None
-    brand = _node_brand(section)
-    category_value = request.form.get("category_id", "")
-    category_id = parse_id(category_value)
-    org_ids = [i for i in map(parse_id, request.form.getlist("organization_ids")) if i][:100]
+    form = SectionForm()
+    form.validate_on_submit()  # CSRF is checked for every POST by CSRFProtect; kb checks the rest
+    brand = _node_brand(section, form)
     result = structure.save_section(
         db.session,
         brand,
-        category_id,
-        _titles_from_form(brand),
-        _position_from_form(),
+        parse_id(form.category_id.data),
+        form.titles_in(brand.locales),
+        form.position_value(),
         section,
-        audience=request.form.get("audience", "everyone"),
-        organization_ids=org_ids,
+        audience=form.audience.data if form.audience.raw_data else "everyone",
+        organization_ids=form.chosen_organizations(),
     )
-    return _after_save("section", section_id, brand, result, _("Section saved."))
+    return _after_save("section", section_id, brand, form, result, _("Section saved."))
 
 
 @bp.post("/kb/structure/sections/<id:section_id>/delete")
 def kb_section_delete(section_id):
     section = access.section_for_editor_or_404(db.session, section_id)
-    brand = _node_brand(section)
+    brand = db.session.get(Brand, section.brand_id)
     count = editing.articles_in(db.session, section_id=section.id)
     error = structure.delete_section(db.session, section, count)
     return _after_delete("section", section_id, brand, error, count, _("Section deleted."))

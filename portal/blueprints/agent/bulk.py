@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
 from portal.mail.replies import mail_public_reply
 from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.navigation import safe_next
 from portal.web.rendering import render
 
@@ -91,11 +91,10 @@ def _messages() -> dict:
     """The ticket page's messages, worded for a selection of tickets."""
     return {
         **ticket_errors(),
-        "no_selection": _("Select at least one ticket first."),
-        "too_many": _("Select at most %(num)d tickets at a time.", num=MAX_TICKETS),
-        "nothing_to_do": _("Choose a change to make or write a reply."),
-        "required": _("Write a reply first."),
-        "not_in_brand": _("Choose an agent of every selected ticket's brand."),
+        **{
+            code: error_text(code, "bulk", num=MAX_TICKETS)
+            for code in ("no_selection", "too_many", "nothing_to_do", "required", "not_in_brand")
+        },
     }
 
 

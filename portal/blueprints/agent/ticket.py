@@ -34,6 +34,7 @@ from portal.extensions import db
 from portal.mail.replies import mail_public_reply, send_due_replies
 from portal.web import downloads, times
 from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.rendering import render
 
 MAX_REPLY_FILES = 10
@@ -41,32 +42,22 @@ FILES_KEY_RANDOM = re.compile(r"[0-9a-f]{32}")
 
 
 def error_messages() -> dict:
+    codes = ("invalid_delay", "empty", "too_large", "type_not_allowed", "too_many")
+    codes += ("total_too_large", "required", "too_long", "invalid", "not_in_brand")
+    codes += ("nobody_receives", "no_group")
     return {
-        "invalid_delay": _("Choose when to send it: now, or within 24 hours."),
-        # kb.attachments' refusals of a file
-        "empty": _("The file is empty."),
-        "too_large": _("This is too large."),
-        "type_not_allowed": _("This kind of file is not accepted."),
-        "too_many": _("No more files can be added to this request."),
-        "total_too_large": _("The files together are too large."),
-        "required": _("Write a reply or a note first."),
-        "too_long": _("This is too long."),
-        "invalid": _("Choose one of the listed values."),
-        "not_in_brand": _("Choose an agent of this ticket's brand."),
-        "nobody_receives": _("Nobody in this ticket's group receives tickets: choose an agent."),
-        "no_group": _("Choose a group for the next agent of the group, or choose an agent."),
-        "tag_too_long": _(
-            "A tag can be at most %(num)d characters.", num=agent_tickets.MAX_TAG_LENGTH
-        ),
-        "too_many_tags": _("A ticket can have at most %(num)d tags.", num=agent_tickets.MAX_TAGS),
+        **{code: error_text(code, "ticket") for code in codes},
+        "tag_too_long": error_text("tag_too_long", "ticket", num=agent_tickets.MAX_TAG_LENGTH),
+        "too_many_tags": error_text("too_many_tags", "ticket", num=agent_tickets.MAX_TAGS),
     }
 
 
 def property_error(error: agent_tickets.PropertyError) -> str:
     """The message for a refused change, naming what was wrong where it can."""
     if error.code == "unknown_placeholder":
-        return _(
-            "Unknown placeholder: %(found)s. You can use %(names)s.",
+        return error_text(
+            "unknown_placeholder",
+            "ticket",
             found=", ".join(error.found),
             names=", ".join("{{" + name + "}}" for name in placeholders.NAMES),
         )

@@ -21,6 +21,7 @@ from portal.extensions import db, limiter
 from portal.search import service as search_service
 from portal.web import downloads
 from portal.web.ids import parse_id
+from portal.web.messages import error_text
 from portal.web.rendering import render
 from portal.web.tenancy import helpcenter_or_404
 
@@ -32,22 +33,7 @@ _ARTICLE_PATH = re.compile(r"/articles/(\d{1,9})(?:-|$|/|\?)")
 
 # Error codes of desk.tickets and desk.files -> messages shown beside the field.
 def error_message(code: str) -> str:
-    return {
-        "required": _("Please fill this in."),
-        "invalid_email": _("Enter an email address like name@example.com."),
-        "invalid_choice": _("Choose one of the options."),
-        "too_long": _("This is too long."),
-        "too_short": _("This is too short."),
-        "pattern": _("This is not in the expected format."),
-        "not_a_number": _("Enter a number."),
-        "too_small": _("This number is too small."),
-        "too_large": _("This is too large."),
-        "not_a_date": _("Enter a date."),
-        "empty": _("The file is empty."),
-        "type_not_allowed": _("This kind of file is not accepted."),
-        "too_many": _("No more files can be added to this request."),
-        "total_too_large": _("The files together are too large."),
-    }.get(code, _("Please check this."))
+    return error_text(code, "request", default="unknown")
 
 
 def _listed_forms(brand_id: int) -> list[InquiryForm]:

@@ -1,0 +1,181 @@
+"""The one catalog of texts for the error codes the domain and the forms give: code -> words."""
+
+from flask_babel import lazy_gettext as _l
+
+# A code is looked up as "<area>.<code>" first, then as plain "<code>": the plain codes below say
+# the same thing wherever they are raised; an area's own entry words a code for that page only
+# (the domain raises "name_required" for a group, a form and an organization alike).
+TEXTS = {
+    # -- said alike on every page ---------------------------------------------------------------
+    "empty": _l("The file is empty."),
+    "too_large": _l("This is too large."),
+    "type_not_allowed": _l("This kind of file is not accepted."),
+    "too_many": _l("No more files can be added to this request."),
+    "total_too_large": _l("The files together are too large."),
+    "too_long": _l("This is too long."),
+    "title_too_long": _l("The title is too long."),
+    "name_too_long": _l("The name is too long (at most 200 characters)."),
+    "organizations_required": _l("Choose at least one organization."),
+    # -- agent groups and assignment rules (portal.desk.assignment.GroupError) ------------------
+    "group.name_required": _l("Give the group a name."),
+    "group.name_too_long": _l("The name is too long (at most 100 characters)."),
+    "group.name_taken": _l("This brand already has a group with this name."),
+    "group.not_agent": _l("Choose agents of this brand."),
+    "group.invalid_target": _l("Choose one of the listed agents or groups."),
+    # -- label names (kb.labels) ----------------------------------------------------------------
+    "label.name_too_long": _l("The name is too long."),
+    # -- the article editor (kb.authoring), worded for the editor -------------------------------
+    "article.title_required": _l("Give the article a title."),
+    "article.slug_taken": _l("Another article in this brand and language already uses this slug."),
+    "article.section_unknown": _l("Choose a section of this brand."),
+    "article.kind_unknown": _l("Choose a kind."),
+    "article.too_many_labels": _l("Use at most 20 labels."),
+    "article.status_unknown": _l("Choose a status."),
+    "article.body_unrenderable": _l("The text could not be rendered; it may be too long."),
+    "article.unpublish_before_publish": _l("The unpublish time must come after the publish time."),
+    "article.locale_not_enabled": _l("This language is not enabled for the brand."),
+    "article.published_now": _l(
+        "The publish time was in the past, so the article is published now."
+    ),
+    # -- categories and sections (kb.structure) -------------------------------------------------
+    "structure.title_required": _l("A title in the brand's default language is required."),
+    "structure.category_unknown": _l("Choose a category of this brand."),
+    "structure.section_not_empty": _l(
+        "This section still holds %(count)s articles. Move them to another section first."
+    ),
+    "structure.category_not_empty": _l(
+        "This category still holds %(count)s articles. Move them to another category first."
+    ),
+    "structure.audience_unknown": _l("Choose who may read the section."),
+    "structure.organizations_unknown": _l("Choose organizations from the list."),
+    # -- article attachments (kb.attachments), naming the limits --------------------------------
+    "attachment.too_large": _l("The file is larger than %(size)s."),
+    "attachment.type_not_allowed": _l(
+        "This kind of file is not allowed, or its content does not match its name. "
+        "Upload PNG, JPEG, GIF or WebP images, PDF documents, or plain text "
+        "(.txt, .csv, .log)."
+    ),
+    "attachment.too_many": _l(
+        "This article already has %(count)s files, the most it can have. Delete one to make room."
+    ),
+    "attachment.total_too_large": _l(
+        "The article's files would take more than %(size)s together. Delete one to make room."
+    ),
+    "attachment.failed": _l("The file could not be uploaded."),
+    # -- inquiry forms (portal.desk.forms), worded for the editor -------------------------------
+    "form.name_required": _l("Give the form a name in the brand's default language."),
+    "form.description_too_long": _l("The description is too long (at most 2000 characters)."),
+    "form.audience_unknown": _l("Choose who may use the form."),
+    "form.key_required": _l("Give the field a key."),
+    "form.key_invalid": _l(
+        "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
+    ),
+    "form.key_reserved": _l(
+        "Every form already asks for subject, description, name and email: choose another key."
+    ),
+    "form.key_taken": _l("Another field of this form already uses this key."),
+    "form.too_many_fields": _l("A form can have at most 100 fields."),
+    "form.type_unknown": _l("Choose a type."),
+    "form.label_required": _l("Give the field a label in the brand's default language."),
+    "form.label_too_long": _l("The label is too long (at most 200 characters)."),
+    "form.help_too_long": _l("The help text is too long (at most 1000 characters)."),
+    "form.options_required": _l("Add at least one option, one per line."),
+    "form.too_many_options": _l("Use at most 200 options."),
+    "form.option_value_invalid": _l(
+        "Option values use letters, digits, underscores, dots and hyphens, starting with a "
+        "letter or digit (at most 64)."
+    ),
+    "form.option_duplicate": _l("Two options have the same value."),
+    "form.option_label_too_long": _l("An option's label is too long (at most 200 characters)."),
+    "form.length_out_of_range": _l("Use a length between 0 and 100000."),
+    "form.length_range": _l("The maximum length must not be below the minimum length."),
+    "form.value_invalid": _l("Use an ordinary number."),
+    "form.value_range": _l("The maximum value must not be below the minimum value."),
+    "form.number_invalid": _l("This is not a number."),
+    "form.pattern_too_long": _l("The pattern is too long (at most 200 characters)."),
+    "form.pattern_invalid": _l("This is not a valid regular expression."),
+    "form.condition_self": _l("A field cannot depend on itself."),
+    "form.condition_unknown": _l("Choose another field of this form."),
+    "form.condition_target_type": _l(
+        "A field can depend only on a field the requester answers (not hidden, not a file)."
+    ),
+    "form.type_has_dependents": _l(
+        "Other fields depend on this field's answer: it cannot become hidden or a file."
+    ),
+    "form.condition_after": _l(
+        "The field this one depends on must come before it: move it up first."
+    ),
+    "form.condition_value_required": _l("Give the answer that shows this field."),
+    "form.condition_value_too_long": _l("The answer is too long (at most 200 characters)."),
+    "form.condition_value_unknown": _l("Use one of the option values of that field."),
+    "form.query_param_required": _l("Give the name of the link's query parameter."),
+    "form.query_param_invalid": _l(
+        "Use letters, digits, underscores, dots and hyphens (at most 64 characters)."
+    ),
+    # -- customer organizations (portal.desk.orgs), worded for the admin ------------------------
+    "org.name_required": _l("Give the organization a name."),
+    "org.name_taken": _l("Another organization already has this name."),
+    "org.domain_at": _l("Write domains without “@”, like example.com."),
+    "org.domain_invalid": _l("Use domain names like example.com."),
+    "org.domain_public": _l(
+        "Anyone can get an address at a public mail service: use your customer's own domain."
+    ),
+    "org.domain_taken": _l("A domain can belong to one organization only."),
+    "org.too_many_domains": _l("Use at most 100 domains."),
+    "org.email_required": _l("Type the email address of a customer account."),
+    "org.account_unknown": _l("No account has this email address."),
+    "org.not_customer": _l("This is a staff account: only customers can be members."),
+    "org.already_member": _l("This customer is already a member."),
+    "org.other_organization": _l(
+        "This customer belongs to another organization: remove them there first."
+    ),
+    # -- single sign-on refusals (portal.desk.sso), shown to the visitor ------------------------
+    "sso.invalid": _l("This sign-in link is not valid."),
+    "sso.expired": _l("This sign-in link has expired."),
+    "sso.used": _l("This sign-in link has already been used."),
+    "sso.staff": _l("Staff accounts cannot sign in this way. Please sign in with your password."),
+    "sso.inactive": _l("This account has been deactivated."),
+    "sso.conflict": _l("Something changed while signing you in. Please try again."),
+    # -- one ticket for agents (portal.desk.agent_tickets.PropertyError, replies, files) --------
+    "ticket.invalid_delay": _l("Choose when to send it: now, or within 24 hours."),
+    "ticket.required": _l("Write a reply or a note first."),
+    "ticket.invalid": _l("Choose one of the listed values."),
+    "ticket.not_in_brand": _l("Choose an agent of this ticket's brand."),
+    "ticket.nobody_receives": _l(
+        "Nobody in this ticket's group receives tickets: choose an agent."
+    ),
+    "ticket.no_group": _l("Choose a group for the next agent of the group, or choose an agent."),
+    "ticket.tag_too_long": _l("A tag can be at most %(num)d characters."),
+    "ticket.too_many_tags": _l("A ticket can have at most %(num)d tags."),
+    "ticket.unknown_placeholder": _l("Unknown placeholder: %(found)s. You can use %(names)s."),
+    # -- bulk actions on selected tickets (the ticket's texts otherwise) ------------------------
+    "bulk.no_selection": _l("Select at least one ticket first."),
+    "bulk.too_many": _l("Select at most %(num)d tickets at a time."),
+    "bulk.nothing_to_do": _l("Choose a change to make or write a reply."),
+    "bulk.required": _l("Write a reply first."),
+    "bulk.not_in_brand": _l("Choose an agent of every selected ticket's brand."),
+    # -- a visitor's request (portal.desk.intake and the inquiry form's fields) -----------------
+    "request.required": _l("Please fill this in."),
+    "request.invalid_email": _l("Enter an email address like name@example.com."),
+    "request.invalid_choice": _l("Choose one of the options."),
+    "request.too_short": _l("This is too short."),
+    "request.pattern": _l("This is not in the expected format."),
+    "request.not_a_number": _l("Enter a number."),
+    "request.too_small": _l("This number is too small."),
+    "request.not_a_date": _l("Enter a date."),
+    "request.unknown": _l("Please check this."),
+}
+
+
+def has_text(code: str, area: str = "") -> bool:
+    return f"{area}.{code}" in TEXTS or code in TEXTS
+
+
+def error_text(code: str, area: str = "", default: str | None = None, **values) -> str:
+    """The text for `code` as `area`'s pages word it, in the request's language, with its
+    %(name)s values filled in. An unknown code gives the text of `default` (also looked up in
+    `area`) if there is one, else the code itself."""
+    text = TEXTS.get(f"{area}.{code}") or TEXTS.get(code)
+    if text is None:
+        return error_text(default, area, **values) if default else code
+    return str(text) % values if values else str(text)
