@@ -25,7 +25,7 @@ AREAS = {
     "org": ["portal/desk/orgs.py"],
     "ticket": ["portal/desk/agent_tickets.py", "portal/desk/scheduled_replies.py"],
     "attachment": ["kb/attachments.py"],
-    "request": ["portal/desk/tickets.py"],
+    "request": ["portal/desk/intake.py", "portal/desk/tickets.py"],
 }
 
 
