@@ -4,6 +4,7 @@ shows the inquiry form again with everything typed), so these forms do not check
 
 from dataclasses import dataclass
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
@@ -31,6 +32,7 @@ class InquiryPost(_Posted):
 
     key = HiddenField()
     came_from = HiddenField(name="from")
+    email = StringField()  # also read among the answers; here for the per-address rate limit
     shown = HiddenField()
     website = StringField()  # the honeypot: people leave it empty
     action = HiddenField()
@@ -41,15 +43,18 @@ class InquiryPost(_Posted):
         """Asked only for the questions the answers open (htmx, or the no-JavaScript button)."""
         return self.action.data == "refresh"
 
-    def inquiry(self, form: InquiryForm, formdata, query: dict, uploads) -> intake.Inquiry:
+    def answers(self, form: InquiryForm) -> dict[str, list[str]]:
+        return Answers(form).read(request.form)
+
+    def inquiry(self, form: InquiryForm, query: dict) -> intake.Inquiry:
         """What was sent, for intake.submit: the fixed inputs and the form's questions
         (Answers), the URL's query for hidden fields, and the chosen files."""
         return intake.Inquiry(
-            values=Answers(form).read(formdata),
+            values=self.answers(form),
             query={k: v for k, v in query.items() if k != "form"},
             uploads=[
                 intake.Upload(name, storage.filename, storage.stream)
-                for name, storage in uploads.items(multi=True)
+                for name, storage in request.files.items(multi=True)
                 if storage and storage.filename
             ],
             removed_files=set(self.remove_file.data or ()),

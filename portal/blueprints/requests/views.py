@@ -65,7 +65,7 @@ def _referring_article(hc) -> int | None:
     an article of this brand counts."""
     article_id = parse_id(request.values.get("article"))
     if article_id is None:
-        for came_from in (request.form.get("from"), request.referrer):
+        for came_from in (InquiryPost().came_from.data, request.referrer):
             match = _ARTICLE_PATH.search(came_from or "")
             if match:
                 article_id = int(match.group(1))
@@ -75,7 +75,7 @@ def _referring_article(hc) -> int | None:
 
 
 def _email_limit_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()[:254]
+    email = (InquiryPost().email.data or "").strip().lower()[:254]
     if current_user.is_authenticated:
         email = current_user.email
     return "inquiry-email:" + email
@@ -90,7 +90,7 @@ def _inquiry_email_limit() -> str:
 
 
 def _is_submit() -> bool:
-    return request.method == "POST" and request.form.get("action") != "refresh"
+    return request.method == "POST" and not InquiryPost().refresh
 
 
 def _stores_files() -> bool:
@@ -141,7 +141,7 @@ def new_request(brand, locale):
         db.session,
         _requester(),
         form,
-        posted.inquiry(form, request.form, request.args, request.files),
+        posted.inquiry(form, request.args),
         key=key,
         issued=issued,
         brand=hc.brand,
@@ -213,7 +213,7 @@ def _show(hc, form, outcome: intake.Outcome, key_token, notice=None, status=200,
         page=InquiryPage.of(hc, form, outcome, error_message, current_user.is_authenticated),
         key_token=key_token,
         notice=notice,
-        came_from=request.form.get("from") or request.referrer or "",
+        came_from=InquiryPost().came_from.data or request.referrer or "",
         article_id=_referring_article(hc),
         action_url=url_for(
             "requests.new_request", brand=hc.brand.slug, locale=hc.locale, **request.args
@@ -346,9 +346,10 @@ def _again(status: int, notice: str, csrf: str | None = None):
         return page(status, csrf)
     hc = helpcenter_or_404(args.get("brand"), args.get("locale"))
     form = _form_or_404(hc, request.args.get("form"))
-    values = Answers(form).read(request.form)
+    posted = InquiryPost()
+    values = posted.answers(form)
     query = {k: v for k, v in request.args.items() if k != "form"}
     sub = intake.check_submission(form, values, query, current_user.is_authenticated)
     sub.errors = {}
-    key_token = request.form.get("key") or _issue_key()
+    key_token = posted.key.data or _issue_key()
     return _show(hc, form, intake.Outcome(intake.UNSENT, sub), key_token, notice, status)
