@@ -57,31 +57,6 @@ def revoke_links(session: Session, ticket: Ticket) -> None:
     ticket.link_secret = secrets.token_hex(16)
 
 
-def add_requester_reply(
-    session: Session, ticket: Ticket, body: str, now: datetime, submission_key: str | None = None
-) -> TicketMessage:
-    """A public reply from the requester; a solved ticket opens again."""
-    message = TicketMessage(
-        ticket_id=ticket.id,
-        author_id=ticket.requester_id,
-        author_name=ticket.requester_name,
-        author_email=ticket.requester_email,
-        from_requester=True,
-        public=True,
-        body=body,
-        channel="web",
-        created_at=now,
-    )
-    session.add(message)
-    if ticket.status in ("solved", "pending"):
-        ticket.status = "open"
-    ticket.updated_at = now
-    session.flush()
-    if submission_key:
-        files.attach_staged(session, submission_key, ticket, message)
-    return message
-
-
 def public_messages(session: Session, ticket: Ticket) -> list[TicketMessage]:
     """What the requester may read: never internal notes."""
     return list(
