@@ -93,8 +93,10 @@ def reply(
             raise MessagesArrived(arrived)
     status = (status or "pending") if public else None
     if public and delay_seconds != 0:
+        # The row holds its files by their key (a fresh one when it has none).
+        key = files_key or secrets.token_hex(16)
         row = scheduled_replies.schedule(
-            session, ticket, agent, body, status, delay_seconds, files_key, now
+            session, ticket, agent, body, status, delay_seconds, key, now
         )
         return Reply(scheduled=row)
     message = agent_tickets.add_reply(session, ticket, agent, body, public, status, now)
