@@ -10,7 +10,7 @@ from kb import clock
 from kb.models import Brand
 from kb.people import User
 from portal import access
-from portal.blueprints.agent import bp
+from portal.blueprints.agent import bp, ticket_page
 from portal.blueprints.agent.ticket_forms import (
     PropertiesForm,
     ReplyForm,
@@ -74,46 +74,73 @@ def _show(
     status=200,
     block=None,
 ):
-    brand_ids = access.agent_brand_ids(db.session)
+    """The ticket page (or one `block` of it), every decision about what it shows made here
+    and in ticket_page (the template only displays)."""
+    errors = errors or {}
     reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
     reply.setdefault("files_key", files_key(ticket, current_user.id, None))
-    waiting = scheduled_replies.waiting(db.session, ticket)
-    colleagues = {r.author_id for r in waiting} - {current_user.id}
-    authors = select(User.id, User.name).where(User.id.in_(colleagues))
+    brand = db.session.get(Brand, ticket.brand_id)
+    timeline = agent_tickets.timeline(db.session, ticket)
+    tags = agent_tickets.tags_of(db.session, ticket)
+    referring = agent_tickets.referring_article(db.session, ticket)
+    files = agent_tickets.files_by_message(db.session, ticket)
     response = current_app.make_response(
         render(
             "agent/ticket.html",
             block,
             status=status,
             ticket=ticket,
-            brand=db.session.get(Brand, ticket.brand_id),
-            timeline=agent_tickets.timeline(db.session, ticket),
-            tags=agent_tickets.tags_of(db.session, ticket),
-            agents=assignment.candidates(db.session, ticket.brand_id),
-            groups=assignment.groups_of_brand(db.session, ticket.brand_id),
-            profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
-            referring_article=agent_tickets.referring_article(db.session, ticket),
-            statuses=TICKET_STATUSES,
-            priorities=TICKET_PRIORITIES,
-            types=TICKET_TYPES,
+            brand=brand,
+            answers=ticket_page.answers(ticket),
+            details=ticket_page.details(ticket, brand, referring),
+            form_files=files.get(None),
+            files_by_message=files,
+            timeline=timeline,
+            shows_description=ticket_page.shows_description(ticket, timeline),
+            read_receipts=ticket_page.read_receipts(ticket, timeline),
+            scheduled=_scheduled(ticket, scheduled_edit, errors),
             reply=reply,
+            reply_status=reply["status"] or "pending",
+            reply_errors=ticket_page.reply_errors(errors, properties),
+            last_message_id=ticket_page.newest_message_id(timeline),
+            staged_files=ticket_files.staged(db.session, reply["files_key"]),
             canned_responses=db.session.scalars(
                 canned.usable_for_ticket(current_user.id, ticket)
             ).all(),
-            properties=properties,
-            scheduled=waiting,
-            scheduled_files={r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
-            scheduled_edit=scheduled_edit,
-            # Whose replies these are, when not the agent's own (shown, not editable).
-            scheduled_authors=dict(db.session.execute(authors).all()) if colleagues else {},
             delays=scheduled_replies.DELAYS,
-            staged_files=ticket_files.staged(db.session, reply["files_key"]),
-            files_by_message=agent_tickets.files_by_message(db.session, ticket),
-            errors=errors or {},
+            tags=tags,
+            current=ticket_page.current_properties(ticket, tags, properties),
+            property_errors=ticket_page.property_errors(errors, properties),
+            agents=assignment.candidates(db.session, ticket.brand_id),
+            groups=assignment.groups_of_brand(db.session, ticket.brand_id),
+            can_take=ticket.assignee_id != current_user.id,
+            statuses=TICKET_STATUSES,
+            priorities=TICKET_PRIORITIES,
+            types=TICKET_TYPES,
+            profile=agent_tickets.requester_profile(
+                db.session, ticket, access.agent_brand_ids(db.session)
+            ),
+            requester_url=ticket_page.requester_url(ticket),
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _scheduled(ticket, edit, errors) -> list:
+    """The ticket's replies still waiting, as the page shows them."""
+    waiting = scheduled_replies.waiting(db.session, ticket)
+    colleagues = {r.author_id for r in waiting} - {current_user.id}
+    authors = select(User.id, User.name).where(User.id.in_(colleagues))
+    return ticket_page.scheduled_rows(
+        waiting,
+        current_user.id,
+        # Whose replies these are, when not the agent's own (shown, not editable).
+        dict(db.session.execute(authors).all()) if colleagues else {},
+        {r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
+        edit,
+        errors,
+    )
 
 
 def _page(ticket, anchor=""):
