@@ -109,7 +109,10 @@ def _show(
         follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
         if ticket.follow_up_of_id
         else None,
-        can_reopen=requests_.can_reopen(ticket, clock.now(), current_app.config["REOPEN_DAYS"]),
+        # A reply to a closed request (or one solved too long ago) starts a follow-up.
+        starts_follow_up=not requests_.can_reopen(
+            ticket, clock.now(), current_app.config["REOPEN_DAYS"]
+        ),
         signed_in=viewer.customer is not None,
     )
     response = current_app.make_response(
