@@ -12,6 +12,7 @@ from kb.people import User
 from portal import access
 from portal.blueprints.agent import bp, ticket_page
 from portal.blueprints.agent.ticket_forms import (
+    CannedPrefillForm,
     PropertiesForm,
     ReplyForm,
     ScheduledReplyForm,
@@ -157,14 +158,11 @@ def ticket(ticket_id):
     """The whole ticket: properties, conversation with internal notes and events, requester.
     `?canned=<id>` (the Insert button without JavaScript) pre-fills the reply box."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    if "canned" not in request.args:
+    prefill = CannedPrefillForm(formdata=request.args)
+    if not prefill.asked:
         return _show(ticket)
     body = canned.insert(
-        db.session,
-        current_user.user,
-        ticket,
-        request.args.get("canned", type=int),
-        request.args.get("body", ""),
+        db.session, current_user.user, ticket, prefill.canned_id, prefill.body.data or ""
     )
     if body is None:
         abort(404)
