@@ -6,8 +6,10 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms import Field, HiddenField, StringField, TextAreaField
 
 from kb import clock
 from kb.people import User
@@ -27,6 +29,25 @@ from portal.web.rendering import render
 MAX_TICKETS = 100
 
 
+class _Values(Field):
+    """Every value posted under the field's name (one checkbox per selected ticket)."""
+
+    def process_formdata(self, valuelist):
+        self.data = list(valuelist)
+
+
+class BulkPost(FlaskForm):
+    """The bulk form as posted; BulkForm.parse reads it."""
+
+    ticket = _Values(default=list)
+    status = StringField(default="")
+    priority = StringField(default="")
+    assignee = StringField(default="")
+    tags = StringField(default="")
+    body = TextAreaField(default="")
+    back = HiddenField(default="")
+
+
 @dataclass
 class BulkForm:
     """What the agent asked for; an empty field leaves that property as it is."""
@@ -41,15 +62,16 @@ class BulkForm:
 
     @classmethod
     def parse(cls, form) -> "BulkForm":
-        ids = list(dict.fromkeys(v.strip() for v in form.getlist("ticket") if v.strip()))
+        post = BulkPost(formdata=form)
+        ids = list(dict.fromkeys(v.strip() for v in post.ticket.data if v.strip()))
         return cls(
             ticket_ids=ids,
-            status=form.get("status", "").strip(),
-            priority=form.get("priority", "").strip(),
-            assignee=form.get("assignee", "").strip(),
-            tags=form.get("tags", ""),
-            body=form.get("body", ""),
-            back=form.get("back", ""),
+            status=post.status.data.strip(),
+            priority=post.priority.data.strip(),
+            assignee=post.assignee.data.strip(),
+            tags=post.tags.data,
+            body=post.body.data,
+            back=post.back.data,
         )
 
     @property
