@@ -1,6 +1,6 @@
-"""Tickets seen from the customer side: per-locale texts, email addresses, private links (and
-replies through them), the public conversation, and how often suggestions deflect a request.
-Submitting a request is portal.desk.intake."""
+"""Tickets seen from the customer side: per-locale texts, email addresses, private links, the
+public conversation, and how often suggestions deflect a request. Submitting a request is
+portal.desk.intake; replying (through a private link too) is portal.desk.replies."""
 
 import re
 import secrets
@@ -11,7 +11,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.desk import files
 from portal.desk.models import SuggestionClick, Ticket, TicketMessage
 
 MAX_DESCRIPTION = 20_000
