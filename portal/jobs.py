@@ -30,9 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb import attachments, clock, publishing
-from portal.desk import accounts, files
+from portal.desk import accounts, files, replies
 from portal.extensions import db
-from portal.mail import replies, sender
+from portal.mail import sender
 from portal.web.downloads import uploads_dir
 from portal.web.serving import serving
 
@@ -258,7 +258,7 @@ class Leader:
         with self.app.app_context():
             if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
                 return None
-            replies.send_due_replies(db.session, clock.now())
+            replies.send_due(db.session, clock.now())
         return sender.send_due_now(self.app, holder=self.holder)
 
     def sweep(self) -> int | None:

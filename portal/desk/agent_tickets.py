@@ -85,7 +85,8 @@ def add_reply(
     """A public reply (the ticket becomes `status`, pending unless chosen otherwise) or an
     internal note (status unchanged unless given); a public reply's placeholders are filled
     (an unknown one is refused), a note stays as typed. The caller mails public replies to
-    `reply_recipients` in the same transaction. ValueError for an empty or too long body."""
+    `reply_recipients` in the same transaction. ValueError for an empty or too long body.
+    The message row only: portal.desk.replies is its one caller, and the one that mails."""
     body = clean_body(body)
     if public:
         check_placeholders(body)
@@ -247,6 +248,12 @@ def change_properties(
     session.add_all(events)
     session.flush()
     return events
+
+
+def take(session: Session, agent: User, ticket: Ticket, now: datetime) -> list[TicketEvent]:
+    """Assign the ticket to `agent` themself; PropertyError when they may not be assigned in
+    its brand."""
+    return change_properties(session, ticket, agent, {"assignee_id": agent.id}, now)
 
 
 # --- reading -------------------------------------------------------------------------------

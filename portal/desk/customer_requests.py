@@ -238,68 +238,6 @@ def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
     return ticket.solved_at is None or now - ticket.solved_at <= timedelta(days=reopen_days)
 
 
-def reply(
-    session: Session,
-    customer: Customer,
-    user: User,
-    ticket: Ticket,
-    body: str,
-    now: datetime,
-    reopen_days: int,
-) -> tuple[Ticket, TicketMessage]:
-    """A public reply from someone who can see the request. Returns the ticket it went to:
-    this one (reopened when solved recently), or a new follow-up linked to it."""
-    if not can_reopen(ticket, now, reopen_days):
-        follow_up = Ticket(
-            brand_id=ticket.brand_id,
-            locale=ticket.locale,
-            form_id=ticket.form_id,
-            form_version=ticket.form_version,
-            form_name=ticket.form_name,
-            subject=ticket.subject[:190],
-            description=body,
-            status="new",
-            channel="web",
-            requester_id=user.id,
-            requester_name=user.name,
-            requester_email=user.email,
-            answers=[],
-            details={},
-            customer_org_id=user.customer_org_id,
-            follow_up_of_id=ticket.id,
-            link_secret=_secret(),
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(follow_up)
-        session.flush()
-        ticket = follow_up
-    elif ticket.status in ("solved", "pending", "new"):
-        ticket.status = "open" if ticket.status != "new" else "new"
-        ticket.solved_at = None
-    message = TicketMessage(
-        ticket_id=ticket.id,
-        author_id=user.id,
-        author_name=user.nickname or user.name,
-        author_email=user.email,
-        from_requester=user.id == ticket.requester_id,
-        public=True,
-        body=body,
-        channel="web",
-        created_at=now,
-    )
-    session.add(message)
-    ticket.updated_at = now
-    session.flush()
-    return ticket, message
-
-
-def _secret() -> str:
-    import secrets
-
-    return secrets.token_hex(16)
-
-
 # -- what the requester does: one operation each, committed with its mail --------------------
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kb.people import User
-from portal.desk import agent_tickets, files
+from portal.desk import agent_tickets
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.assignment import can_work
 from portal.desk.models import (
@@ -23,7 +23,6 @@ from portal.desk.models import (
     Ticket,
     TicketEvent,
     TicketFile,
-    TicketMessage,
 )
 
 MAX_DELAY = timedelta(hours=24)
@@ -34,7 +33,7 @@ DELAYS = (0, 60, 600, 3600, 4 * 3600, 24 * 3600)
 def _text(body: str, status: str) -> tuple[str, str]:
     """The cleaned body and the status after sending; PropertyError otherwise."""
     body = agent_tickets.clean_body(body)
-    agent_tickets.check_placeholders(body)  # filled when it is sent (add_reply)
+    agent_tickets.check_placeholders(body)  # filled when it is sent (desk.replies)
     if status not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     return body, status
@@ -183,10 +182,11 @@ def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
 
 def claim(
     session: Session, row_id: int, now: datetime
-) -> tuple[Ticket, TicketMessage, User] | None:
-    """Take one due reply and turn it into the public message (with its files), in the
-    caller's transaction: None when another run took it, or it was cancelled or moved later.
-    The caller mails the message and commits."""
+) -> tuple[ScheduledReply, Ticket | None, User | None] | None:
+    """Take one due reply, in the caller's transaction: the row, its ticket and its author
+    when the author may still answer the ticket (else None: the account is gone, off, or no
+    longer of this brand). None when another run took it, or it was cancelled or moved later.
+    portal.desk.replies.send_due turns it into the message, or drops it."""
     taken = session.execute(
         update(ScheduledReply)
         .where(_still_waiting(row_id), ScheduledReply.send_at <= now)
@@ -202,22 +202,15 @@ def claim(
         agent = session.scalar(
             select(User).where(User.id == row.author_id, can_work(ticket.brand_id))
         )
-    message = None
-    if agent is not None:  # else the author's account is gone, off, or no longer of this brand
-        try:
-            message = agent_tickets.add_reply(
-                session, ticket, agent, row.body, True, row.status, now
-            )
-        except PropertyError:  # a text scheduled before today's checks (a raw placeholder)
-            message = None
-    if message is None:
-        row.sent_at, row.cancelled_at = None, now
-        _delete_files(session, row)
-        if ticket is not None:
-            event = TicketEvent(ticket_id=ticket.id, kind="scheduled_reply_dropped", created_at=now)
-            session.add(event)
-        return None
-    files.attach_staged(session, row.files_key, ticket, message, brand_id=ticket.brand_id)
-    row.message_id = message.id
-    session.flush()
-    return ticket, message, agent
+    return row, ticket, agent
+
+
+def drop(session: Session, row: ScheduledReply, ticket: Ticket | None, now: datetime) -> None:
+    """A claimed reply that cannot go out: cancelled, its files deleted, an event on the
+    ticket."""
+    row.sent_at, row.cancelled_at = None, now
+    _delete_files(session, row)
+    if ticket is not None:
+        session.add(
+            TicketEvent(ticket_id=ticket.id, kind="scheduled_reply_dropped", created_at=now)
+        )

@@ -1,6 +1,6 @@
-"""Tickets seen from the customer side: per-locale texts, email addresses, private links (and
-replies through them), the public conversation, and how often suggestions deflect a request.
-Submitting a request is portal.desk.intake."""
+"""Tickets seen from the customer side: per-locale texts, email addresses, private links, the
+public conversation, and how often suggestions deflect a request. Submitting a request is
+portal.desk.intake; replying (through a private link too) is portal.desk.replies."""
 
 import re
 import secrets
@@ -11,7 +11,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.desk import files
 from portal.desk.models import SuggestionClick, Ticket, TicketMessage
 
 MAX_DESCRIPTION = 20_000
@@ -55,31 +54,6 @@ def ticket_for_link(session: Session, secret_key: str, ticket_id: int, token: st
 
 def revoke_links(session: Session, ticket: Ticket) -> None:
     ticket.link_secret = secrets.token_hex(16)
-
-
-def add_requester_reply(
-    session: Session, ticket: Ticket, body: str, now: datetime, submission_key: str | None = None
-) -> TicketMessage:
-    """A public reply from the requester; a solved ticket opens again."""
-    message = TicketMessage(
-        ticket_id=ticket.id,
-        author_id=ticket.requester_id,
-        author_name=ticket.requester_name,
-        author_email=ticket.requester_email,
-        from_requester=True,
-        public=True,
-        body=body,
-        channel="web",
-        created_at=now,
-    )
-    session.add(message)
-    if ticket.status in ("solved", "pending"):
-        ticket.status = "open"
-    ticket.updated_at = now
-    session.flush()
-    if submission_key:
-        files.attach_staged(session, submission_key, ticket, message)
-    return message
 
 
 def public_messages(session: Session, ticket: Ticket) -> list[TicketMessage]:

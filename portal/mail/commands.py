@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from kb import clock
 from portal import config
+from portal.desk.replies import send_due as send_due_replies
 from portal.extensions import db
-from portal.mail.replies import send_due_replies
 from portal.mail.sender import send_due_now
 from portal.mail.sink import SinkHandler, sink_folder
 

@@ -6,8 +6,10 @@ from urllib.parse import parse_qsl, urlsplit
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms import Field, HiddenField, StringField, TextAreaField
 
 from kb import clock
 from kb.people import User
@@ -16,16 +18,34 @@ from portal.blueprints.agent import bp
 from portal.blueprints.agent.queues import render_queues
 from portal.blueprints.agent.ticket import error_messages as ticket_errors
 from portal.blueprints.agent.ticket import property_error
-from portal.desk import agent_tickets, assignment
+from portal.desk import agent_tickets, assignment, replies
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
-from portal.mail.replies import mail_public_reply
 from portal.web.ids import parse_id
 from portal.web.messages import error_text
 from portal.web.navigation import safe_next
 from portal.web.rendering import render
 
 MAX_TICKETS = 100
+
+
+class _Values(Field):
+    """Every value posted under the field's name (one checkbox per selected ticket)."""
+
+    def process_formdata(self, valuelist):
+        self.data = list(valuelist)
+
+
+class BulkPost(FlaskForm):
+    """The bulk form as posted; BulkForm.parse reads it."""
+
+    ticket = _Values(default=list)
+    status = StringField(default="")
+    priority = StringField(default="")
+    assignee = StringField(default="")
+    tags = StringField(default="")
+    body = TextAreaField(default="")
+    back = HiddenField(default="")
 
 
 @dataclass
@@ -42,15 +62,16 @@ class BulkForm:
 
     @classmethod
     def parse(cls, form) -> "BulkForm":
-        ids = list(dict.fromkeys(v.strip() for v in form.getlist("ticket") if v.strip()))
+        post = BulkPost(formdata=form)
+        ids = list(dict.fromkeys(v.strip() for v in post.ticket.data if v.strip()))
         return cls(
             ticket_ids=ids,
-            status=form.get("status", "").strip(),
-            priority=form.get("priority", "").strip(),
-            assignee=form.get("assignee", "").strip(),
-            tags=form.get("tags", ""),
-            body=form.get("body", ""),
-            back=form.get("back", ""),
+            status=post.status.data.strip(),
+            priority=post.priority.data.strip(),
+            assignee=post.assignee.data.strip(),
+            tags=post.tags.data,
+            body=post.body.data,
+            back=post.back.data,
         )
 
     @property
@@ -138,6 +159,29 @@ def _changes(form: BulkForm, agent) -> dict:
     return changes
 
 
+def _apply(form: BulkForm, tickets: list[Ticket], agent, now) -> None:
+    """The same changes, and the same public reply, to each ticket (PropertyError: the caller
+    rolls back the lot)."""
+    changes = _changes(form, agent)
+    new_tags = agent_tickets.parse_tags(form.tags)
+    for ticket in tickets:
+        these = dict(changes)
+        if new_tags:
+            old = agent_tickets.tags_of(db.session, ticket)
+            these["tags"] = old + [t for t in new_tags if t not in old]
+        agent_tickets.change_properties(db.session, ticket, agent, these, now)
+        if form.body.strip():
+            replies.reply(
+                db.session,
+                agent,
+                ticket,
+                form.body,
+                public=True,
+                status=form.status or None,
+                now=now,
+            )
+
+
 @bp.post("/bulk", endpoint="bulk")
 def bulk():
     """Change every selected ticket alike, and optionally reply to each, in one transaction."""
@@ -153,22 +197,8 @@ def bulk():
         return _refuse(form, "nothing_to_do", [(t.id, t.subject) for t in tickets])
     # What the refusal page lists, read now: a rollback expires the rows.
     selected = [(t.id, t.subject) for t in tickets]
-    agent = current_user.user
-    now = clock.now()
     try:
-        changes = _changes(form, agent)
-        new_tags = agent_tickets.parse_tags(form.tags)
-        for ticket in tickets:
-            these = dict(changes)
-            if new_tags:
-                old = agent_tickets.tags_of(db.session, ticket)
-                these["tags"] = old + [t for t in new_tags if t not in old]
-            agent_tickets.change_properties(db.session, ticket, agent, these, now)
-            if form.body.strip():
-                message = agent_tickets.add_reply(
-                    db.session, ticket, agent, form.body, True, form.status or None, now
-                )
-                mail_public_reply(db.session, ticket, message, agent)
+        _apply(form, tickets, current_user.user, clock.now())
     except agent_tickets.PropertyError as error:
         db.session.rollback()
         message = property_error(error) if error.found else None

@@ -1,9 +1,6 @@
 """One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies, files,
 scheduled replies)."""
 
-import re
-import secrets
-
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,13 +10,20 @@ from kb import clock
 from kb.models import Brand
 from kb.people import User
 from portal import access
-from portal.blueprints.agent import bp
+from portal.blueprints.agent import bp, ticket_page
+from portal.blueprints.agent.ticket_forms import (
+    CannedPrefillForm,
+    PropertiesForm,
+    ReplyForm,
+    ScheduledReplyForm,
+    files_key,
+)
 from portal.desk import (
     agent_tickets,
     assignment,
     canned,
     placeholders,
-    presence,
+    replies,
     scheduled_replies,
 )
 from portal.desk import files as ticket_files
@@ -31,14 +35,11 @@ from portal.desk.models import (
     TicketFile,
 )
 from portal.extensions import db
-from portal.mail.replies import mail_public_reply, send_due_replies
 from portal.web import downloads, times
-from portal.web.ids import parse_id
 from portal.web.messages import error_text
 from portal.web.rendering import render
 
 MAX_REPLY_FILES = 10
-FILES_KEY_RANDOM = re.compile(r"[0-9a-f]{32}")
 
 
 def error_messages() -> dict:
@@ -74,46 +75,73 @@ def _show(
     status=200,
     block=None,
 ):
-    brand_ids = access.agent_brand_ids(db.session)
+    """The ticket page (or one `block` of it), every decision about what it shows made here
+    and in ticket_page (the template only displays)."""
+    errors = errors or {}
     reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
-    reply.setdefault("files_key", _files_key(ticket, None))
-    waiting = scheduled_replies.waiting(db.session, ticket)
-    colleagues = {r.author_id for r in waiting} - {current_user.id}
-    authors = select(User.id, User.name).where(User.id.in_(colleagues))
+    reply.setdefault("files_key", files_key(ticket, current_user.id, None))
+    brand = db.session.get(Brand, ticket.brand_id)
+    timeline = agent_tickets.timeline(db.session, ticket)
+    tags = agent_tickets.tags_of(db.session, ticket)
+    referring = agent_tickets.referring_article(db.session, ticket)
+    files = agent_tickets.files_by_message(db.session, ticket)
     response = current_app.make_response(
         render(
             "agent/ticket.html",
             block,
             status=status,
             ticket=ticket,
-            brand=db.session.get(Brand, ticket.brand_id),
-            timeline=agent_tickets.timeline(db.session, ticket),
-            tags=agent_tickets.tags_of(db.session, ticket),
-            agents=assignment.candidates(db.session, ticket.brand_id),
-            groups=assignment.groups_of_brand(db.session, ticket.brand_id),
-            profile=agent_tickets.requester_profile(db.session, ticket, brand_ids),
-            referring_article=agent_tickets.referring_article(db.session, ticket),
-            statuses=TICKET_STATUSES,
-            priorities=TICKET_PRIORITIES,
-            types=TICKET_TYPES,
+            brand=brand,
+            answers=ticket_page.answers(ticket),
+            details=ticket_page.details(ticket, brand, referring),
+            form_files=files.get(None),
+            files_by_message=files,
+            timeline=timeline,
+            shows_description=ticket_page.shows_description(ticket, timeline),
+            read_receipts=ticket_page.read_receipts(ticket, timeline),
+            scheduled=_scheduled(ticket, scheduled_edit, errors),
             reply=reply,
+            reply_status=reply["status"] or "pending",
+            reply_errors=ticket_page.reply_errors(errors, properties),
+            last_message_id=ticket_page.newest_message_id(timeline),
+            staged_files=ticket_files.staged(db.session, reply["files_key"]),
             canned_responses=db.session.scalars(
                 canned.usable_for_ticket(current_user.id, ticket)
             ).all(),
-            properties=properties,
-            scheduled=waiting,
-            scheduled_files={r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
-            scheduled_edit=scheduled_edit,
-            # Whose replies these are, when not the agent's own (shown, not editable).
-            scheduled_authors=dict(db.session.execute(authors).all()) if colleagues else {},
             delays=scheduled_replies.DELAYS,
-            staged_files=ticket_files.staged(db.session, reply["files_key"]),
-            files_by_message=agent_tickets.files_by_message(db.session, ticket),
-            errors=errors or {},
+            tags=tags,
+            current=ticket_page.current_properties(ticket, tags, properties),
+            property_errors=ticket_page.property_errors(errors, properties),
+            agents=assignment.candidates(db.session, ticket.brand_id),
+            groups=assignment.groups_of_brand(db.session, ticket.brand_id),
+            can_take=ticket.assignee_id != current_user.id,
+            statuses=TICKET_STATUSES,
+            priorities=TICKET_PRIORITIES,
+            types=TICKET_TYPES,
+            profile=agent_tickets.requester_profile(
+                db.session, ticket, access.agent_brand_ids(db.session)
+            ),
+            requester_url=ticket_page.requester_url(ticket),
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _scheduled(ticket, edit, errors) -> list:
+    """The ticket's replies still waiting, as the page shows them."""
+    waiting = scheduled_replies.waiting(db.session, ticket)
+    colleagues = {r.author_id for r in waiting} - {current_user.id}
+    authors = select(User.id, User.name).where(User.id.in_(colleagues))
+    return ticket_page.scheduled_rows(
+        waiting,
+        current_user.id,
+        # Whose replies these are, when not the agent's own (shown, not editable).
+        dict(db.session.execute(authors).all()) if colleagues else {},
+        {r.id: scheduled_replies.files_of(db.session, r) for r in waiting},
+        edit,
+        errors,
+    )
 
 
 def _page(ticket, anchor=""):
@@ -130,31 +158,18 @@ def ticket(ticket_id):
     """The whole ticket: properties, conversation with internal notes and events, requester.
     `?canned=<id>` (the Insert button without JavaScript) pre-fills the reply box."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    if "canned" not in request.args:
+    prefill = CannedPrefillForm(formdata=request.args)
+    if not prefill.asked:
         return _show(ticket)
     body = canned.insert(
-        db.session,
-        current_user.user,
-        ticket,
-        request.args.get("canned", type=int),
-        request.args.get("body", ""),
+        db.session, current_user.user, ticket, prefill.canned_id, prefill.body.data or ""
     )
     if body is None:
         abort(404)
     return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})
 
 
-def _files_key(ticket, raw: str | None) -> str:
-    """The key this reply's files are staged under: kept across a refused send, so files
-    chosen once are not asked for again; a new one otherwise. It names the ticket and the
-    agent, so a key of another ticket's or another agent's draft is never taken."""
-    mine = f"r{ticket.id}-{current_user.id}-"
-    if raw and raw.startswith(mine) and FILES_KEY_RANDOM.fullmatch(raw.removeprefix(mine)):
-        return raw
-    return mine + secrets.token_hex(16)
-
-
-def _stage_files(ticket, files_key: str, now) -> str | None:
+def _stage_files(ticket, key: str, now) -> str | None:
     """Keep the uploaded files under the reply's key; every refused file named, or None."""
     uploads = [
         ("attachments", None, storage.filename, storage.stream)
@@ -166,7 +181,7 @@ def _stage_files(ticket, files_key: str, now) -> str | None:
         downloads.uploads_dir(),
         uploads,
         brand_id=ticket.brand_id,
-        submission_key=files_key,
+        submission_key=key,
         now=now,
         limits=ticket_files.Limits(files=MAX_REPLY_FILES),
     )
@@ -177,8 +192,32 @@ def _stage_files(ticket, files_key: str, now) -> str | None:
     return " ".join(named) or None
 
 
-def _delay(raw: str | None) -> int | None:
-    return parse_id(raw, high=999_999, low=0)
+def _refuse_reply(ticket, draft: dict, errors: dict):
+    """Nothing was sent: the reply box again, with what was typed and why."""
+    db.session.rollback()
+    return _show(ticket, reply=draft, errors=errors, status=422, block="reply_form")
+
+
+def _insert_canned(ticket, draft: dict, canned_id: int | None):
+    """Insert without JavaScript: the page again, the response added to what was typed (files
+    chosen are kept too); nothing is sent."""
+    body = canned.insert(db.session, current_user.user, ticket, canned_id, draft["body"])
+    if body is None:
+        abort(404)
+    return _show(ticket, reply={**draft, "body": body})
+
+
+def _replied(ticket, done: replies.Reply):
+    if done.scheduled is not None:
+        flash(
+            _(
+                "Reply scheduled for %(when)s. You can change or cancel it until then.",
+                when=times.when(done.scheduled.send_at),  # as the page writes it
+            )
+        )
+        return _page(ticket, "#scheduled")
+    flash(_("Reply sent.") if done.message.public else _("Internal note added."))
+    return _page(ticket, f"#message-{done.message.id}")
 
 
 @bp.post("/tickets/<id:ticket_id>/reply")
@@ -186,84 +225,36 @@ def ticket_reply(ticket_id):
     """A public reply (mailed to the requester and everyone it is shared with; now, or after a
     delay) or a note, with files."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    form = {
-        "body": request.form.get("body", ""),
-        "kind": "internal" if request.form.get("kind") == "internal" else "public",
-        "status": request.form.get("status") or "",
-        "delay": request.form.get("delay") or "0",
-        "files_key": _files_key(ticket, request.form.get("files_key")),
-    }
-    public = form["kind"] == "public"
-    agent = current_user.user
+    form = ReplyForm()
+    draft = form.draft(ticket, current_user.id)
     now = clock.now()
-    problem = _stage_files(ticket, form["files_key"], now)
-
-    def refuse(errors):
-        db.session.rollback()
-        return _show(ticket, reply=form, errors=errors, status=422, block="reply_form")
-
+    problem = _stage_files(ticket, draft["files_key"], now)
     if problem:
-        return refuse({"attachments": problem})
-    if request.form.get("action") == "insert_canned":
-        # Insert without JavaScript: the page again, the response added to what was typed
-        # (files chosen are kept too); nothing is sent.
-        body = canned.insert(
-            db.session, agent, ticket, request.form.get("canned", type=int), form["body"]
-        )
-        if body is None:
-            abort(404)
-        return _show(ticket, reply={**form, "body": body})
-    last_seen = request.form.get("last_message_id", type=int)
-    if last_seen is not None and request.form.get("confirm_new") != "1":
-        # Someone wrote while this reply was typed: show it, keep the draft, send on confirm.
-        arrived = presence.newer_public_messages(db.session, ticket.id, last_seen)
-        if arrived:
-            form["new_messages"] = arrived
-            message = _("A new message arrived while you were writing. Read it, then send again.")
-            return refuse({"new_message": message})
-    delay = _delay(form["delay"])
+        return _refuse_reply(ticket, draft, {"attachments": problem})
+    if form.inserts_canned:
+        return _insert_canned(ticket, draft, form.canned_id)
     try:
-        if public and delay != 0:
-            scheduled = scheduled_replies.schedule(
-                db.session,
-                ticket,
-                agent,
-                form["body"],
-                form["status"] or "pending",
-                delay,
-                form["files_key"],
-                now,
-            )
-        else:
-            scheduled = None
-            message = agent_tickets.add_reply(
-                db.session,
-                ticket,
-                agent,
-                form["body"],
-                public,
-                (form["status"] or "pending") if public else None,
-                now,
-            )
-    except agent_tickets.PropertyError as error:
-        return refuse({error.field: property_error(error)})
-    if scheduled is not None:
-        db.session.commit()
-        flash(
-            _(
-                "Reply scheduled for %(when)s. You can change or cancel it until then.",
-                when=times.when(scheduled.send_at),  # as the page writes it
-            )
+        done = replies.reply(
+            db.session,
+            current_user.user,
+            ticket,
+            draft["body"],
+            public=form.public,
+            status=draft["status"] or None,
+            files_key=draft["files_key"],
+            delay_seconds=form.delay_seconds,
+            seen_up_to=form.seen_up_to,
+            now=now,
         )
-        return _page(ticket, "#scheduled")
-    ticket_files.attach_staged(
-        db.session, form["files_key"], ticket, message, brand_id=ticket.brand_id
-    )
-    if public:
-        mail_public_reply(db.session, ticket, message, agent)
+    except replies.MessagesArrived as arrived:
+        # Someone wrote while this reply was typed: show it, keep the draft, send on confirm.
+        draft["new_messages"] = arrived.messages
+        message = _("A new message arrived while you were writing. Read it, then send again.")
+        return _refuse_reply(ticket, draft, {"new_message": message})
+    except agent_tickets.PropertyError as error:
+        return _refuse_reply(ticket, draft, {error.field: property_error(error)})
     db.session.commit()
-    flash(_("Reply sent.") if public else _("Internal note added."))
-    return _page(ticket, f"#message-{message.id}")
+    return _replied(ticket, done)
 
 
 def _scheduled_or_404(ticket, reply_id, *, own: bool = False) -> ScheduledReply:
@@ -286,21 +277,18 @@ def scheduled_reply_edit(ticket_id, reply_id):
     """New text, status or time for a reply still waiting."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
     row = _scheduled_or_404(ticket, reply_id, own=True)
-    edit = {
-        "id": row.id,
-        "body": request.form.get("body", ""),
-        "status": request.form.get("status") or "pending",
-        "delay": request.form.get("delay") or "keep",
-    }
+    form = ScheduledReplyForm()
+    edit = form.draft(row.id)
     try:
-        changed = scheduled_replies.change(
+        changed = replies.change_scheduled(
             db.session,
+            current_user.user,
             row,
             edit["body"],
             edit["status"],
-            _delay(edit["delay"]),
+            form.delay_seconds,
             clock.now(),
-            keep_time=edit["delay"] == "keep",
+            keep_time=form.keeps_time,
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
@@ -318,7 +306,7 @@ def scheduled_reply_edit(ticket_id, reply_id):
 def scheduled_reply_cancel(ticket_id, reply_id):
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
     row = _scheduled_or_404(ticket, reply_id)
-    if scheduled_replies.cancel(db.session, row, current_user.user, clock.now()):
+    if replies.cancel_scheduled(db.session, current_user.user, row, clock.now()):
         db.session.commit()
         flash(_("Scheduled reply cancelled: it will not be sent."))
     else:
@@ -331,10 +319,7 @@ def scheduled_reply_send(ticket_id, reply_id):
     """Send it now instead of waiting."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
     row = _scheduled_or_404(ticket, reply_id, own=True)
-    now = clock.now()
-    if scheduled_replies.send_now(db.session, row, now):
-        db.session.commit()
-        send_due_replies(db.session, now)
+    if replies.send_early(db.session, current_user.user, row, clock.now()):
         flash(_("Reply sent."))
     else:
         _gone()
@@ -355,31 +340,16 @@ def ticket_file(ticket_id, file_id, name):
 def ticket_properties(ticket_id):
     """Status, priority, type, assignee and tags in one form; one event per change."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    keys = ("status", "priority", "type", "group", "assignee", "tags")
-    form = {key: request.form.get(key, "") for key in keys}
+    form = PropertiesForm()
     try:
-        assignee = form["assignee"].strip()
-        group = form["group"].strip()
-        changes = {
-            "status": form["status"] or ticket.status,
-            "priority": form["priority"] or ticket.priority,
-            "type": form["type"] or None,
-            "assignee_id": parse_id(assignee) or (assignee or None),
-            "tags": agent_tickets.parse_tags(form["tags"]),
-        }
-        if "group" in request.form:
-            changes["group_id"] = parse_id(group)
-            if group and changes["group_id"] is None:
-                raise agent_tickets.PropertyError("group_id", "invalid")
-        if assignee and parse_id(assignee) is None and assignee != "next":
-            raise agent_tickets.PropertyError("assignee_id", "not_in_brand")
         events = agent_tickets.change_properties(
-            db.session, ticket, current_user.user, changes, clock.now()
+            db.session, ticket, current_user.user, form.changes(ticket), clock.now()
         )
     except agent_tickets.PropertyError as error:
         db.session.rollback()
         errors = {error.field: property_error(error)}
-        return _show(ticket, properties=form, errors=errors, status=422, block="properties")
+        draft = form.draft()
+        return _show(ticket, properties=draft, errors=errors, status=422, block="properties")
     db.session.commit()
     if events:
         flash(_("Ticket updated."))
@@ -390,9 +360,8 @@ def ticket_properties(ticket_id):
 def ticket_take(ticket_id):
     """Assign the ticket to me."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    me = current_user.user
     try:
-        agent_tickets.change_properties(db.session, ticket, me, {"assignee_id": me.id}, clock.now())
+        agent_tickets.take(db.session, current_user.user, ticket, clock.now())
     except agent_tickets.PropertyError:
         db.session.rollback()
         flash(_("Choose an agent of this ticket's brand."), "error")

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -13,10 +14,11 @@ from sqlalchemy import func, select, update
 from kb import clock
 from portal.blueprints.requests import bp
 from portal.blueprints.requests.forms import RatingForm, ShareForm
+from portal.blueprints.requests.reply_forms import RequesterReplyForm
 from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
 from portal.desk import files as ticket_files
-from portal.desk import tickets
+from portal.desk import replies, tickets
 from portal.desk.models import Ticket, TicketMessage
 from portal.extensions import db, limiter
 from portal.web import downloads
@@ -107,7 +109,10 @@ def _show(
         follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
         if ticket.follow_up_of_id
         else None,
-        can_reopen=requests_.can_reopen(ticket, clock.now(), current_app.config["REOPEN_DAYS"]),
+        # A reply to a closed request (or one solved too long ago) starts a follow-up.
+        starts_follow_up=not requests_.can_reopen(
+            ticket, clock.now(), current_app.config["REOPEN_DAYS"]
+        ),
         signed_in=viewer.customer is not None,
     )
     response = current_app.make_response(
@@ -146,62 +151,75 @@ def _record_read(ticket, viewer: Viewer) -> None:
     db.session.commit()
 
 
-@bp.route("/<brand>/<locale>/requests/<id:ticket_id>", methods=["GET", "POST"])
-@limiter.limit(_inquiry_limit, methods=["POST"])
-def show_request(brand, locale, ticket_id):
-    """A request: its answers, files and public conversation; a reply (with files) from its
-    requester, or from anyone it is shared with."""
-    hc = helpcenter_or_404(brand, locale)
-    ticket, viewer = _ticket_or_404(hc, ticket_id)
-    if request.method == "GET":
+class RequestPage(MethodView):
+    """A request: its answers, files and public conversation (GET); a reply (with files) from
+    its requester, or from anyone it is shared with (POST). One address, one endpoint
+    (`requests.show_request`), a view per method."""
+
+    decorators = [limiter.limit(_inquiry_limit, methods=["POST"])]
+
+    def get(self, brand, locale, ticket_id):
+        hc = helpcenter_or_404(brand, locale)
+        ticket, viewer = _ticket_or_404(hc, ticket_id)
         _record_read(ticket, viewer)
         return _show(hc, ticket, viewer)
-    body = (request.form.get("body") or "").strip()
-    error = None
-    if not body:
-        error = error_message("required")
-    elif len(body) > tickets.MAX_DESCRIPTION:
-        error = error_message("too_long")
-    reply_key = secrets.token_hex(16)  # the files of this reply, staged together
-    if not error:
-        refusals = ticket_files.stage_uploads(
+
+    def post(self, brand, locale, ticket_id):
+        hc = helpcenter_or_404(brand, locale)
+        ticket, viewer = _ticket_or_404(hc, ticket_id)
+        body = RequesterReplyForm().text
+        reply_key = secrets.token_hex(16)  # the files of this reply, staged together
+        error = _reply_problem(hc, body, reply_key)
+        if error:
+            return _show(hc, ticket, viewer, reply=body, error=error, status=422)
+        done = replies.requester_reply(
             db.session,
-            downloads.uploads_dir(),
-            [
-                ("attachments", None, storage.filename, storage.stream)
-                for storage in request.files.getlist("attachments")
-                if storage and storage.filename
-            ],
-            brand_id=hc.brand.id,
-            submission_key=reply_key,
+            ticket,
+            body,
+            author=current_user.user if viewer.customer is not None else None,
+            files_key=reply_key,
             now=clock.now(),
-            limits=ticket_files.Limits(files=10),
+            reopen_days=current_app.config["REOPEN_DAYS"],
         )
-        error = " ".join(f"{r.filename}: {error_message(r.code)}" for r in refusals) or None
+        db.session.commit()
+        if done.follow_up:
+            flash(_("This request was closed, so we opened a new one with your reply."))
+        else:
+            flash(_("Your reply was added."))
+        return redirect(_page_url(hc, done.ticket, viewer), 303)
+
+
+bp.add_url_rule(
+    "/<brand>/<locale>/requests/<id:ticket_id>",
+    view_func=RequestPage.as_view("show_request"),
+)
+
+
+def _reply_problem(hc, body: str, reply_key: str) -> str | None:
+    """Why a reply cannot be added (its text, or each refused file), or None with its files
+    staged under `reply_key`. A refused reply keeps none of its files."""
+    try:
+        replies.clean_body(body)
+    except replies.ReplyError as error:
+        return error_message(error.code)
+    refusals = ticket_files.stage_uploads(
+        db.session,
+        downloads.uploads_dir(),
+        [
+            ("attachments", None, storage.filename, storage.stream)
+            for storage in request.files.getlist("attachments")
+            if storage and storage.filename
+        ],
+        brand_id=hc.brand.id,
+        submission_key=reply_key,
+        now=clock.now(),
+        limits=ticket_files.Limits(files=10),
+    )
+    error = " ".join(f"{r.filename}: {error_message(r.code)}" for r in refusals) or None
     if error:
         staged = ticket_files.staged(db.session, reply_key)
         ticket_files.unstage(db.session, reply_key, {f.token for f in staged})
-        return _show(hc, ticket, viewer, reply=body, error=error, status=422)
-    now = clock.now()
-    if viewer.customer is not None:
-        target, message = requests_.reply(
-            db.session,
-            viewer.customer,
-            current_user.user,
-            ticket,
-            body,
-            now,
-            current_app.config["REOPEN_DAYS"],
-        )
-    else:
-        target, message = ticket, tickets.add_requester_reply(db.session, ticket, body, now)
-    ticket_files.attach_staged(db.session, reply_key, target, message)
-    db.session.commit()
-    if target.id != ticket.id:
-        flash(_("This request was closed, so we opened a new one with your reply."))
-    else:
-        flash(_("Your reply was added."))
-    return redirect(_page_url(hc, target, viewer), 303)
+    return error
 
 
 def _requester_action(brand, locale, ticket_id):

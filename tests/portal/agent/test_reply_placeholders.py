@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from kb import clock
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketMessage
+from portal.desk.replies import send_due as send_due_replies
 from portal.extensions import db
-from portal.mail.replies import send_due_replies
 
 GREETING = "Hello {{requester_name}}, your request #{{ticket_id}} ({{ subject }}) is fixed."
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from kb import clock
 from kb.people import BrandMember, User
 from portal.desk.models import OutboxMail, ScheduledReply, Ticket, TicketFile, TicketMessage
+from portal.desk.replies import send_due as send_due_replies
 from portal.extensions import db
-from portal.mail.replies import send_due_replies
 from tests.conftest import PASSWORD
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from kb import clock
 from portal.desk.models import InquiryForm, OutboxMail, Ticket, TicketShare
+from portal.desk.replies import send_due as send_due_replies
 from portal.extensions import db
-from portal.mail.replies import send_due_replies
 from tests.conftest import PASSWORD
 
 LINK = re.compile(r"http://127\.0\.0\.1:5000(/acme/[a-z]{2}/requests/\d+[^\s\"<]*)")

@@ -1,0 +1,285 @@
+"""Replies to a ticket, whatever the door: an agent's public reply (now or later) or internal
+note, the requester's reply, and the scheduled replies that fall due.
+
+Each action is one function taking `(session, actor, ..., now)` that does the whole of it:
+rules, state, events, files (portal.desk.files.attach_staged) and the outbox
+(portal.mail.requesters), in the caller's transaction (`send_due` alone commits, once per
+reply, so a reply and its mail go out together). Nothing here knows HTTP. This is the only
+module that mails a reply: an internal note is never mailed nor scheduled, whichever door it
+comes through (the agent page, bulk actions, the scheduler, `flask mail send`, later the mail
+channel and the API).
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from kb.models import Brand
+from kb.people import User
+from portal.desk import agent_tickets, files, presence, scheduled_replies
+from portal.desk.agent_tickets import PropertyError
+from portal.desk.customer_requests import can_reopen
+from portal.desk.models import ScheduledReply, Ticket, TicketMessage
+from portal.mail.requesters import mail_about_request
+
+# A refused reply: `field` and `code` name what was wrong (the doors word it).
+ReplyError = PropertyError
+
+
+class MessagesArrived(Exception):
+    """Public messages reached the ticket after the newest one the agent had seen: shown to
+    them before their reply goes out (nothing was changed)."""
+
+    def __init__(self, messages: list[TicketMessage]):
+        super().__init__(f"{len(messages)} new message(s)")
+        self.messages = messages
+
+
+@dataclass
+class Reply:
+    """What an agent's reply became: a message added now, or a reply waiting to go out."""
+
+    message: TicketMessage | None = None
+    scheduled: ScheduledReply | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.scheduled is not None or self.message.public
+
+
+@dataclass
+class RequesterReply:
+    """Where a requester's reply landed: this ticket, or a follow-up when it was closed."""
+
+    ticket: Ticket
+    message: TicketMessage
+    follow_up: bool = field(default=False)
+
+
+def clean_body(body: str | None) -> str:
+    """A reply's text, trimmed; ReplyError ("required", "too_long") otherwise."""
+    return agent_tickets.clean_body(body)
+
+
+# --- agents --------------------------------------------------------------------------------
+
+
+def reply(
+    session: Session,
+    agent: User,
+    ticket: Ticket,
+    body: str,
+    *,
+    public: bool,
+    status: str | None = None,
+    files_key: str | None = None,
+    delay_seconds: int | None = 0,
+    seen_up_to: int | None = None,
+    now: datetime,
+) -> Reply:
+    """An agent's public reply or internal note, with the files staged under `files_key`.
+
+    A public reply sets the ticket's `status` (pending unless chosen), fills its placeholders
+    and is mailed to the requester and everyone the ticket is shared with; with a
+    `delay_seconds` other than 0 it waits instead, as a scheduled reply holding its files (None
+    or more than a day: refused). A note is added at once, never mailed nor scheduled, and
+    leaves the status alone. `seen_up_to`: the newest message the agent saw; public messages
+    newer than it raise MessagesArrived. ReplyError for a refused text, status or delay."""
+    if seen_up_to is not None:
+        arrived = presence.newer_public_messages(session, ticket.id, seen_up_to)
+        if arrived:
+            raise MessagesArrived(arrived)
+    status = (status or "pending") if public else None
+    if public and delay_seconds != 0:
+        # The row holds its files by their key (a fresh one when it has none).
+        key = files_key or secrets.token_hex(16)
+        row = scheduled_replies.schedule(
+            session, ticket, agent, body, status, delay_seconds, key, now
+        )
+        return Reply(scheduled=row)
+    message = agent_tickets.add_reply(session, ticket, agent, body, public, status, now)
+    if files_key:
+        files.attach_staged(session, files_key, ticket, message, brand_id=ticket.brand_id)
+    if public:
+        _mail_public_reply(session, ticket, message, agent)
+    return Reply(message=message)
+
+
+def change_scheduled(
+    session: Session,
+    agent: User,
+    row: ScheduledReply,
+    body: str,
+    status: str,
+    delay_seconds: int | None,
+    now: datetime,
+    *,
+    keep_time: bool = False,
+) -> bool:
+    """New text, status or time for a reply still waiting (only its author may: the caller
+    checks); False when it went out or was cancelled meanwhile. ReplyError for bad input."""
+    return scheduled_replies.change(
+        session, row, body, status, delay_seconds, now, keep_time=keep_time
+    )
+
+
+def cancel_scheduled(session: Session, agent: User, row: ScheduledReply, now: datetime) -> bool:
+    """Cancel a waiting reply and its files; False when it was sent or cancelled already."""
+    return scheduled_replies.cancel(session, row, agent, now)
+
+
+def send_early(session: Session, agent: User, row: ScheduledReply, now: datetime) -> bool:
+    """Send a waiting reply now instead of waiting (committed, with its mail); False when it
+    was sent or cancelled already."""
+    if not scheduled_replies.send_now(session, row, now):
+        return False
+    session.commit()
+    send_due(session, now)
+    return True
+
+
+def send_due(session: Session, now: datetime) -> int:
+    """Send the scheduled replies that are due, each claimed once and committed with its
+    message, files and mail (the scheduler and `flask mail send` call this); how many went
+    out. A reply whose author may no longer answer the ticket is dropped instead."""
+    sent = 0
+    for row_id in scheduled_replies.due_ids(session, now):
+        claimed = scheduled_replies.claim(session, row_id, now)
+        if claimed is not None and _send_claimed(session, *claimed, now):
+            sent += 1
+        session.commit()
+    return sent
+
+
+def _send_claimed(session: Session, row: ScheduledReply, ticket, agent, now: datetime) -> bool:
+    """Turn a claimed reply into the public message with its files, and mail it; dropped (with
+    an event) when its author is gone or its text no longer passes today's checks."""
+    message = None
+    if agent is not None:
+        try:
+            message = agent_tickets.add_reply(
+                session, ticket, agent, row.body, True, row.status, now
+            )
+        except PropertyError:  # a text scheduled before today's checks (a raw placeholder)
+            message = None
+    if message is None:
+        scheduled_replies.drop(session, row, ticket, now)
+        return False
+    files.attach_staged(session, row.files_key, ticket, message, brand_id=ticket.brand_id)
+    row.message_id = message.id
+    session.flush()
+    _mail_public_reply(session, ticket, message, agent)
+    return True
+
+
+def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage, agent: User):
+    """Queue the public reply in the outbox (caller's transaction) for each recipient, each in
+    their language with a link that opens for them (portal.mail.requesters)."""
+    assert message.public, "an internal note is never mailed"
+    brand = session.get(Brand, ticket.brand_id)
+    for email in agent_tickets.reply_recipients(session, ticket):
+        mail_about_request(
+            session,
+            "agent_reply",
+            ticket,
+            email,
+            brand=brand,
+            message=message,
+            agent_name=agent.nickname or agent.name,
+        )
+
+
+# --- requesters ----------------------------------------------------------------------------
+
+
+def requester_reply(
+    session: Session,
+    ticket: Ticket,
+    body: str,
+    *,
+    author: User | None = None,
+    files_key: str | None = None,
+    now: datetime,
+    reopen_days: int,
+) -> RequesterReply:
+    """A public reply from the customer side, with the files staged under `files_key`.
+
+    `author`: the signed-in customer who can see the request (its requester or someone it is
+    shared with): a request closed, or solved longer than `reopen_days` ago, gets a new
+    follow-up ticket with the reply; a solved, pending one opens again. Without `author`, the
+    holder of the request's private link, who is its requester: a solved or pending request
+    opens again. ReplyError for an empty or too long text."""
+    body = clean_body(body)
+    asked_on = ticket
+    if author is None:
+        message = _requester_message(ticket, body, now)
+    else:
+        if not can_reopen(ticket, now, reopen_days):
+            ticket = _follow_up(session, ticket, author, body, now)
+        elif ticket.status in ("solved", "pending", "new"):
+            ticket.status = "open" if ticket.status != "new" else "new"
+            ticket.solved_at = None
+        message = TicketMessage(
+            ticket_id=ticket.id,
+            author_id=author.id,
+            author_name=author.nickname or author.name,
+            author_email=author.email,
+            from_requester=author.id == ticket.requester_id,
+            public=True,
+            body=body,
+            channel="web",
+            created_at=now,
+        )
+    session.add(message)
+    ticket.updated_at = now
+    session.flush()
+    if files_key:
+        files.attach_staged(session, files_key, ticket, message)
+    return RequesterReply(ticket=ticket, message=message, follow_up=ticket is not asked_on)
+
+
+def _requester_message(ticket: Ticket, body: str, now: datetime) -> TicketMessage:
+    """The private link's holder's reply: in the requester's name."""
+    if ticket.status in ("solved", "pending"):
+        ticket.status = "open"
+    return TicketMessage(
+        ticket_id=ticket.id,
+        author_id=ticket.requester_id,
+        author_name=ticket.requester_name,
+        author_email=ticket.requester_email,
+        from_requester=True,
+        public=True,
+        body=body,
+        channel="web",
+        created_at=now,
+    )
+
+
+def _follow_up(session: Session, ticket: Ticket, author: User, body: str, now: datetime) -> Ticket:
+    """A new request for a reply to a closed one, linked to it."""
+    follow_up = Ticket(
+        brand_id=ticket.brand_id,
+        locale=ticket.locale,
+        form_id=ticket.form_id,
+        form_version=ticket.form_version,
+        form_name=ticket.form_name,
+        subject=ticket.subject[:190],
+        description=body,
+        status="new",
+        channel="web",
+        requester_id=author.id,
+        requester_name=author.name,
+        requester_email=author.email,
+        answers=[],
+        details={},
+        customer_org_id=author.customer_org_id,
+        follow_up_of_id=ticket.id,
+        link_secret=secrets.token_hex(16),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    return follow_up
