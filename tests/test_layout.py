@@ -122,3 +122,34 @@ def test_the_knowledge_base_creates_its_tables_alone_on_an_empty_database():
         assert f"'{table}'" in tables
     assert "tickets" not in tables
     assert web == "[]"
+
+
+def _views():
+    """(file, name, lines) of every function a blueprint routes to."""
+    verbs = {"route", "get", "post", "put", "patch", "delete"}
+    for path in sorted(ROOT.glob("portal/blueprints/**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call)
+                and isinstance(d.func, ast.Attribute)
+                and d.func.attr in verbs
+                for d in node.decorator_list
+            ):
+                yield path.relative_to(ROOT), node.name, node.end_lineno - node.lineno + 1
+
+
+def test_every_view_is_short_parse_call_render():
+    views = list(_views())
+    assert len(views) > 50  # the finder sees the views
+    assert [f"{path}:{name} has {lines} lines" for path, name, lines in views if lines > 40] == []
+
+
+def test_views_read_posted_forms_through_form_classes():
+    raw = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in ROOT.glob("portal/blueprints/**/*.py")
+        if not path.name.endswith("forms.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "request.form" in line
+    ]
+    assert raw == []

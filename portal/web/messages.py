@@ -164,6 +164,10 @@ TEXTS = {
     "request.too_small": _l("This number is too small."),
     "request.not_a_date": _l("Enter a date."),
     "request.unknown": _l("Please check this."),
+    # -- sharing a request with people (portal.desk.customer_requests.share_with_people) --------
+    "share.required": _l("Enter one or more email addresses."),
+    "share.invalid_email": _l("Enter email addresses like name@example.com."),
+    "share.too_many": _l("A request can be shared with at most 20 people."),
 }
 
 

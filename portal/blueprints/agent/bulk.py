@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -37,7 +37,7 @@ class _Values(Field):
 
 
 class BulkPost(FlaskForm):
-    """The bulk form as posted; BulkForm.parse reads it."""
+    """The bulk form as posted; BulkForm.posted reads it."""
 
     ticket = _Values(default=list)
     status = StringField(default="")
@@ -61,8 +61,9 @@ class BulkForm:
     back: str = ""
 
     @classmethod
-    def parse(cls, form) -> "BulkForm":
-        post = BulkPost(formdata=form)
+    def posted(cls) -> "BulkForm":
+        """What this request posted (BulkPost reads the form)."""
+        post = BulkPost()
         ids = list(dict.fromkeys(v.strip() for v in post.ticket.data if v.strip()))
         return cls(
             ticket_ids=ids,
@@ -185,7 +186,7 @@ def _apply(form: BulkForm, tickets: list[Ticket], agent, now) -> None:
 @bp.post("/bulk", endpoint="bulk")
 def bulk():
     """Change every selected ticket alike, and optionally reply to each, in one transaction."""
-    form = BulkForm.parse(request.form)
+    form = BulkForm.posted()
     if not form.ticket_ids or len(form.ticket_ids) > MAX_TICKETS:
         # Back to the queue, to choose again, with what was chosen and typed.
         back = queue_url(form.back)

@@ -13,8 +13,7 @@ from sqlalchemy import func, select, update
 
 from kb import clock
 from portal.blueprints.requests import bp
-from portal.blueprints.requests.forms import RatingForm, ShareForm
-from portal.blueprints.requests.reply_forms import RequesterReplyForm
+from portal.blueprints.requests.forms import RatingForm, RequesterReplyForm, ShareForm
 from portal.blueprints.requests.views import _inquiry_limit, error_message
 from portal.desk import customer_requests as requests_
 from portal.desk import files as ticket_files
@@ -22,6 +21,7 @@ from portal.desk import replies, tickets
 from portal.desk.models import Ticket, TicketMessage
 from portal.extensions import db, limiter
 from portal.web import downloads
+from portal.web.messages import error_text
 from portal.web.rendering import render, wants_fragment
 from portal.web.tenancy import helpcenter_or_404
 
@@ -89,6 +89,7 @@ def _show(
     reply="",
     error=None,
     share_error=None,
+    share_emails="",
     share_notice=None,
     status=200,
     block=None,
@@ -103,6 +104,7 @@ def _show(
         reply=reply,
         error=error,
         share_error=share_error,
+        share_emails=share_emails,
         share_notice=share_notice,
         shares=requests_.shares(db.session, ticket) if viewer.is_requester else [],
         seen_by_org=requests_.organization_seeing(db.session, ticket),
@@ -270,8 +272,16 @@ def share_request(brand, locale, ticket_id):
         db.session, viewer.customer, ticket, form.emails.data or "", clock.now(), brand=hc.brand
     )
     if sharing.error:
-        error = _share_error(sharing.error)
-        return _show(hc, ticket, viewer, share_error=error, status=422, block="sharing")
+        error = error_text(sharing.error, "share")
+        return _show(
+            hc,
+            ticket,
+            viewer,
+            share_error=error,
+            share_emails=form.emails.data or "",
+            status=422,
+            block="sharing",
+        )
     return _shared(hc, ticket, viewer, _people_message(sharing.added))
 
 
@@ -286,14 +296,6 @@ def _people_message(added) -> str:
         return _("Already shared.")
     count = len(added)
     return ngettext("Shared with %(num)d person.", "Shared with %(num)d people.", count)
-
-
-def _share_error(code: str) -> str:
-    return {
-        "required": _("Enter one or more email addresses."),
-        "invalid_email": _("Enter email addresses like name@example.com."),
-        "too_many": _("A request can be shared with at most 20 people."),
-    }[code]
 
 
 @bp.post("/<brand>/<locale>/requests/<id:ticket_id>/shares/<id:share_id>/delete")

@@ -1,6 +1,7 @@
-"""The customer side's forms: sending an inquiry form, sharing, rating. Each reads only the
-inputs it names; CSRF is checked for every POST by the app's CSRFProtect (whose error handler
-shows the inquiry form again with everything typed), so these forms do not check it twice."""
+"""The customer side's forms: sending an inquiry form, replying, sharing, rating. Each reads
+only the inputs it names; CSRF is checked for every POST by the app's CSRFProtect (whose error
+handler shows the inquiry form again with everything typed), so these forms do not check it
+twice."""
 
 from dataclasses import dataclass
 
@@ -77,6 +78,17 @@ class Answers:
     def prefill(self, args) -> dict[str, str]:
         """Answers given in a link to the form (?f_<key>=...), shown as typed."""
         return {k: v for k, v in args.items() if k.startswith("f_")}
+
+
+class RequesterReplyForm(_Posted):
+    """The reply box of a request's page (its requester, or anyone it is shared with): the
+    text; its files come with the same post (`attachments`)."""
+
+    body = TextAreaField(default="")
+
+    @property
+    def text(self) -> str:
+        return (self.body.data or "").strip()
 
 
 class ShareForm(_Posted):
