@@ -241,6 +241,32 @@ def can_reopen(ticket: Ticket, now: datetime, reopen_days: int) -> bool:
 # -- what the requester does: one operation each, committed with its mail --------------------
 
 
+@dataclass(frozen=True)
+class Actions:
+    """What a person looking at a request may do besides replying (the page offers these)."""
+
+    solve: bool = False
+    rate: bool = False
+    share: bool = False
+    # The organization button: "organization" (share), "private" (stop sharing) or None.
+    organization: str | None = None
+
+
+def actions_for(customer: Customer | None, ticket: Ticket) -> Actions:
+    """Only the signed-in requester solves, rates (once it is solved or closed) and shares; a
+    private link's holder only reads and replies."""
+    if customer is None or not is_requester(customer, ticket):
+        return Actions()
+    done = ticket.status in ("solved", "closed")
+    organization = None
+    if customer.org_id is not None:
+        if ticket.shared_with_org:
+            organization = "private"
+        elif not customer.org_shares:  # everyone there sees every request already
+            organization = "organization"
+    return Actions(solve=not done, rate=done, share=True, organization=organization)
+
+
 class NotAllowed(Exception):
     """Only the request's signed-in requester may do this (a door answers 404 or 403 first)."""
 

@@ -116,6 +116,7 @@ def _show(
             ticket, clock.now(), current_app.config["REOPEN_DAYS"]
         ),
         signed_in=viewer.customer is not None,
+        actions=requests_.actions_for(viewer.customer, ticket),
     )
     response = current_app.make_response(
         render("requests/request.html", block, status=status, **context)
