@@ -88,10 +88,15 @@ class CannedInsertQuery:
 
     canned_id: int | None = None
     body: str = ""
+    asked: bool = False  # ?canned= given at all (the ticket page's Insert without JavaScript)
 
     @classmethod
     def from_args(cls, args) -> "CannedInsertQuery":
-        return cls(canned_id=parse_id(args.get("canned")), body=args.get("body", ""))
+        return cls(
+            canned_id=parse_id(args.get("canned")),
+            body=args.get("body", ""),
+            asked="canned" in args,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from kb.models import Brand
 from kb.people import User
 from portal import access
 from portal.blueprints.agent import bp, ticket_page
+from portal.blueprints.agent.forms import CannedInsertQuery
 from portal.blueprints.agent.ticket_forms import (
-    CannedPrefillForm,
     PropertiesForm,
     ReplyForm,
     ScheduledReplyForm,
@@ -158,12 +158,10 @@ def ticket(ticket_id):
     """The whole ticket: properties, conversation with internal notes and events, requester.
     `?canned=<id>` (the Insert button without JavaScript) pre-fills the reply box."""
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
-    prefill = CannedPrefillForm(formdata=request.args)
-    if not prefill.asked:
+    picked = CannedInsertQuery.from_args(request.args)
+    if not picked.asked:
         return _show(ticket)
-    body = canned.insert(
-        db.session, current_user.user, ticket, prefill.canned_id, prefill.body.data or ""
-    )
+    body = canned.insert(db.session, current_user.user, ticket, picked.canned_id, picked.body)
     if body is None:
         abort(404)
     return _show(ticket, reply={"body": body, "kind": "public", "status": "pending"})

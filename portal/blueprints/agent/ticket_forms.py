@@ -37,24 +37,6 @@ def files_key(ticket, agent_id: int, raw: str | None) -> str:
     return mine + secrets.token_hex(16)
 
 
-class CannedPrefillForm(FlaskForm):
-    """`?canned=<id>&body=...`: the Insert button without JavaScript, from the page's address."""
-
-    class Meta:
-        csrf = False  # a GET: nothing changes
-
-    canned = StringField(default="")
-    body = StringField(default="")
-
-    @property
-    def asked(self) -> bool:
-        return bool(self.canned.raw_data)
-
-    @property
-    def canned_id(self) -> int | None:
-        return _int(self.canned.data)
-
-
 class ReplyForm(FlaskForm):
     """A public reply or an internal note, with files, now or after a delay."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.desk.models import ScheduledReply, Ticket, TicketFile, TicketMessage
 
@@ -62,7 +62,7 @@ def answers(ticket: Ticket) -> list[Answer]:
 
 def details(ticket: Ticket, brand, referring_article) -> list[Detail]:
     """The collected details worth showing, by key (as `dictsort` orders them)."""
-    labels = {"user_agent": _("User agent"), "hidden": _("Hidden fields")}
+    labels = {"user_agent": _l("User agent"), "hidden": _l("Hidden fields")}
     rows = []
     items = sorted((ticket.details or {}).items(), key=lambda kv: kv[0].lower())
     for key, value in items:
@@ -87,7 +87,7 @@ def _article_row(brand, article) -> Detail:
         locale=article.locale,
         id_slug=f"{article.article_id}-{article.slug}",
     )
-    return Detail(label=_("Referring article"), value=article.title, url=url)
+    return Detail(label=_l("Referring article"), value=article.title, url=url)
 
 
 def shows_description(ticket: Ticket, timeline) -> bool:

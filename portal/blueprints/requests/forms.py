@@ -5,7 +5,7 @@ twice."""
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import g, request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
@@ -63,6 +63,19 @@ class InquiryPost(_Posted):
             honeypot=self.website.data or "",
             refresh=self.refresh,
         )
+
+
+def posted() -> InquiryPost:
+    """This request's InquiryPost, read once: the rate limits, the view and the page all ask."""
+    if "inquiry_post" not in g:
+        g.inquiry_post = InquiryPost()
+    return g.inquiry_post
+
+
+def came_from() -> str | None:
+    """The page the visitor was on before the form (a hidden field of a POST; none on GET:
+    reading it there would build a form for nothing)."""
+    return posted().came_from.data if request.method == "POST" else None
 
 
 class Answers:

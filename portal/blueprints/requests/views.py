@@ -14,7 +14,7 @@ from kb import clock, helpcenter
 from kb.models import Article
 from kb.search import SearchRequest, clean_text
 from portal.blueprints.requests import bp
-from portal.blueprints.requests.forms import Answers, InquiryPage, InquiryPost
+from portal.blueprints.requests.forms import Answers, InquiryPage, came_from, posted
 from portal.desk import intake, tickets
 from portal.desk.models import InquiryForm
 from portal.extensions import db, limiter
@@ -65,8 +65,8 @@ def _referring_article(hc) -> int | None:
     an article of this brand counts."""
     article_id = parse_id(request.values.get("article"))
     if article_id is None:
-        for came_from in (InquiryPost().came_from.data, request.referrer):
-            match = _ARTICLE_PATH.search(came_from or "")
+        for page in (came_from(), request.referrer):
+            match = _ARTICLE_PATH.search(page or "")
             if match:
                 article_id = int(match.group(1))
                 break
@@ -75,7 +75,7 @@ def _referring_article(hc) -> int | None:
 
 
 def _email_limit_key() -> str:
-    email = (InquiryPost().email.data or "").strip().lower()[:254]
+    email = (posted().email.data or "").strip().lower()[:254]
     if current_user.is_authenticated:
         email = current_user.email
     return "inquiry-email:" + email
@@ -90,7 +90,7 @@ def _inquiry_email_limit() -> str:
 
 
 def _is_submit() -> bool:
-    return request.method == "POST" and not InquiryPost().refresh
+    return request.method == "POST" and not posted().refresh
 
 
 def _stores_files() -> bool:
@@ -133,15 +133,15 @@ def new_request(brand, locale):
     if request.method == "GET":
         sub = intake.Submission(answers=Answers(form).prefill(request.args))
         return _show(hc, form, intake.Outcome(intake.UNSENT, sub), _issue_key())
-    posted = InquiryPost()
+    sent = posted()
     key, issued = intake.open_key(
-        current_app.config["SECRET_KEY"], posted.key.data, current_app.config["INQUIRY_KEY_MAX_AGE"]
+        current_app.config["SECRET_KEY"], sent.key.data, current_app.config["INQUIRY_KEY_MAX_AGE"]
     )
     outcome = intake.submit(
         db.session,
         _requester(),
         form,
-        posted.inquiry(form, request.args),
+        sent.inquiry(form, request.args),
         key=key,
         issued=issued,
         brand=hc.brand,
@@ -152,7 +152,7 @@ def new_request(brand, locale):
         min_seconds=current_app.config["INQUIRY_MIN_SECONDS"],
     )
     g.inquiry_counted = outcome.counts_as
-    return _answer(hc, form, outcome, posted.key.data or "")
+    return _answer(hc, form, outcome, sent.key.data or "")
 
 
 def _issue_key() -> str:
@@ -213,7 +213,7 @@ def _show(hc, form, outcome: intake.Outcome, key_token, notice=None, status=200,
         page=InquiryPage.of(hc, form, outcome, error_message, current_user.is_authenticated),
         key_token=key_token,
         notice=notice,
-        came_from=InquiryPost().came_from.data or request.referrer or "",
+        came_from=came_from() or request.referrer or "",
         article_id=_referring_article(hc),
         action_url=url_for(
             "requests.new_request", brand=hc.brand.slug, locale=hc.locale, **request.args
@@ -346,10 +346,10 @@ def _again(status: int, notice: str, csrf: str | None = None):
         return page(status, csrf)
     hc = helpcenter_or_404(args.get("brand"), args.get("locale"))
     form = _form_or_404(hc, request.args.get("form"))
-    posted = InquiryPost()
-    values = posted.answers(form)
+    sent = posted()
+    values = sent.answers(form)
     query = {k: v for k, v in request.args.items() if k != "form"}
     sub = intake.check_submission(form, values, query, current_user.is_authenticated)
     sub.errors = {}
-    key_token = posted.key.data or _issue_key()
+    key_token = sent.key.data or _issue_key()
     return _show(hc, form, intake.Outcome(intake.UNSENT, sub), key_token, notice, status)
