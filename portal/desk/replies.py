@@ -37,25 +37,28 @@ class MessagesArrived(Exception):
         self.messages = messages
 
 
+@dataclass(frozen=True)
+class Requester:
+    """The customer side as a reply's author: `account`, a signed-in customer who can see the
+    request (its requester or someone it is shared with), or None: the holder of the
+    request's private link, who writes as its requester."""
+
+    account: User | None = None
+
+
 @dataclass
 class Reply:
-    """What an agent's reply became: a message added now, or a reply waiting to go out."""
+    """What a reply became: a message added now on `ticket` (a follow-up, when a requester
+    answered a closed request), or a reply waiting to go out."""
 
     message: TicketMessage | None = None
     scheduled: ScheduledReply | None = None
+    ticket: Ticket | None = None
+    follow_up: bool = field(default=False)
 
     @property
     def public(self) -> bool:
         return self.scheduled is not None or self.message.public
-
-
-@dataclass
-class RequesterReply:
-    """Where a requester's reply landed: this ticket, or a follow-up when it was closed."""
-
-    ticket: Ticket
-    message: TicketMessage
-    follow_up: bool = field(default=False)
 
 
 def clean_body(body: str | None) -> str:
@@ -68,7 +71,7 @@ def clean_body(body: str | None) -> str:
 
 def reply(
     session: Session,
-    agent: User,
+    actor: User | Requester,
     ticket: Ticket,
     body: str,
     *,
@@ -77,16 +80,24 @@ def reply(
     files_key: str | None = None,
     delay_seconds: int | None = 0,
     seen_up_to: int | None = None,
+    reopen_days: int | None = None,
     now: datetime,
 ) -> Reply:
-    """An agent's public reply or internal note, with the files staged under `files_key`.
+    """A reply to `ticket` from any door, with the files staged under `files_key`: an agent's
+    public reply or internal note (`actor` is the agent), or the requester's side (`actor` is a
+    Requester: always public and at once; see _requester_reply).
 
-    A public reply sets the ticket's `status` (pending unless chosen), fills its placeholders
-    and is mailed to the requester and everyone the ticket is shared with; with a
+    An agent's public reply sets the ticket's `status` (pending unless chosen), fills its
+    placeholders and is mailed to the requester and everyone the ticket is shared with; with a
     `delay_seconds` other than 0 it waits instead, as a scheduled reply holding its files (None
     or more than a day: refused). A note is added at once, never mailed nor scheduled, and
     leaves the status alone. `seen_up_to`: the newest message the agent saw; public messages
     newer than it raise MessagesArrived. ReplyError for a refused text, status or delay."""
+    if isinstance(actor, Requester):
+        if not public or status or delay_seconds:
+            raise ValueError("a requester's reply is public, sent now, and sets no status")
+        return _requester_reply(session, actor.account, ticket, body, files_key, now, reopen_days)
+    agent = actor
     if seen_up_to is not None:
         arrived = presence.newer_public_messages(session, ticket.id, seen_up_to)
         if arrived:
@@ -98,13 +109,13 @@ def reply(
         row = scheduled_replies.schedule(
             session, ticket, agent, body, status, delay_seconds, key, now
         )
-        return Reply(scheduled=row)
+        return Reply(scheduled=row, ticket=ticket)
     message = agent_tickets.add_reply(session, ticket, agent, body, public, status, now)
     if files_key:
         files.attach_staged(session, files_key, ticket, message, brand_id=ticket.brand_id)
     if public:
         _mail_public_reply(session, ticket, message, agent)
-    return Reply(message=message)
+    return Reply(message=message, ticket=ticket)
 
 
 def change_scheduled(
@@ -156,21 +167,26 @@ def send_due(session: Session, now: datetime) -> int:
 def _send_claimed(session: Session, row: ScheduledReply, ticket, agent, now: datetime) -> bool:
     """Turn a claimed reply into the public message with its files, and mail it; dropped (with
     an event) when its author is gone or its text no longer passes today's checks."""
-    message = None
+    done = None
     if agent is not None:
-        try:
-            message = agent_tickets.add_reply(
-                session, ticket, agent, row.body, True, row.status, now
+        try:  # the same reply as one sent at once, from its author, with its files
+            done = reply(
+                session,
+                agent,
+                ticket,
+                row.body,
+                public=True,
+                status=row.status,
+                files_key=row.files_key,
+                now=now,
             )
         except PropertyError:  # a text scheduled before today's checks (a raw placeholder)
-            message = None
-    if message is None:
+            done = None
+    if done is None:
         scheduled_replies.drop(session, row, ticket, now)
         return False
-    files.attach_staged(session, row.files_key, ticket, message, brand_id=ticket.brand_id)
-    row.message_id = message.id
+    row.message_id = done.message.id
     session.flush()
-    _mail_public_reply(session, ticket, message, agent)
     return True
 
 
@@ -194,23 +210,20 @@ def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage,
 # --- requesters ----------------------------------------------------------------------------
 
 
-def requester_reply(
+def _requester_reply(
     session: Session,
+    author: User | None,
     ticket: Ticket,
     body: str,
-    *,
-    author: User | None = None,
-    files_key: str | None = None,
+    files_key: str | None,
     now: datetime,
-    reopen_days: int,
-) -> RequesterReply:
-    """A public reply from the customer side, with the files staged under `files_key`.
-
-    `author`: the signed-in customer who can see the request (its requester or someone it is
-    shared with): a request closed, or solved longer than `reopen_days` ago, gets a new
-    follow-up ticket with the reply; a solved, pending one opens again. Without `author`, the
-    holder of the request's private link, who is its requester: a solved or pending request
-    opens again. ReplyError for an empty or too long text."""
+    reopen_days: int | None,
+) -> Reply:
+    """A public reply from the customer side. `author`: the signed-in customer who can see the
+    request: a request closed, or solved longer than `reopen_days` ago, gets a new follow-up
+    ticket with the reply; a solved, pending one opens again. Without `author`, the holder of
+    the request's private link, who is its requester: a solved or pending request opens
+    again. ReplyError for an empty or too long text."""
     body = clean_body(body)
     asked_on = ticket
     if author is None:
@@ -237,7 +250,7 @@ def requester_reply(
     session.flush()
     if files_key:
         files.attach_staged(session, files_key, ticket, message)
-    return RequesterReply(ticket=ticket, message=message, follow_up=ticket is not asked_on)
+    return Reply(message=message, ticket=ticket, follow_up=ticket is not asked_on)
 
 
 def _requester_message(ticket: Ticket, body: str, now: datetime) -> TicketMessage:

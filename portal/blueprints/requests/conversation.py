@@ -175,11 +175,12 @@ class RequestPage(MethodView):
         error = _reply_problem(hc, body, reply_key)
         if error:
             return _show(hc, ticket, viewer, reply=body, error=error, status=422)
-        done = replies.requester_reply(
+        done = replies.reply(
             db.session,
+            replies.Requester(current_user.user if viewer.customer is not None else None),
             ticket,
             body,
-            author=current_user.user if viewer.customer is not None else None,
+            public=True,
             files_key=reply_key,
             now=clock.now(),
             reopen_days=current_app.config["REOPEN_DAYS"],

@@ -65,7 +65,9 @@ def test_read_receipts_cover_public_agent_messages_only(app, ctx, make, brand, t
     with app.app_context():
         note = replies.reply(ctx, agent, ticket, "note", public=False, now=start).message
         sent = replies.reply(ctx, agent, ticket, "hi", public=True, now=start).message
-        mine = replies.requester_reply(ctx, ticket, "thanks", now=start, reopen_days=7).message
+        mine = replies.reply(
+            ctx, replies.Requester(), ticket, "thanks", public=True, now=start, reopen_days=7
+        ).message
     timeline = agent_tickets.timeline(ctx, ticket)
     assert ticket_page.read_receipts(ticket, timeline) == {sent.id: None}
     ticket.requester_seen_at = start + timedelta(minutes=1)

@@ -19,6 +19,8 @@ from portal.desk.models import (
     TicketShare,
 )
 
+LINK = replies.Requester()  # the holder of a request's private link
+
 
 @pytest.fixture
 def app_ctx(app):
@@ -158,7 +160,7 @@ def test_a_reply_is_held_back_when_a_public_message_arrived_since_the_agent_look
     app_ctx, ctx, agent, ticket
 ):
     now = clock.now()
-    first = replies.requester_reply(ctx, ticket, "Still broken", now=now, reopen_days=7)
+    first = replies.reply(ctx, LINK, ticket, "Still broken", public=True, now=now, reopen_days=7)
     with pytest.raises(replies.MessagesArrived) as held:
         replies.reply(
             ctx, agent, ticket, "Hi", public=True, seen_up_to=first.message.id - 1, now=now
@@ -186,8 +188,15 @@ def test_the_private_link_holders_reply_is_the_requesters_and_opens_a_solved_req
 ):
     ticket.status = "solved"
     stage_file(ctx, brand, "key-4")
-    done = replies.requester_reply(
-        ctx, ticket, "  It broke again  ", files_key="key-4", now=clock.now(), reopen_days=7
+    done = replies.reply(
+        ctx,
+        LINK,
+        ticket,
+        "  It broke again  ",
+        public=True,
+        files_key="key-4",
+        now=clock.now(),
+        reopen_days=7,
     )
     assert (done.ticket, done.follow_up) == (ticket, False)
     assert (done.message.body, done.message.from_requester) == ("It broke again", True)
@@ -198,15 +207,28 @@ def test_the_private_link_holders_reply_is_the_requesters_and_opens_a_solved_req
 
 def test_a_customers_reply_to_a_closed_request_lands_on_a_follow_up(ctx, requester, ticket):
     ticket.status = "closed"
-    done = replies.requester_reply(
-        ctx, ticket, "One more thing", author=requester, now=clock.now(), reopen_days=7
+    done = replies.reply(
+        ctx,
+        replies.Requester(requester),
+        ticket,
+        "One more thing",
+        public=True,
+        now=clock.now(),
+        reopen_days=7,
     )
     assert done.follow_up and done.ticket.follow_up_of_id == ticket.id
     assert (done.ticket.status, done.ticket.description) == ("new", "One more thing")
     assert done.message.ticket_id == done.ticket.id and done.message.from_requester
 
 
+def test_a_requester_cannot_write_a_note_or_schedule_a_reply(ctx, ticket):
+    for asked in ({"public": False}, {"public": True, "delay_seconds": 600}):
+        with pytest.raises(ValueError):
+            replies.reply(ctx, LINK, ticket, "Psst", now=clock.now(), reopen_days=7, **asked)
+    assert ctx.scalars(select(TicketMessage)).all() == []
+
+
 def test_an_empty_requester_reply_is_refused(ctx, ticket):
     with pytest.raises(replies.ReplyError) as refused:
-        replies.requester_reply(ctx, ticket, "   ", now=clock.now(), reopen_days=7)
+        replies.reply(ctx, LINK, ticket, "   ", public=True, now=clock.now(), reopen_days=7)
     assert refused.value.code == "required"
