@@ -14,14 +14,6 @@ from portal.web.ids import parse_id
 FILES_KEY_RANDOM = re.compile(r"[0-9a-f]{32}")
 
 
-def _int(raw: str | None) -> int | None:
-    """As `request.form.get(name, type=int)`: None when missing or not a number."""
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
-
-
 def delay_seconds(raw: str | None) -> int | None:
     """The delay chosen, in seconds (0: now); None when it is not one (refused later)."""
     return parse_id(raw, high=999_999, low=0)
@@ -61,14 +53,14 @@ class ReplyForm(FlaskForm):
 
     @property
     def canned_id(self) -> int | None:
-        return _int(self.canned.data)
+        return parse_id(self.canned.data)
 
     @property
     def seen_up_to(self) -> int | None:
         """The newest message the agent saw; None once they confirmed sending anyway."""
         if self.confirm_new.data == "1":
             return None
-        return _int(self.last_message_id.data)
+        return parse_id(self.last_message_id.data, low=0)  # 0: the ticket had no message
 
     @property
     def delay_seconds(self) -> int | None:
