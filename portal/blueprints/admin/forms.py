@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from kb.editing import ArticleFilters
 from kb.markdown import MAX_BODY_CHARS
 from kb.models import ARTICLE_KINDS
+from portal.web.fields import StringListField
 from portal.web.ids import parse_id
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -83,12 +84,9 @@ class PreviewForm(FlaskForm):
     body_md = TextAreaField(validators=[Length(max=MAX_BODY_CHARS)])
 
 
-class IdListField(Field):
+class IdListField(StringListField):
     """Ids posted under one name (checkboxes, a multiple select), in order; what is not an id
     is dropped (the domain checks that each names something the editor may choose)."""
-
-    def process_data(self, value):
-        self.data = list(value or [])  # also when nothing at all was posted
 
     def process_formdata(self, valuelist):
         self.data = [i for i in map(parse_id, valuelist) if i]

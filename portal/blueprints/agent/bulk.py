@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 from kb import clock
 from kb.people import User
@@ -21,6 +21,7 @@ from portal.blueprints.agent.ticket import property_error
 from portal.desk import agent_tickets, assignment, replies
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
+from portal.web.fields import StringListField
 from portal.web.ids import parse_id
 from portal.web.messages import error_text
 from portal.web.navigation import safe_next
@@ -29,17 +30,10 @@ from portal.web.rendering import render
 MAX_TICKETS = 100
 
 
-class _Values(Field):
-    """Every value posted under the field's name (one checkbox per selected ticket)."""
-
-    def process_formdata(self, valuelist):
-        self.data = list(valuelist)
-
-
 class BulkPost(FlaskForm):
     """The bulk form as posted; BulkForm.posted reads it."""
 
-    ticket = _Values(default=list)
+    ticket = StringListField()  # one checkbox per selected ticket
     status = StringField(default="")
     priority = StringField(default="")
     assignee = StringField(default="")

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from flask import g, request
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 from portal.desk import intake
 from portal.desk.models import InquiryForm
 from portal.desk.tickets import localized
+from portal.web.fields import StringListField
 
 FIXED_INPUTS = ("name", "email", "subject", "description")
 
@@ -19,13 +20,6 @@ FIXED_INPUTS = ("name", "email", "subject", "description")
 class _Posted(FlaskForm):
     class Meta:
         csrf = False  # checked before the view, for every POST (see the module's docstring)
-
-
-class _Tokens(SelectMultipleField):
-    """Any number of strings under one name (no list of choices to check them against)."""
-
-    def pre_validate(self, form):
-        pass
 
 
 class InquiryPost(_Posted):
@@ -37,7 +31,7 @@ class InquiryPost(_Posted):
     shown = HiddenField()
     website = StringField()  # the honeypot: people leave it empty
     action = HiddenField()
-    remove_file = _Tokens()
+    remove_file = StringListField()
 
     @property
     def refresh(self) -> bool:
@@ -58,7 +52,7 @@ class InquiryPost(_Posted):
                 for name, storage in request.files.items(multi=True)
                 if storage and storage.filename
             ],
-            removed_files=set(self.remove_file.data or ()),
+            removed_files=set(self.remove_file.data),
             asked=set(filter(None, (self.shown.data or "").split(","))),
             honeypot=self.website.data or "",
             refresh=self.refresh,
