@@ -1,6 +1,7 @@
 """Model factories for tests: small, explicit, one call per object."""
 
 import functools
+import secrets
 from datetime import timedelta
 from itertools import count
 
@@ -20,6 +21,7 @@ from kb.models import (
 )
 from kb.people import BrandMember, User
 from kb.slugs import slugify
+from portal.desk.models import Ticket
 
 _seq = count(1)
 
@@ -151,3 +153,27 @@ class Factory:
         self.session.add(article)
         self.session.commit()
         return article
+
+    def ticket(self, brand, requester=None, **values) -> Ticket:
+        """An open web request to `brand` from `requester` (an account; without one, from the
+        address mina@example.com), "Card declined"; `values` override any column."""
+        now = clock.now()
+        columns = {
+            "brand_id": brand.id,
+            "locale": "en",
+            "subject": "Card declined",
+            "description": "My card is declined.",
+            "status": "open",
+            "requester_id": requester.id if requester else None,
+            "requester_name": requester.name if requester else "Mina",
+            "requester_email": requester.email if requester else "mina@example.com",
+            "link_secret": secrets.token_hex(16),
+            "answers": [],
+            "details": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        ticket = Ticket(**{**columns, **values})
+        self.session.add(ticket)
+        self.session.commit()
+        return ticket

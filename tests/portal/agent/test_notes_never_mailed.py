@@ -4,7 +4,6 @@ only code that queues a reply's mail is portal/desk/replies.py."""
 
 import ast
 import io
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,25 +29,7 @@ def brand(make):
 @pytest.fixture
 def ticket(make, brand):
     requester = make.user(role="customer", email="mina@example.com", name="Mina")
-    now = clock.now()
-    row = Ticket(
-        brand_id=brand.id,
-        locale="en",
-        subject="Card declined",
-        description="My card is declined.",
-        status="open",
-        requester_id=requester.id,
-        requester_name=requester.name,
-        requester_email=requester.email,
-        link_secret=secrets.token_hex(16),
-        answers=[],
-        details={},
-        created_at=now,
-        updated_at=now,
-    )
-    make.session.add(row)
-    make.session.commit()
-    return row
+    return make.ticket(brand, requester)
 
 
 @pytest.fixture

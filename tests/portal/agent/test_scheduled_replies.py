@@ -3,7 +3,6 @@ the customer sees, what is mailed, and that a due reply goes out once even with 
 
 import io
 import re
-import secrets
 import threading
 from datetime import timedelta
 
@@ -33,25 +32,7 @@ def requester(make):
 
 @pytest.fixture
 def ticket(make, brand, requester):
-    now = clock.now()
-    row = Ticket(
-        brand_id=brand.id,
-        locale="en",
-        subject="Card declined",
-        description="My card is declined.",
-        status="open",
-        requester_id=requester.id,
-        requester_name=requester.name,
-        requester_email=requester.email,
-        link_secret=secrets.token_hex(16),
-        answers=[],
-        details={},
-        created_at=now,
-        updated_at=now,
-    )
-    make.session.add(row)
-    make.session.commit()
-    return row
+    return make.ticket(brand, requester)
 
 
 @pytest.fixture

@@ -1,12 +1,8 @@
 """The "Reply scheduled for ..." message writes its time as the ticket page does."""
 
 import re
-import secrets
 
 import pytest
-
-from kb import clock
-from portal.desk.models import Ticket
 
 
 @pytest.fixture
@@ -17,25 +13,7 @@ def brand(make):
 @pytest.fixture
 def ticket(make, brand):
     requester = make.user(role="customer", email="mina@example.com", name="Mina")
-    now = clock.now()
-    row = Ticket(
-        brand_id=brand.id,
-        locale="en",
-        subject="Card declined",
-        description="My card is declined.",
-        status="open",
-        requester_id=requester.id,
-        requester_name=requester.name,
-        requester_email=requester.email,
-        link_secret=secrets.token_hex(16),
-        answers=[],
-        details={},
-        created_at=now,
-        updated_at=now,
-    )
-    make.session.add(row)
-    make.session.commit()
-    return row
+    return make.ticket(brand, requester)
 
 
 def test_scheduled_reply_flash_writes_the_time_as_the_ticket_page(

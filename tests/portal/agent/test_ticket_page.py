@@ -1,7 +1,6 @@
 """What the agent's ticket page decides before its template displays it (ticket_page), the
 properties form's translation into changes, and taking a ticket (agent_tickets.take)."""
 
-import secrets
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from kb import clock
 from portal.blueprints.agent import ticket_page
 from portal.blueprints.agent.ticket_forms import PropertiesForm, ReplyForm
 from portal.desk import agent_tickets, replies
-from portal.desk.models import Ticket
 
 
 @pytest.fixture
@@ -21,28 +19,12 @@ def brand(make):
 
 @pytest.fixture
 def ticket(make, brand):
-    now = clock.now()
-    row = Ticket(
-        brand_id=brand.id,
-        locale="en",
-        subject="Card declined",
-        description="My card is declined.",
-        status="open",
-        requester_id=None,
-        requester_name="Mina",
-        requester_email="mina@example.com",
-        link_secret=secrets.token_hex(16),
-        answers=[
-            {"label": "Order", "type": "text", "value": "A-17", "display": "A-17"},
-            {"label": "Device", "type": "hidden", "value": "ios", "display": ""},
-        ],
-        details={"user_agent": "TB/1.0", "empty": "", "Zeta": {"b": 2, "a": 1}, "none": None},
-        created_at=now,
-        updated_at=now,
-    )
-    make.session.add(row)
-    make.session.commit()
-    return row
+    answers = [
+        {"label": "Order", "type": "text", "value": "A-17", "display": "A-17"},
+        {"label": "Device", "type": "hidden", "value": "ios", "display": ""},
+    ]
+    details = {"user_agent": "TB/1.0", "empty": "", "Zeta": {"b": 2, "a": 1}, "none": None}
+    return make.ticket(brand, answers=answers, details=details)
 
 
 def test_answers_show_the_display_value_else_the_raw_one_and_say_which_are_hidden(ticket):

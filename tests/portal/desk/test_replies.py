@@ -12,7 +12,6 @@ from portal.desk import replies
 from portal.desk.models import (
     OutboxMail,
     ScheduledReply,
-    Ticket,
     TicketEvent,
     TicketFile,
     TicketMessage,
@@ -46,25 +45,10 @@ def requester(make):
 
 @pytest.fixture
 def ticket(make, brand, requester):
-    now = clock.now()
-    row = Ticket(
-        brand_id=brand.id,
-        locale="en",
-        subject="Card declined",
-        description="My card is declined.",
-        status="open",
-        requester_id=requester.id,
-        requester_name=requester.name,
-        requester_email=requester.email,
-        link_secret=secrets.token_hex(16),
-        answers=[],
-        details={},
-        created_at=now,
-        updated_at=now,
+    row = make.ticket(brand, requester)
+    make.session.add(
+        TicketShare(ticket_id=row.id, email="boss@example.com", created_at=clock.now())
     )
-    make.session.add(row)
-    make.session.flush()
-    make.session.add(TicketShare(ticket_id=row.id, email="boss@example.com", created_at=now))
     make.session.commit()
     return row
 
