@@ -16,8 +16,7 @@ from kb.people import User
 from portal import access
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.queues import render_queues
-from portal.blueprints.agent.ticket import error_messages as ticket_errors
-from portal.blueprints.agent.ticket import property_error
+from portal.blueprints.agent.ticket import property_error, ticket_text
 from portal.desk import agent_tickets, assignment, replies
 from portal.desk.models import TICKET_PRIORITIES, TICKET_STATUSES, Ticket
 from portal.extensions import db
@@ -103,15 +102,15 @@ def bulk_choices():
     }
 
 
-def _messages() -> dict:
-    """The ticket page's messages, worded for a selection of tickets."""
-    return {
-        **ticket_errors(),
-        **{
-            code: error_text(code, "bulk", num=MAX_TICKETS)
-            for code in ("no_selection", "too_many", "nothing_to_do", "required", "not_in_brand")
-        },
-    }
+# Refusals bulk words its own way, for a selection of tickets; the others read as on a ticket.
+_OWN_WORDS = ("no_selection", "too_many", "nothing_to_do", "required", "not_in_brand")
+
+
+def _text(code: str) -> str:
+    """Why nothing changed, worded for a selection of tickets."""
+    if code in _OWN_WORDS:
+        return error_text(code, "bulk", num=MAX_TICKETS)
+    return ticket_text(code)
 
 
 def _refuse(form: BulkForm, code: str, tickets=(), message: str | None = None):
@@ -121,7 +120,7 @@ def _refuse(form: BulkForm, code: str, tickets=(), message: str | None = None):
         "agent/bulk.html",
         status=422,
         form=form,
-        error=message or _messages()[code],
+        error=message or _text(code),
         tickets=list(tickets),
         back=queue_url(form.back),
     )
@@ -186,7 +185,7 @@ def bulk():
         back = queue_url(form.back)
         args = MultiDict(parse_qsl(urlsplit(back).query))
         code = "too_many" if form.ticket_ids else "no_selection"
-        return render_queues(args, back, bulk=form, bulk_error=_messages()[code], status=422)
+        return render_queues(args, back, bulk=form, bulk_error=_text(code), status=422)
     tickets = _selected_tickets(form.ticket_ids)
     if not form.asks_for_something:
         return _refuse(form, "nothing_to_do", [(t.id, t.subject) for t in tickets])

@@ -36,21 +36,22 @@ from portal.desk.models import (
 )
 from portal.extensions import db
 from portal.web import downloads, times
-from portal.web.messages import error_text
+from portal.web.messages import error_text, has_text
 from portal.web.rendering import render
 
 MAX_REPLY_FILES = 10
 
 
-def error_messages() -> dict:
-    codes = ("invalid_delay", "empty", "too_large", "type_not_allowed", "too_many")
-    codes += ("total_too_large", "required", "too_long", "invalid", "not_in_brand")
-    codes += ("nobody_receives", "no_group")
-    return {
-        **{code: error_text(code, "ticket") for code in codes},
-        "tag_too_long": error_text("tag_too_long", "ticket", num=agent_tickets.MAX_TAG_LENGTH),
-        "too_many_tags": error_text("too_many_tags", "ticket", num=agent_tickets.MAX_TAGS),
-    }
+# The values the ticket page's texts name (the other texts name none).
+_TEXT_VALUES = {
+    "tag_too_long": {"num": agent_tickets.MAX_TAG_LENGTH},
+    "too_many_tags": {"num": agent_tickets.MAX_TAGS},
+}
+
+
+def ticket_text(code: str) -> str:
+    """A refused reply's, file's or change's words on the ticket page."""
+    return error_text(code, "ticket", **_TEXT_VALUES.get(code, {}))
 
 
 def property_error(error: agent_tickets.PropertyError) -> str:
@@ -62,7 +63,7 @@ def property_error(error: agent_tickets.PropertyError) -> str:
             found=", ".join(error.found),
             names=", ".join("{{" + name + "}}" for name in placeholders.NAMES),
         )
-    return error_messages()[error.code]
+    return ticket_text(error.code)
 
 
 def _show(
@@ -183,9 +184,10 @@ def _stage_files(ticket, key: str, now) -> str | None:
         now=now,
         limits=ticket_files.Limits(files=MAX_REPLY_FILES),
     )
-    messages = error_messages()
     named = [
-        f"{r.filename}: {messages.get(r.code, _('This file is not accepted.'))}" for r in refusals
+        f"{r.filename}: "
+        + (ticket_text(r.code) if has_text(r.code, "ticket") else _("This file is not accepted."))
+        for r in refusals
     ]
     return " ".join(named) or None
 
