@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
+from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.web import times
 from portal.web.ids import MAX_ID

@@ -155,6 +155,11 @@ class Ticket(Base):
     follow_up_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL")
     )
+    # A mail that quoted another ticket but could not join it (its sender takes no part in
+    # it): the new ticket names that one, and why (details["mail_not_joined"]).
+    related_ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
+    )
     # Agents' side: who handles it, how urgent, what kind (tags in ticket_tags).
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
@@ -184,6 +189,7 @@ class TicketMessage(Base):
     """One message of a ticket's conversation (public, or an agent's internal note)."""
 
     __tablename__ = "ticket_messages"
+    __table_args__ = (Index("uq_ticket_messages_mail_key", "mail_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
@@ -193,8 +199,16 @@ class TicketMessage(Base):
     from_requester: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     body: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(16), default="web")
+    channel: Mapped[str] = mapped_column(String(16), default="web")  # web, email
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # A message that came by mail: the mail (its .eml), one message per mail (`mail_key`, from
+    # its Message-ID), and how it found this ticket (in_reply_to, references, address_token,
+    # subject_token; None for the mail that opened it).
+    inbound_mail_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_mails.id", ondelete="SET NULL")
+    )
+    mail_key: Mapped[str | None] = mapped_column(String(64))
+    joined_by: Mapped[str | None] = mapped_column(String(16))
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
