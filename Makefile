@@ -1,4 +1,4 @@
-# make run: set up, migrate, load the demo, start the mail sink and serve on http://127.0.0.1:5000
+# make run: set up, migrate, load the demo, start the mail sink and listener, serve on http://127.0.0.1:5000
 # make test: the same set-up, then the whole suite (SQLite, then PostgreSQL when one answers)
 
 PYTHON ?= python3
@@ -29,12 +29,15 @@ migrate: setup
 demo: migrate
 	PORTAL_ENV=development $(FLASK) demo
 
-# The mail sink (SMTP on 127.0.0.1:8025, the default SMTP_PORT) runs beside the server and stops
+# The mail sink (SMTP on 127.0.0.1:8025, the default SMTP_PORT) and the mail listener (SMTP on
+# 127.0.0.1:2525: mail to the support addresses becomes tickets) run beside the server and stop
 # with it; what the demo sends lands in instance/mail-sink (admins see it at /admin/mail).
 run: demo
 	@echo "Serving on http://127.0.0.1:5000  (demo logins above, password portal-demo)"
 	PORTAL_ENV=development $(FLASK) mail sink & sink=$$!; \
-	trap 'kill $$sink 2>/dev/null; wait $$sink' EXIT; trap 'exit 130' INT TERM; \
+	PORTAL_ENV=development $(FLASK) mail receive & receiver=$$!; \
+	trap 'kill $$sink $$receiver 2>/dev/null; wait $$sink $$receiver' EXIT; \
+	trap 'exit 130' INT TERM; \
 	PORTAL_ENV=development PORTAL_SCHEDULER=on $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Browser tests drive Debian's Chromium; install it when it is missing.

@@ -27,6 +27,9 @@ def register(app: Flask) -> None:
         click.echo(f"Demo logins (password: {demo_content.DEMO_PASSWORD}):")
         for email, _name, role in demo_content.DEMO_ACCOUNTS:
             click.echo(f"  {role:<9} {email}")
+        click.echo("Demo support addresses (mail to them through 127.0.0.1:2525):")
+        for address in demo_content.demo_mail.addresses():
+            click.echo(f"  {address}")
 
     @app.cli.group("brand")
     def brand_group() -> None:

@@ -23,6 +23,7 @@ from kb.models import (
 from kb.people import BrandMember
 from kb.slugs import slugify
 from portal.demo import forms as demo_forms
+from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
 from portal.desk.accounts import create_or_update_user
 
@@ -66,6 +67,7 @@ def load(session: Session) -> list[str]:
             loaded.append(slug)
     brands = {b.slug: b for b in session.scalars(select(Brand))}
     demo_requests.load(session, brands, users)
+    demo_mail.load(session, brands)
     session.commit()
     return loaded
 

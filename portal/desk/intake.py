@@ -323,7 +323,18 @@ def create_ticket(
 
 
 def _make_ticket(
-    session, form, locale, sub, answers, requester_id, details, submission_key, now, before_commit
+    session,
+    form,
+    locale,
+    sub,
+    answers,
+    requester_id,
+    details,
+    submission_key,
+    now,
+    before_commit,
+    channel="web",
+    mail_id=None,
 ) -> tuple[Ticket, bool]:
     requester = session.get(User, requester_id) if requester_id is not None else None
     ticket = Ticket(
@@ -335,7 +346,7 @@ def _make_ticket(
         subject=sub.subject,
         description=sub.description,
         status="new",
-        channel="web",
+        channel=channel,
         requester_id=requester_id,
         requester_name=sub.name,
         requester_email=sub.email,
@@ -359,7 +370,10 @@ def _make_ticket(
                 from_requester=True,
                 public=True,
                 body=sub.description,
-                channel="web",
+                channel=channel,
+                inbound_mail_id=mail_id,
+                # One mail, one message: its key is the ticket's submission key.
+                mail_key=submission_key if channel == "email" else None,
                 created_at=now,
             )
         )
@@ -432,6 +446,11 @@ class Inquiry:
     asked: set[str] | None = None  # field keys the page showed; None: whatever shows now
     honeypot: str = ""
     refresh: bool = False  # only show the questions the answers open; send nothing
+    # "email": a mail to a support address. It answers no questions of the form (only name,
+    # address, subject and text), and a refused file refuses only itself: the ticket is made
+    # and the door names the refused files (Outcome.file_errors). `mail_id`: the mail it is.
+    channel: str = "web"
+    mail_id: int | None = None
 
 
 @dataclass
@@ -476,6 +495,9 @@ def submit(
     ticket (one ticket, one mail). `details` are what the door knows besides (user agent, the
     article the visitor came from)."""
     sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in)
+    if inquiry.channel == "email":  # a mail answers none of the form's own questions
+        sub.answers = {}
+        sub.errors = {k: v for k, v in sub.errors.items() if not k.startswith("f_")}
     if key is None:
         return Outcome(EXPIRED, sub)
     done = existing_ticket(session, key)
@@ -493,9 +515,10 @@ def submit(
         outcome.state, outcome.counts_as = TOO_QUICK, ABUSE
         return outcome
     outcome.newly_shown = _ask_newly_shown(form, inquiry, sub)
-    if outcome.newly_shown or sub.errors or outcome.file_errors:
+    files_refuse = bool(outcome.file_errors) and inquiry.channel != "email"
+    if outcome.newly_shown or sub.errors or files_refuse:
         return outcome  # REFUSED
-    return _open(session, actor, form, sub, key, brand, locale, details, now, outcome)
+    return _open(session, actor, form, sub, key, brand, locale, details, now, outcome, inquiry)
 
 
 def _keep_files(session, form, inquiry, sub, key, brand, uploads_dir, now) -> Outcome:
@@ -529,7 +552,7 @@ def _keep_files(session, form, inquiry, sub, key, brand, uploads_dir, now) -> Ou
 def _ask_newly_shown(form: InquiryForm, inquiry: Inquiry, sub: Submission) -> bool:
     """Questions the answers opened that the sender's page did not show (without JavaScript)
     are asked before sending: not marked wrong, only asked. True when there are any."""
-    if inquiry.asked is None:
+    if inquiry.asked is None or inquiry.channel == "email":
         return False
     newly = {f"f_{f.key}" for f in shown_fields(form, sub.answers) if f.key not in inquiry.asked}
     if newly:
@@ -537,7 +560,7 @@ def _ask_newly_shown(form: InquiryForm, inquiry: Inquiry, sub: Submission) -> bo
     return bool(newly)
 
 
-def _open(session, actor, form, sub, key, brand, locale, details, now, outcome) -> Outcome:
+def _open(session, actor, form, sub, key, brand, locale, details, now, outcome, inquiry) -> Outcome:
     if actor.account is not None:
         sub.name, sub.email = actor.account.name, actor.account.email
     answers = answers_as_submitted(form, sub, locale, brand.default_locale)
@@ -556,6 +579,8 @@ def _open(session, actor, form, sub, key, brand, locale, details, now, outcome) 
         key,
         now,
         queue_confirmation,
+        inquiry.channel,
+        inquiry.mail_id,
     )
     outcome.state, outcome.ticket, outcome.created = SENT, ticket, created
     if created:

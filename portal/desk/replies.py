@@ -41,9 +41,25 @@ class MessagesArrived(Exception):
 class Requester:
     """The customer side as a reply's author: `account`, a signed-in customer who can see the
     request (its requester or someone it is shared with), or None: the holder of the
-    request's private link, who writes as its requester."""
+    request's private link, who writes as its requester.
+
+    By mail (`mail` set), the door has checked that the sender takes part in the request;
+    without an account the sender is named by `email` and `name` (the requester, or a CC)."""
 
     account: User | None = None
+    email: str | None = None
+    name: str | None = None
+    mail: "MailOrigin | None" = None
+
+
+@dataclass(frozen=True)
+class MailOrigin:
+    """Where a reply by mail came from: the stored mail, its one-message key, and how it found
+    the ticket (in_reply_to, references, address_token, subject_token)."""
+
+    mail_id: int
+    mail_key: str
+    joined_by: str | None = None
 
 
 @dataclass
@@ -96,7 +112,7 @@ def reply(
     if isinstance(actor, Requester):
         if not public or status or delay_seconds:
             raise ValueError("a requester's reply is public, sent now, and sets no status")
-        return _requester_reply(session, actor.account, ticket, body, files_key, now, reopen_days)
+        return _requester_reply(session, actor, ticket, body, files_key, now, reopen_days)
     agent = actor
     if seen_up_to is not None:
         arrived = presence.newer_public_messages(session, ticket.id, seen_up_to)
@@ -212,45 +228,78 @@ def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage,
 
 def _requester_reply(
     session: Session,
-    author: User | None,
+    actor: Requester,
     ticket: Ticket,
     body: str,
     files_key: str | None,
     now: datetime,
     reopen_days: int | None,
 ) -> Reply:
-    """A public reply from the customer side. `author`: the signed-in customer who can see the
-    request: a request closed, or solved longer than `reopen_days` ago, gets a new follow-up
-    ticket with the reply; a solved, pending one opens again. Without `author`, the holder of
-    the request's private link, who is its requester: a solved or pending request opens
-    again. ReplyError for an empty or too long text."""
+    """A public reply from the customer side. A signed-in customer who can see the request,
+    or a sender by mail: a request closed, or solved longer than `reopen_days` ago, gets a new
+    follow-up ticket with the reply; a solved or pending one opens again. The holder of the
+    request's private link writes as its requester: a solved or pending request opens again.
+    ReplyError for an empty or too long text."""
     body = clean_body(body)
     asked_on = ticket
-    if author is None:
+    author = actor.account
+    if author is None and actor.mail is None:
         message = _requester_message(ticket, body, now)
     else:
+        email = author.email if author is not None else actor.email or ticket.requester_email
+        name = (author.nickname or author.name) if author is not None else actor.name or email
         if not can_reopen(ticket, now, reopen_days):
-            ticket = _follow_up(session, ticket, author, body, now)
+            ticket = _follow_up(session, ticket, author, name, email, body, now)
         elif ticket.status in ("solved", "pending", "new"):
             ticket.status = "open" if ticket.status != "new" else "new"
             ticket.solved_at = None
+        is_requester = (
+            author.id == ticket.requester_id
+            if author is not None and ticket.requester_id is not None
+            else email.lower() == ticket.requester_email.lower()
+        )
         message = TicketMessage(
             ticket_id=ticket.id,
-            author_id=author.id,
-            author_name=author.nickname or author.name,
-            author_email=author.email,
-            from_requester=author.id == ticket.requester_id,
+            author_id=author.id if author is not None else None,
+            author_name=name,
+            author_email=email,
+            from_requester=is_requester,
             public=True,
             body=body,
             channel="web",
             created_at=now,
         )
+    if actor.mail is not None:
+        message.channel = "email"
+        message.inbound_mail_id = actor.mail.mail_id
+        message.mail_key = actor.mail.mail_key
+        message.joined_by = None if ticket is not asked_on else actor.mail.joined_by
+        if ticket is not asked_on:
+            ticket.channel = "email"
     session.add(message)
     ticket.updated_at = now
     session.flush()
     if files_key:
         files.attach_staged(session, files_key, ticket, message)
     return Reply(message=message, ticket=ticket, follow_up=ticket is not asked_on)
+
+
+def system_note(session: Session, ticket: Ticket, body: str, now: datetime) -> TicketMessage:
+    """An internal note written by Portal itself (what a door could not do, for agents)."""
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=None,
+        author_name="Portal",
+        author_email=None,
+        from_requester=False,
+        public=False,
+        body=body[: agent_tickets.MAX_DESCRIPTION],
+        channel="web",
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
 
 
 def _requester_message(ticket: Ticket, body: str, now: datetime) -> TicketMessage:
@@ -270,8 +319,16 @@ def _requester_message(ticket: Ticket, body: str, now: datetime) -> TicketMessag
     )
 
 
-def _follow_up(session: Session, ticket: Ticket, author: User, body: str, now: datetime) -> Ticket:
-    """A new request for a reply to a closed one, linked to it."""
+def _follow_up(
+    session: Session,
+    ticket: Ticket,
+    author: User | None,
+    name: str,
+    email: str,
+    body: str,
+    now: datetime,
+) -> Ticket:
+    """A new request for a reply to a closed one, linked to it (by mail, from its channel)."""
     follow_up = Ticket(
         brand_id=ticket.brand_id,
         locale=ticket.locale,
@@ -282,12 +339,12 @@ def _follow_up(session: Session, ticket: Ticket, author: User, body: str, now: d
         description=body,
         status="new",
         channel="web",
-        requester_id=author.id,
-        requester_name=author.name,
-        requester_email=author.email,
+        requester_id=author.id if author is not None else None,
+        requester_name=author.name if author is not None else name,
+        requester_email=email,
         answers=[],
         details={},
-        customer_org_id=author.customer_org_id,
+        customer_org_id=author.customer_org_id if author is not None else None,
         follow_up_of_id=ticket.id,
         link_secret=secrets.token_hex(16),
         created_at=now,

@@ -1,4 +1,4 @@
-"""`flask mail send` and `flask mail sink`."""
+"""`flask mail send`, `flask mail sink` and `flask mail receive`."""
 
 import signal
 import threading
@@ -39,16 +39,44 @@ def register_cli(app: Flask) -> None:
         folder = sink_folder()
         port = port or int(current_app.config["SMTP_PORT"])
         controller = Controller(SinkHandler(folder), hostname=host, port=port)
-        controller.start()
-        click.echo(f"Mail sink on {host}:{port}, storing messages in {folder}")
-        stopping = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda _signum, _frame: stopping.set())
-        try:
-            while not stopping.wait(1):
-                pass
-        finally:
-            controller.stop()
-        click.echo("Mail sink stopped")
+        _serve(
+            controller,
+            f"Mail sink on {host}:{port}, storing messages in {folder}",
+            "Mail sink stopped",
+        )
+
+    @group.command("receive")
+    @click.option("--host", default=None, help="Default: MAIL_RECEIVE_HOST (127.0.0.1).")
+    @click.option("--port", type=int, default=None, help="Default: MAIL_RECEIVE_PORT (2525).")
+    @click.option(
+        "--workers",
+        type=int,
+        default=None,
+        help="Threads turning stored mail into tickets (MAIL_RECEIVE_WORKERS); 0 only stores.",
+    )
+    def receive(host: str | None, port: int | None, workers: int | None) -> None:
+        """The SMTP listener: mail to the support addresses becomes tickets and replies."""
+        from portal.mail.inbound.listener import Listener
+
+        config.require_secret_key(current_app)
+        host = host or current_app.config["MAIL_RECEIVE_HOST"]
+        port = port or int(current_app.config["MAIL_RECEIVE_PORT"])
+        listener = Listener(current_app._get_current_object(), host, port, workers)
+        _serve(listener, f"Receiving mail on {host}:{port}", "Mail listener stopped")
 
     app.cli.add_command(group)
+
+
+def _serve(controller, started: str, stopped: str) -> None:
+    """Run an aiosmtpd controller until SIGINT or SIGTERM."""
+    controller.start()
+    click.echo(started)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stopping.set())
+    try:
+        while not stopping.wait(1):
+            pass
+    finally:
+        controller.stop()
+    click.echo(stopped)
