@@ -13,8 +13,8 @@ from werkzeug.routing import IntegerConverter
 from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
-from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
+from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
 from portal.web import times
 from portal.web.ids import MAX_ID
 from portal.web.sessions import SessionInterface

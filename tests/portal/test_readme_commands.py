@@ -12,7 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).with_name("flask")
 # Long-running commands (servers, a foreground scheduler) or ones that write into the
 # checkout's instance folder are started with --help: that loads the app just the same.
-HELP_ONLY = {"mail sink", "mail receive", "scheduler run", "search reindex", "demo", "brand jwt-secret"}
+HELP_ONLY = {
+    "mail sink",
+    "mail receive",
+    "scheduler run",
+    "search reindex",
+    "demo",
+    "brand jwt-secret",
+}
 # These sign links in the mail they send: the README says they need the server's key.
 SIGNING = {"mail send", "scheduler run-once"}
 
