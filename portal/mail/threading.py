@@ -7,9 +7,9 @@
 - Reply-To: the From address with the ticket's signed tag (portal.mail.tokens.reply_address):
   an answer comes back to this ticket even when its subject and headers were lost.
 - In-Reply-To and References: the Message-IDs of the mails that came in for the ticket and of
-  those sent about it (but given up), oldest first. References keeps the first (the thread's
-  root) and the newest ones; In-Reply-To names the newest mail from the customer's side, else
-  the newest we sent.
+  those sent (or still to send) about it, oldest first; mail given up never arrived and is left
+  out. References keeps the first (the thread's root) and the newest ones; In-Reply-To names
+  the newest mail from the customer's side, else the newest we sent.
 
 An id taken from a received mail is used only when it has the form <left@right> in printable
 ASCII and a modest length: no header grows a line break or an encoded word from it.
