@@ -9,7 +9,8 @@ recipient's account when the brand offers it, else in the ticket's.
 
 Each mail comes from the ticket's address, answers go back to the ticket (Reply-To with its
 signed tag, `[#id]` in the subject), and it threads with the mail before it
-(portal.mail.threading). Auto-Submitted says who wrote it (RFC 3834, AUTO_SUBMITTED below).
+(portal.mail.threading). Auto-Submitted says who wrote it (RFC 3834; see
+AUTO_SUBMITTED_BY_TEMPLATE).
 """
 
 from flask import current_app
@@ -27,7 +28,7 @@ from portal.mail.threading import thread_headers, ticket_address
 # Who wrote each mail (RFC 3834): an agent's reply is a person's (no Auto-Submitted at all);
 # the confirmation answers the customer's message (auto-replied); any other template is a
 # notice (auto-generated).
-AUTO_SUBMITTED = {"agent_reply": None, "request_received": outbox.AUTO_REPLIED}
+AUTO_SUBMITTED_BY_TEMPLATE = {"agent_reply": None, "request_received": outbox.AUTO_REPLIED}
 
 
 def recipient_account(session: Session, ticket: Ticket, email: str) -> User | None:
@@ -72,7 +73,7 @@ def mail_about_request(
         ticket_id=ticket.id,
         sender=sender,
         headers=thread_headers(session, ticket, sender, secret_key),
-        auto_submitted=AUTO_SUBMITTED.get(template, outbox.AUTO_GENERATED),
+        auto_submitted=AUTO_SUBMITTED_BY_TEMPLATE.get(template, outbox.AUTO_GENERATED),
         ticket=ticket,
         link=request_link(brand, ticket, locale, private=private),
         **context,
