@@ -8,7 +8,8 @@ escapes by extension), the .txt is not: it is plain text. Strings in the .txt al
 
 Links in mail are absolute, built from PORTAL_BASE_URL (absolute_url), never from a request's
 Host header. Mail leaves through the outbox only (portal.mail.outbox), written in the caller's
-transaction; the scheduler leader sends it every MAIL_SEND_INTERVAL_SECONDS.
+transaction; the scheduler leader sends it every MAIL_SEND_INTERVAL_SECONDS. Mail about a
+ticket is queued by portal.mail.requesters, which adds the headers that thread it.
 """
 
 import logging
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from kb import clock
 from portal.desk.models import OutboxMail
-from portal.mail import outbox
+from portal.desk.tickets import valid_email
+from portal.mail import outbox, tokens
+from portal.mail.models import MailAddress
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +39,29 @@ def queue_mail(
     locale: str,
     to: str,
     ticket_id: int | None = None,
+    sender: str | None = None,
+    headers: dict[str, str] | None = None,
+    auto_submitted: str | None = outbox.AUTO_GENERATED,
     **context,
 ) -> OutboxMail:
     """Render mail/<template>.txt and .html in `locale` and add the mail to the outbox in the
-    caller's transaction (the caller commits). ValueError for a line break in `to`."""
+    caller's transaction (the caller commits). A mail about a ticket (`ticket_id`) carries its
+    token in the subject. `sender`: the From (default: sender_for(brand)); `headers` and
+    `auto_submitted` as for outbox.enqueue. ValueError for a line break in `to`."""
     subject, text, html = render_mail(template, brand=brand, locale=locale, **context)
+    if ticket_id is not None:
+        subject = tokens.subject_with_token(subject, ticket_id)
     return outbox.enqueue(
         session,
-        sender=sender_for(brand),
+        sender=sender or sender_for(brand),
         recipient=to,
         subject=subject,
         text_body=text,
         html_body=html,
         brand_id=getattr(brand, "id", None),
         ticket_id=ticket_id,
+        headers=headers,
+        auto_submitted=auto_submitted,
         now=clock.now(),
     )
 
@@ -88,13 +100,33 @@ def absolute_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def sender_for(brand) -> str:
-    """MAIL_FROM's address, with the brand's name shown (the brand writes, Portal sends)."""
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
+def sender_for(brand, address: MailAddress | None = None) -> str:
+    """The From of mail for `brand`: `address` (one of its addresses) with its name or else the
+    brand's; without one, MAIL_FROM's address with the brand's name (the brand writes, Portal
+    sends). An address that cannot stand in a header (a typo) is logged; MAIL_FROM stands in."""
+    name, mail_from = parseaddr(current_app.config["MAIL_FROM"])
     if brand is not None and brand.name:
         name = brand.name
-    name = "".join(c for c in name if c.isprintable())
-    return str(Address(display_name=name, addr_spec=address))
+    if address is not None:
+        own = _from_header(address.name or name, address.address)
+        if own is not None:
+            return own
+        log.warning("mail address %s cannot be a From header: sending from MAIL_FROM", address.id)
+    return str(Address(display_name=_printable(name), addr_spec=mail_from))
+
+
+def _from_header(name: str, address: str) -> str | None:
+    """`name <address>`, or None for an address the header cannot hold."""
+    if not (address.isascii() and valid_email(address)):
+        return None
+    try:
+        return str(Address(display_name=_printable(name), addr_spec=address))
+    except ValueError:  # the parser's defects: a local part that is no dot-atom
+        return None
+
+
+def _printable(name: str) -> str:
+    return "".join(c for c in name if c.isprintable())
 
 
 def _absolute_http_url(url: str | None, base: str) -> str | None:

@@ -10,6 +10,12 @@ outcome was committed sends it again (at least once; SMTP offers no better).
 Failures are retried with growing delays (RETRY_DELAYS) and given up after MAX_ATTEMPTS, or at
 once when the server refuses the recipient permanently (5xx); given-up rows keep `failed_at`
 and `last_error` for the admins. Passwords never reach `last_error` or the log.
+
+Auto-Submitted (RFC 3834) says who wrote a mail: `auto-generated` (a notice nobody asked for in a
+message: a password reset, a share), `auto-replied` (an automatic answer to someone's message:
+the confirmation of a request), or nothing at all for mail a person wrote (an agent's reply).
+The caller says which with `enqueue(auto_submitted=...)`; the row keeps it in its headers, the
+one own header a row carries, and never takes it from the caller's `headers`.
 """
 
 import logging
@@ -43,6 +49,11 @@ RETRY_DELAYS = tuple(
 MAX_ATTEMPTS = 10
 # How long a sender owns a claimed row; longer than one message can take (SMTP timeouts).
 CLAIM_SECONDS = 600
+# RFC 3834 values of Auto-Submitted; None: a person wrote the mail (no header at all).
+AUTO_GENERATED = "auto-generated"
+AUTO_REPLIED = "auto-replied"
+AUTO_SUBMITTED = (AUTO_GENERATED, AUTO_REPLIED, None)
+_WRITTEN_BY_A_PERSON = "no"  # how a row records None (RFC 3834: "no" is the same as no header)
 # Set on every message (or by its MIME structure); enqueue refuses them in `headers`.
 OWN_HEADERS = (
     "message-id",
@@ -56,6 +67,9 @@ OWN_HEADERS = (
     "content-transfer-encoding",
 )
 
+# Headers holding message ids (<...@...>): folded between ids, never encoded.
+MESSAGE_ID_LISTS = ("in-reply-to", "references")
+
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable ASCII but ':'
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _LINE_BREAKS = ("\r", "\n")
@@ -67,14 +81,22 @@ class _MailPolicy(EmailPolicy):
     spaces between encoded words when it folds a long header ("året är" -> "åretär")."""
 
     def fold(self, name, value):
-        folded = self._encode_whole(name, value)
+        folded = self._fold_message_ids(name, value) or self._encode_whole(name, value)
         return folded if folded is not None else super().fold(name, value)
 
     def fold_binary(self, name, value):
-        folded = self._encode_whole(name, value)
+        folded = self._fold_message_ids(name, value) or self._encode_whole(name, value)
         if folded is None:
             return super().fold_binary(name, value)
         return folded.encode("ascii")
+
+    def _fold_message_ids(self, name: str, value) -> str | None:
+        """In-Reply-To and References one id a line: the stock folder turns an id longer than
+        a line into encoded words, which no mail client matches against its Message-IDs."""
+        text = str(value)
+        if name.lower() not in MESSAGE_ID_LISTS or not text.isascii():
+            return None
+        return f"{name}: " + (self.linesep + " ").join(text.split()) + self.linesep
 
     def _encode_whole(self, name: str, value) -> str | None:
         text = str(value)
@@ -122,12 +144,15 @@ def enqueue(
     brand_id: int | None = None,
     ticket_id: int | None = None,
     headers: dict[str, str] | None = None,
+    auto_submitted: str | None = AUTO_GENERATED,
     now: datetime,
 ) -> OutboxMail:
     """Add a mail to the outbox in the caller's transaction (the caller commits).
+    `auto_submitted`: AUTO_GENERATED, AUTO_REPLIED, or None for a mail a person wrote.
 
     Raises ValueError for a line break in the sender, recipient, subject or a header (header
-    injection), a recipient that is not exactly one address, or a header Portal sets itself.
+    injection), a recipient that is not exactly one address, a header Portal sets itself, or
+    another `auto_submitted`.
     """
     headers = dict(headers or {})
     _refuse_line_breaks("sender", sender)
@@ -137,8 +162,12 @@ def enqueue(
         if not _HEADER_NAME.match(name or "") or name.lower() in OWN_HEADERS:
             raise ValueError(f"header name not allowed: {name!r}")
         _refuse_line_breaks(f"header {name}", str(value))
+    if auto_submitted not in AUTO_SUBMITTED:
+        raise ValueError(f"Auto-Submitted not allowed: {auto_submitted!r}")
     _one_address("recipient", recipient)
     sender_address = _one_address("sender", sender)
+    headers = {name: str(value) for name, value in headers.items()}
+    headers["Auto-Submitted"] = auto_submitted or _WRITTEN_BY_A_PERSON
     mail = OutboxMail(
         brand_id=brand_id,
         ticket_id=ticket_id,
@@ -148,7 +177,7 @@ def enqueue(
         subject=subject if len(subject) <= 255 else subject[:254] + "…",
         text_body=text_body,
         html_body=html_body or "",
-        headers={name: str(value) for name, value in headers.items()},
+        headers=headers,
         created_at=now,
         attempts=0,
         next_attempt_at=now,
@@ -192,17 +221,31 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     message["From"] = mail.sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject  # non-ASCII becomes RFC 2047 UTF-8 encoded words
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this, please
+    headers = dict(mail.headers or {})
+    auto_submitted = _auto_submitted(headers)
+    if auto_submitted is not None:
+        message["Auto-Submitted"] = auto_submitted  # RFC 3834: no auto-replies to this, please
     message.set_content(mail.text_body)
     if mail.html_body:
         message.add_alternative(mail.html_body, subtype="html")
     # After the body: set_content() would drop Content-* headers set before it.
-    for name, value in (mail.headers or {}).items():
+    for name, value in headers.items():
         if not _HEADER_NAME.match(name) or name.lower() in OWN_HEADERS:
             raise ValueError(f"header name not allowed: {name!r}")  # rows written elsewhere
         _refuse_line_breaks(f"header {name}", value)
         message[name] = value
     return message
+
+
+def _auto_submitted(headers: dict[str, str]) -> str | None:
+    """The row's Auto-Submitted value, taken out of `headers`; None when a person wrote it.
+    Rows queued before rows carried it are automatic mail: auto-generated."""
+    value = headers.pop("Auto-Submitted", AUTO_GENERATED)
+    if value == _WRITTEN_BY_A_PERSON:
+        return None
+    if value not in (AUTO_GENERATED, AUTO_REPLIED):
+        raise ValueError(f"Auto-Submitted not allowed: {value!r}")  # rows written elsewhere
+    return value
 
 
 def send_due(

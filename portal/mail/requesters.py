@@ -6,6 +6,11 @@ link (its token): they have no other way in. Account holders, and people the req
 shared with, get the request's own address, which opens once they sign in (a token would give
 a colleague the requester's powers). The mail and its link are in the language of the
 recipient's account when the brand offers it, else in the ticket's.
+
+Each mail comes from the ticket's address, answers go back to the ticket (Reply-To with its
+signed tag, `[#id]` in the subject), and it threads with the mail before it
+(portal.mail.threading). Auto-Submitted says who wrote it (RFC 3834; see
+AUTO_SUBMITTED_BY_TEMPLATE).
 """
 
 from flask import current_app
@@ -16,7 +21,14 @@ from kb.models import Brand
 from kb.people import User
 from portal.desk import tickets
 from portal.desk.models import OutboxMail, Ticket
-from portal.mail.compose import absolute_url, queue_mail
+from portal.mail import outbox
+from portal.mail.compose import absolute_url, queue_mail, sender_for
+from portal.mail.threading import thread_headers, ticket_address
+
+# Who wrote each mail (RFC 3834): an agent's reply is a person's (no Auto-Submitted at all);
+# the confirmation answers the customer's message (auto-replied); any other template is a
+# notice (auto-generated).
+AUTO_SUBMITTED_BY_TEMPLATE = {"agent_reply": None, "request_received": outbox.AUTO_REPLIED}
 
 
 def recipient_account(session: Session, ticket: Ticket, email: str) -> User | None:
@@ -45,11 +57,13 @@ def mail_about_request(
     session: Session, template: str, ticket: Ticket, to: str, brand: Brand | None = None, **context
 ) -> OutboxMail:
     """Queue mail/<template> about `ticket` to `to` (caller's transaction), with `link` and
-    the language chosen for this recipient."""
+    the language chosen for this recipient, from the ticket's address and in its thread."""
     brand = brand or session.get(Brand, ticket.brand_id)
     account = recipient_account(session, ticket, to)
     locale = recipient_locale(brand, ticket, account)
     private = ticket.requester_id is None and _same(to, ticket.requester_email)
+    sender = sender_for(brand, ticket_address(session, ticket))
+    secret_key = current_app.config["SECRET_KEY"]
     return queue_mail(
         session,
         template,
@@ -57,6 +71,9 @@ def mail_about_request(
         locale=locale,
         to=to,
         ticket_id=ticket.id,
+        sender=sender,
+        headers=thread_headers(session, ticket, sender, secret_key),
+        auto_submitted=AUTO_SUBMITTED_BY_TEMPLATE.get(template, outbox.AUTO_GENERATED),
         ticket=ticket,
         link=request_link(brand, ticket, locale, private=private),
         **context,

@@ -57,7 +57,8 @@ def queue_request_received(app, ctx, brand, ticket, **request) -> OutboxMail:
 
 def test_request_received_mail_is_queued_with_subject_link_and_brand(app, ctx, brand, ticket):
     mail = queue_request_received(app, ctx, brand, ticket)
-    assert mail.subject == f"문의 #{ticket.id} 접수: 결제가 <안 돼요> & 환불"  # in Korean
+    # In Korean, with the ticket's token that brings a reply back to it.
+    assert mail.subject == f"문의 #{ticket.id} 접수: 결제가 <안 돼요> & 환불 [#{ticket.id}]"
     assert mail.recipient == "minji@example.test"
     assert mail.sender == "한빛페이 <no-reply@portal.localhost>"
     assert mail.brand_id == brand.id and mail.ticket_id == ticket.id
@@ -119,3 +120,26 @@ def test_line_break_in_the_recipient_is_refused(app, ctx, brand, ticket):
             ticket=ticket,
             link="http://127.0.0.1:5000/",
         )
+
+
+def test_mail_not_about_a_ticket_is_automatic_and_comes_from_mail_from(app, ctx, brand):
+    """A password reset, a confirmation: the brand's name on MAIL_FROM, no ticket token, and
+    Auto-Submitted: auto-generated, so that no autoresponder answers it (RFC 3834)."""
+    with app.app_context():
+        mail = queue_mail(
+            ctx,
+            "reset_password",
+            brand=brand,
+            locale="ko",
+            to="minji@example.test",
+            name="김민지",
+            reason="reset",
+            link="http://127.0.0.1:5000/reset/abc",
+            hours=2,
+        )
+    ctx.commit()
+    message = outbox.build_message(mail)
+    assert message["From"] == "한빛페이 <no-reply@portal.localhost>"
+    assert "[#" not in message["Subject"]
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Reply-To"] is None and message["References"] is None

@@ -282,3 +282,54 @@ def test_long_non_ascii_subjects_and_sender_names_keep_every_space(engine, ctx, 
     assert message["From"].addresses[0].display_name == name.strip()
     head = smtp_server.handler.raw[0].split(b"\r\n\r\n", 1)[0]
     assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+
+
+@pytest.mark.parametrize(
+    "auto_submitted, header",
+    [(outbox.AUTO_GENERATED, "auto-generated"), (outbox.AUTO_REPLIED, "auto-replied")],
+)
+def test_automatic_mail_says_how_it_was_written(ctx, auto_submitted, header):
+    mail = queue(ctx, clock.now(), auto_submitted=auto_submitted)
+    assert outbox.build_message(mail).get_all("Auto-Submitted") == [header]
+
+
+def test_mail_a_person_wrote_carries_no_auto_submitted_header(engine, ctx, smtp_server):
+    # RFC 3834: the customer's autoresponder may answer it (an out-of-office reaches the agent).
+    now = clock.now()
+    queue(ctx, now, auto_submitted=None)
+    outbox.send_due(engine, smtp_server.settings(), now)
+    assert "Auto-Submitted" not in smtp_server.messages[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"headers": {"Auto-Submitted": "no"}},
+        {"headers": {"auto-submitted": "auto-replied"}},
+        {"auto_submitted": "no"},
+        {"auto_submitted": "auto-replied\r\nBcc: everyone@example.test"},
+    ],
+)
+def test_auto_submitted_is_only_ever_one_of_ours(ctx, kwargs):
+    with pytest.raises(ValueError):
+        queue(ctx, clock.now(), **kwargs)
+    ctx.rollback()
+    assert ctx.scalars(select(OutboxMail)).all() == []
+
+
+def test_long_message_ids_in_references_stay_as_they_are(engine, ctx, smtp_server):
+    # The stock folder would turn an id longer than a line into encoded words, which no mail
+    # client matches against the Message-ID it keeps.
+    outlook = (
+        "<" + "PSAPR06MB4289A5F4C2D1E0B7F9E3A1C2B4D6E8F0A" * 3 + "@PSAPR06MB4289.apcprd06.prod>"
+    )
+    ours = "<0123456789abcdef0123456789abcdef@hanbit.test>"
+    now = clock.now()
+    queue(ctx, now, headers={"In-Reply-To": outlook, "References": f"{ours} {outlook}"})
+    outbox.send_due(engine, smtp_server.settings(), now)
+    message = smtp_server.messages[0]
+    assert str(message["In-Reply-To"]).split() == [outlook]
+    assert str(message["References"]).split() == [ours, outlook]
+    head = smtp_server.handler.raw[0].split(b"\r\n\r\n", 1)[0]
+    assert b"=?" not in head and outlook.encode() in head
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
