@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from portal.desk.models import (
     TicketMessage,
 )
 from portal.desk.tickets import MAX_DESCRIPTION, localized, valid_email
+from portal.mail.models import InboundMail
 from portal.mail.requesters import mail_about_request
 
 MAX_SUBJECT = 200
@@ -378,6 +379,10 @@ def _make_ticket(
             )
         )
         session.flush()
+        if mail_id is not None:  # the mail it came from knows its ticket before any answer
+            session.execute(
+                update(InboundMail).where(InboundMail.id == mail_id).values(ticket_id=ticket.id)
+            )
         files.attach_staged(session, submission_key, ticket)
         assignment.route_new_ticket(session, ticket, now)
         if before_commit is not None:

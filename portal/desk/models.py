@@ -246,7 +246,10 @@ class OutboxMail(Base):
     """A mail to send, written in the same transaction as the change that causes it."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),
+        Index("ix_mail_outbox_ticket", "ticket_id", "id"),  # a ticket's thread (threading.py)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="SET NULL"))

@@ -85,6 +85,7 @@ class InboundMail(Base):
         Index("ix_inbound_mails_status", "status", "id"),
         Index("ix_inbound_mails_sender_received", "sender", "received_at"),
         Index("ix_inbound_mails_message_id", "message_id"),
+        Index("ix_inbound_mails_ticket", "ticket_id", "id"),  # a ticket's thread
         UniqueConstraint("mailbox_id", "uidvalidity", "uid"),
     )
 

@@ -28,7 +28,11 @@ from portal.mail.threading import thread_headers, ticket_address
 # Who wrote each mail (RFC 3834): an agent's reply is a person's (no Auto-Submitted at all);
 # the confirmation answers the customer's message (auto-replied); any other template is a
 # notice (auto-generated).
-AUTO_SUBMITTED_BY_TEMPLATE = {"agent_reply": None, "request_received": outbox.AUTO_REPLIED}
+AUTO_SUBMITTED_BY_TEMPLATE = {
+    "agent_reply": None,
+    "request_received": outbox.AUTO_REPLIED,
+    "mail_files_refused": outbox.AUTO_REPLIED,
+}
 
 
 def recipient_account(session: Session, ticket: Ticket, email: str) -> User | None:

@@ -566,7 +566,6 @@ def _tell_about_refused_files(session: Session, arrival: Arrival, ticket: Ticket
         arrival.mail.sender.email,
         brand=arrival.brand,
         refused=refused,
-        auto_replied=True,
     )
 
 

@@ -66,9 +66,13 @@ def test_a_new_mail_opens_a_ticket_from_its_sender(app, make, ctx):
     assert first.body == "어제 결제가 두 번 빠져나갔습니다."  # the signature is folded away
     assert first.channel == "email" and first.inbound_mail_id == row.id
     assert [s.email for s in ctx.scalars(select(TicketShare))] == ["jonas@example.com"]
-    # The sender is told the request was received, from the brand's mail.
+    # The sender is told the request was received, from the address they wrote to, in the
+    # thread of their mail, marked as an automatic answer (no auto-reply to it, please).
     [confirmation] = _outbox(ctx, "mina@example.com")
-    assert f"#{ticket.id}" in confirmation.subject
+    assert f"[#{ticket.id}]" in confirmation.subject
+    assert desk.address in confirmation.sender
+    assert confirmation.headers["In-Reply-To"] == row.message_id
+    assert confirmation.headers["Auto-Submitted"] == "auto-replied"
     assert row.ticket_id == ticket.id and row.ticket_message_id == first.id
 
 

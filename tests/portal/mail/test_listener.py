@@ -196,7 +196,15 @@ def _start_listener_process(app, port: int, workers: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise AssertionError(process.stdout.read().decode())
+    output = process.stdout.read().decode()
+    process.stdout.close()
+    raise AssertionError(output)
+
+
+def _stop(process: subprocess.Popen, signum: int) -> None:
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    process.stdout.close()
 
 
 def test_a_listener_killed_between_receiving_and_processing_loses_nothing(app, make, ctx):
@@ -208,16 +216,14 @@ def test_a_listener_killed_between_receiving_and_processing_loses_nothing(app, m
         with _smtp(port) as smtp:
             smtp.send_message(message(desk.address, subject="Kept across a crash"))
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
+        _stop(first, signal.SIGKILL)
     [row] = _rows(ctx)
     assert row.status == RECEIVED and tickets(ctx) == []
     second = _start_listener_process(app, port, workers=1)
     try:
         _wait_until(lambda: _rows(ctx)[0].status == DONE, seconds=30)
     finally:
-        second.terminate()
-        second.wait(timeout=30)
+        _stop(second, signal.SIGTERM)
     [ticket] = tickets(ctx)
     assert ticket.subject == "Kept across a crash"
 
