@@ -7,7 +7,7 @@ portal.mail.addresses checks that they name what they should.
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -133,10 +133,5 @@ class ReceivedFilterForm(FlaskForm):
 
 
 class RetryForm(ReceivedFilterForm):
-    """A retry (with the CSRF token), carrying the list's filter to go back to."""
-
-    class Meta:
-        csrf = True
-
-    status = HiddenField()
-    before = HiddenField()
+    """A retry: the list's filter, posted back so the admin returns to the same page
+    (CSRFProtect checks the token of every POST)."""

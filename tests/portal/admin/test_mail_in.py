@@ -10,6 +10,7 @@ import pytest
 from kb import clock
 from portal.blueprints.admin import mail_in
 from portal.mail.models import DONE, FAILED, HELD, IGNORED, InboundMail
+from tests.security.test_headers import _check_common
 
 RAW = (
     b"From: Mina <mina@example.com>\r\n"
@@ -191,6 +192,7 @@ def test_the_raw_message_downloads_as_it_came_never_rendered(client, admin, rece
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
     assert "no-store" in response.headers["Cache-Control"]
+    _check_common(response, "admin .eml")  # and never framed, like every response
 
 
 def test_the_list_links_each_raw_message(client, admin, received):

@@ -10,6 +10,7 @@ import pytest
 from kb import clock
 from portal.desk.models import TicketMessage, TicketShare
 from portal.mail.models import DONE, BouncingAddress, InboundMail
+from tests.security.test_headers import _check_common
 
 RAW = (
     b"From: Mina <mina@example.com>\r\n"
@@ -151,6 +152,7 @@ def test_the_original_message_downloads_as_it_came_never_rendered(client, agent,
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response.headers["Content-Security-Policy"]
     assert "no-store" in response.headers["Cache-Control"]
+    _check_common(response, "agent .eml")  # and never framed, like every response
 
 
 def test_the_original_is_404_unless_the_message_came_by_mail_in_this_ticket(
