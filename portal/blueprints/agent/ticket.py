@@ -34,7 +34,6 @@ from portal.desk.models import (
     TICKET_STATUSES,
     TICKET_TYPES,
     ScheduledReply,
-    Ticket,
     TicketFile,
     TicketMessage,
 )
@@ -109,9 +108,7 @@ def _show(
             timeline=timeline,
             arrivals=ticket_page.arrivals(timeline),
             not_joined=ticket_page.not_joined(ticket),
-            follow_up_of=db.session.get(Ticket, ticket.follow_up_of_id)
-            if ticket.follow_up_of_id
-            else None,
+            follow_up_of=ticket_page.follow_up_of(db.session, ticket),
             shows_description=ticket_page.shows_description(ticket, timeline),
             read_receipts=ticket_page.read_receipts(ticket, timeline),
             scheduled=_scheduled(ticket, scheduled_edit, errors),

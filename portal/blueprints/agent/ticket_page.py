@@ -131,6 +131,11 @@ def not_joined(ticket: Ticket) -> NotJoined | None:
     return NotJoined(ticket_id=ticket.related_ticket_id, reason=reason)
 
 
+def follow_up_of(session: Session, ticket: Ticket) -> Ticket | None:
+    """The (closed) ticket this one follows up, if any."""
+    return session.get(Ticket, ticket.follow_up_of_id) if ticket.follow_up_of_id else None
+
+
 def shared_with(session: Session, ticket: Ticket) -> list[str]:
     """The addresses the request is shared with (its CCs), in the order they were added."""
     return list(
