@@ -168,6 +168,21 @@ TEXTS = {
     "share.required": _l("Enter one or more email addresses."),
     "share.invalid_email": _l("Enter email addresses like name@example.com."),
     "share.too_many": _l("A request can be shared with at most 20 people."),
+    # -- support addresses (portal.mail.addresses), worded for the admin ------------------------
+    "mail_address.address_required": _l("Type the address mail is sent to."),
+    "mail_address.address_invalid": _l("Use an address like support@example.com."),
+    "mail_address.address_plus": _l(
+        "Use an address without “+”: Portal adds a +tag of its own to the addresses it "
+        "replies from."
+    ),
+    "mail_address.address_taken": _l("Another support address already uses this address."),
+    "mail_address.brand_unknown": _l("Choose one of the listed brands."),
+    "mail_address.form_other_brand": _l("Choose a form of this brand."),
+    "mail_address.organization_unknown": _l("Choose one of the listed organizations."),
+    "mail_address.organization_form": _l(
+        "An organization's address needs a form for members of chosen organizations, "
+        "this organization among them."
+    ),
 }
 
 

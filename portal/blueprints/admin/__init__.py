@@ -27,6 +27,8 @@ from portal.blueprints.admin import attachments  # noqa: E402,F401,I001
 from portal.blueprints.admin import views  # noqa: E402,F401,I001
 from portal.blueprints.admin import inquiry_forms  # noqa: E402,F401,I001
 from portal.blueprints.admin import mail  # noqa: E402,F401,I001
+from portal.blueprints.admin import mail_addresses  # noqa: E402,F401,I001
+from portal.blueprints.admin import mail_in  # noqa: E402,F401,I001
 from portal.blueprints.admin import organizations  # noqa: E402,F401,I001
 from portal.blueprints.admin import groups  # noqa: E402,F401,I001
 from portal.blueprints.admin import labels  # noqa: E402,F401,I001

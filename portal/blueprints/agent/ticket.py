@@ -1,7 +1,9 @@
 """One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies, files,
-scheduled replies)."""
+scheduled replies, the mail a message came in)."""
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from io import BytesIO
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,8 +35,10 @@ from portal.desk.models import (
     TICKET_TYPES,
     ScheduledReply,
     TicketFile,
+    TicketMessage,
 )
 from portal.extensions import db
+from portal.mail.models import InboundMail
 from portal.web import downloads, times
 from portal.web.messages import error_text, has_text
 from portal.web.rendering import render
@@ -86,6 +90,10 @@ def _show(
     tags = agent_tickets.tags_of(db.session, ticket)
     referring = agent_tickets.referring_article(db.session, ticket)
     files = agent_tickets.files_by_message(db.session, ticket)
+    profile = agent_tickets.requester_profile(
+        db.session, ticket, access.agent_brand_ids(db.session)
+    )
+    shared_with = ticket_page.shared_with(db.session, ticket)
     response = current_app.make_response(
         render(
             "agent/ticket.html",
@@ -98,6 +106,9 @@ def _show(
             form_files=files.get(None),
             files_by_message=files,
             timeline=timeline,
+            arrivals=ticket_page.arrivals(timeline),
+            not_joined=ticket_page.not_joined(ticket),
+            follow_up_of=ticket_page.follow_up_of(db.session, ticket),
             shows_description=ticket_page.shows_description(ticket, timeline),
             read_receipts=ticket_page.read_receipts(ticket, timeline),
             scheduled=_scheduled(ticket, scheduled_edit, errors),
@@ -119,10 +130,10 @@ def _show(
             statuses=TICKET_STATUSES,
             priorities=TICKET_PRIORITIES,
             types=TICKET_TYPES,
-            profile=agent_tickets.requester_profile(
-                db.session, ticket, access.agent_brand_ids(db.session)
-            ),
+            profile=profile,
             requester_url=ticket_page.requester_url(ticket),
+            shared_with=shared_with,
+            bouncing=ticket_page.bouncing(db.session, [profile.email, *shared_with]),
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
@@ -334,6 +345,30 @@ def ticket_file(ticket_id, file_id, name):
     if row is None or row.ticket_id != ticket.id:
         abort(404)
     return downloads.stored_file(row.sha256, row.content_type, row.filename)
+
+
+@bp.get("/tickets/<id:ticket_id>/mail/<id:message_id>.eml")
+def ticket_mail(ticket_id, message_id):
+    """The mail a message of the ticket came in, as it came: downloaded, never rendered."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    message = db.session.get(TicketMessage, message_id)
+    if message is None or message.ticket_id != ticket.id or not message.inbound_mail_id:
+        abort(404)
+    mail = db.session.get(InboundMail, message.inbound_mail_id)
+    if mail is None:
+        abort(404)
+    return _message_file(mail.raw, f"ticket-{ticket.id}-message-{message.id}.eml")
+
+
+def _message_file(raw: bytes, filename: str):
+    response = send_file(
+        BytesIO(raw or b""), mimetype="message/rfc822", as_attachment=True, download_name=filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/tickets/<id:ticket_id>/properties")

@@ -1,17 +1,23 @@
 """What an agent's ticket page shows, decided here rather than in agent/ticket.html: which rows
-of answers and details appear and how, whether the description opens the conversation, read
-receipts, which scheduled replies the agent may change, the choices the reply and properties
-boxes start with, which errors belong to which box, and whether "Take it" is offered."""
+of answers and details appear and how, whether the description opens the conversation, how
+each message arrived, read receipts, which scheduled replies the agent may change, the choices
+the reply and properties boxes start with, which errors belong to which box, whether "Take it"
+is offered, and which of the ticket's people bounce mail."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from portal.desk.models import ScheduledReply, Ticket, TicketFile, TicketMessage
+from portal.desk.models import ScheduledReply, Ticket, TicketFile, TicketMessage, TicketShare
+from portal.mail.models import BouncingAddress
 
 ARTICLE_KEYS = ("article_id", "referrer_article_id")
+# Shown above the conversation instead (not_joined), not among the collected details.
+MAIL_NOT_JOINED = "mail_not_joined"
 
 
 @dataclass
@@ -66,7 +72,7 @@ def details(ticket: Ticket, brand, referring_article) -> list[Detail]:
     rows = []
     items = sorted((ticket.details or {}).items(), key=lambda kv: kv[0].lower())
     for key, value in items:
-        if value is None or value == "" or value == {}:
+        if value is None or value == "" or value == {} or key == MAIL_NOT_JOINED:
             continue
         if key in ARTICLE_KEYS:
             if referring_article is not None:
@@ -94,6 +100,65 @@ def shows_description(ticket: Ticket, timeline) -> bool:
     """The description, unless the conversation starts with it (tickets made by forms do)."""
     first = timeline[0].message if timeline and timeline[0].message else None
     return not (first and first.from_requester and first.body == ticket.description)
+
+
+def arrival(message: TicketMessage) -> str:
+    """How a message arrived: "email", "portal" (the requester or someone the request is
+    shared with, on the web) or "agent" (an agent's reply or note)."""
+    if message.channel == "email":
+        return "email"
+    return "portal" if message.from_requester else "agent"
+
+
+def arrivals(timeline) -> dict[int, str]:
+    """message id -> how it arrived (arrival), for every message of the timeline."""
+    return {e.message.id: arrival(e.message) for e in timeline if e.message}
+
+
+@dataclass
+class NotJoined:
+    """The ticket was opened by a mail that named another ticket but could not join it."""
+
+    ticket_id: int
+    reason: str | None  # "not_participant": the sender takes no part in that ticket
+
+
+def not_joined(ticket: Ticket) -> NotJoined | None:
+    if not ticket.related_ticket_id:
+        return None
+    found = (ticket.details or {}).get(MAIL_NOT_JOINED)
+    reason = found.get("reason") if isinstance(found, dict) else None
+    return NotJoined(ticket_id=ticket.related_ticket_id, reason=reason)
+
+
+def follow_up_of(session: Session, ticket: Ticket) -> Ticket | None:
+    """The (closed) ticket this one follows up, if any."""
+    return session.get(Ticket, ticket.follow_up_of_id) if ticket.follow_up_of_id else None
+
+
+def shared_with(session: Session, ticket: Ticket) -> list[str]:
+    """The addresses the request is shared with (its CCs), in the order they were added."""
+    return list(
+        session.scalars(
+            select(TicketShare.email)
+            .where(TicketShare.ticket_id == ticket.id)
+            .order_by(TicketShare.id)
+        )
+    )
+
+
+def bouncing(session: Session, emails) -> dict[str, str]:
+    """address (lower case) -> why mail to it came back, for those of `emails` that bounce:
+    one query for all of the ticket's people."""
+    wanted = {e.strip().lower() for e in emails if e}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(BouncingAddress.email, BouncingAddress.reason).where(
+            BouncingAddress.email.in_(sorted(wanted))
+        )
+    )
+    return dict(rows.all())
 
 
 def read_receipts(ticket: Ticket, timeline) -> dict[int, datetime | None]:
