@@ -46,9 +46,7 @@ def load(session: Session, brands: dict[str, Brand]) -> None:
             continue
         form = _private_form(session, brand, org)
         session.add(
-            MailAddress(
-                address=address, brand_id=brand.id, form_id=form.id, customer_org_id=org.id
-            )
+            MailAddress(address=address, brand_id=brand.id, form_id=form.id, customer_org_id=org.id)
         )
     session.flush()
 

@@ -1,6 +1,7 @@
 """Serving stored files (article attachments, ticket files) the one safe way: our content type,
 inline only for the types kb.attachments allows, never sniffed, sandboxed, private unless said."""
 
+from io import BytesIO
 from pathlib import Path
 
 from flask import Response, abort, current_app, send_file
@@ -34,4 +35,17 @@ def stored_file(
     response.headers["Referrer-Policy"] = "no-referrer"
     if public_max_age is None:
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def raw_message(raw: bytes | None, filename: str) -> Response:
+    """A stored mail as it came (message/rfc822), to open in a mail program: downloaded,
+    never rendered, never cached."""
+    response = send_file(
+        BytesIO(raw or b""), mimetype="message/rfc822", as_attachment=True, download_name=filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
     return response

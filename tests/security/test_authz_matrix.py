@@ -35,6 +35,8 @@ from portal.desk.models import (
     TicketMessage,
     TicketShare,
 )
+from portal.mail import addresses
+from portal.mail.models import InboundMail
 from tests.conftest import PASSWORD
 
 # -- actors ------------------------------------------------------------------------------------
@@ -168,6 +170,14 @@ ACCESS = {
     "admin.group_edit": "admin_only",
     "admin.group_delete": "admin_only",
     "admin.routing_save": "admin_only",
+    "admin.mail_addresses": "admin_only",
+    "admin.mail_address_new": "admin_only",
+    "admin.mail_address_edit": "admin_only",
+    "admin.mail_address_remove": "admin_only",
+    "admin.mail_in": "admin_only",
+    "admin.mail_in_retry": "admin_only",
+    "admin.mail_in_raw": "admin_only",
+    "agent.ticket_mail": "agent_ticket",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -180,6 +190,7 @@ LAST = (
     "admin.organization_member_remove",
     "admin.organization_delete",
     "admin.group_delete",
+    "admin.mail_address_remove",
     "account.logout",
 )
 
@@ -498,6 +509,39 @@ def build_world(app, ctx, make) -> World:
     message = sink / ids["sink_name"]
     message.write_text("From: a@example.test\nTo: b@example.test\nSubject: Hi\n\nHello.\n")
     world.created_files.append(message)
+    # A support address of alpha, and a mail that came to it and became a message of t1 (kept
+    # done: an admin's retry of it answers without processing anything).
+    address = addresses.add(
+        ctx,
+        address="help@alpha.example",
+        brand_id=alpha.id,
+        form_id=None,
+        customer_org_id=None,
+        name="",
+        now=clock.now(),
+    )
+    raw = b"From: a@example.test\r\nSubject: ZqT1 by mail\r\n\r\nZqT1 again\r\n"
+    mail = InboundMail(
+        source="smtp",
+        recipients=["help@alpha.example"],
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        status="done",
+        ticket_id=ids["t1"],
+    )
+    ctx.add(mail)
+    ctx.flush()
+    by_mail = TicketMessage(
+        ticket_id=ids["t1"],
+        author_name="A",
+        body="ZqT1 by mail",
+        channel="email",
+        inbound_mail_id=mail.id,
+    )
+    ctx.add(by_mail)
+    ctx.commit()
+    ids.update(address_id=address.id, mail_id=mail.id, mail_message_id=by_mail.id)
 
     # A canned response for brand alpha's agents.
     canned = CannedResponse(brand_id=alpha.id, title="Greeting", body="Hello {{requester_name}}")
@@ -729,6 +773,7 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             "reply_id": ids["scheduled_id"],
             "file_id": ids["internal_file"],
             "name": "note.txt",
+            "message_id": ids["mail_message_id"],
         }
         # (?canned= chooses the response for the insert URL without an id in its path)
         query = f"?canned={ids['canned_id']}"
@@ -755,6 +800,8 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             "name": ids["sink_name"],
             "group_id": ids["group_id"],
             "brand_id": ids["alpha_id"],
+            "address_id": ids["address_id"],
+            "mail_id": ids["mail_id"],
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]

@@ -1,9 +1,7 @@
 """Received mail for admins: /admin/mail-in (every message taken in, newest first, what became
 of it and why; a retry for the failed and held ones; each message's raw .eml)."""
 
-from io import BytesIO
-
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -19,6 +17,7 @@ from portal.blueprints.admin.mail_forms import (
 from portal.extensions import db
 from portal.mail.inbound import pipeline
 from portal.mail.models import DONE, InboundMail
+from portal.web import downloads
 from portal.web.rendering import render
 
 PER_PAGE = 50
@@ -100,18 +99,4 @@ def mail_in_retry(mail_id):
 def mail_in_raw(mail_id):
     """The message as it came, to open in a mail program: downloaded, never rendered."""
     mail = _mail_or_404(mail_id)
-    return _message_file(mail.raw, f"mail-{mail.id}.eml")
-
-
-def _message_file(raw: bytes, filename: str) -> Response:
-    response = send_file(
-        BytesIO(raw or b""),
-        mimetype="message/rfc822",
-        as_attachment=True,
-        download_name=filename,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.raw_message(mail.raw, f"mail-{mail.id}.eml")

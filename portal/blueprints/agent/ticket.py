@@ -1,9 +1,7 @@
 """One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies, files,
 scheduled replies, the mail a message came in)."""
 
-from io import BytesIO
-
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -357,18 +355,7 @@ def ticket_mail(ticket_id, message_id):
     mail = db.session.get(InboundMail, message.inbound_mail_id)
     if mail is None:
         abort(404)
-    return _message_file(mail.raw, f"ticket-{ticket.id}-message-{message.id}.eml")
-
-
-def _message_file(raw: bytes, filename: str):
-    response = send_file(
-        BytesIO(raw or b""), mimetype="message/rfc822", as_attachment=True, download_name=filename
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.raw_message(mail.raw, f"ticket-{ticket.id}-message-{message.id}.eml")
 
 
 @bp.post("/tickets/<id:ticket_id>/properties")

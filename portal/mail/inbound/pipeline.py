@@ -415,7 +415,7 @@ def _open_ticket(session: Session, arrival: Arrival):
     }
     details = {"mail": {"message_id": arrival.row.message_id}}
     if arrival.not_joined is not None:
-        details["mail_not_joined"] = {"ticket": arrival.not_joined.id, "reason": "not_taking_part"}
+        details["mail_not_joined"] = {"ticket": arrival.not_joined.id, "reason": "not_participant"}
     outcome = intake.submit(
         session,
         intake.Requester(arrival.account),

@@ -215,3 +215,34 @@ def test_a_message_that_neither_failed_nor_was_held_is_not_retried(client, ctx, 
         DONE,
         0,
     )
+
+
+def test_retrying_a_held_message_makes_its_ticket(client, ctx, make, admin):
+    """The end-to-end run: a message the sender's limit held, retried by an admin from the
+    list, becomes a ticket; the list then shows it done with a link to that ticket."""
+    from sqlalchemy import select
+
+    from portal.desk.models import Ticket
+    from tests.portal.mail.inbound_helpers import message, receiving_brand
+
+    desk = receiving_brand(make, ctx, slug="acme")
+    raw = message(desk.address, subject="Held by the limit").as_bytes()
+    mail = InboundMail(
+        source="smtp",
+        recipients=[desk.address],
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        status=HELD,
+        reason="mina@example.com sent more than 20 mails in 10 minutes",
+    )
+    ctx.add(mail)
+    ctx.commit()
+    response = client.post(f"/admin/mail-in/{mail.id}/retry", data={"status": "held"})
+    assert response.status_code == 303
+    ctx.expire_all()
+    [ticket] = ctx.scalars(select(Ticket)).all()
+    assert ticket.subject == "Held by the limit" and ticket.channel == "email"
+    assert ctx.get(InboundMail, mail.id).status == DONE
+    page = text(client.get("/admin/mail-in"))
+    assert f"/agent/tickets/{ticket.id}" in page

@@ -155,7 +155,7 @@ def test_a_foreign_sender_quoting_the_token_opens_a_linked_ticket(app, make, ctx
     assert len(_messages(ctx, first.id)) == 1  # nothing added to Mina's ticket
     assert second.requester_email == "mallory@evil.example"
     assert second.related_ticket_id == first.id
-    assert second.details["mail_not_joined"] == {"ticket": first.id, "reason": "not_taking_part"}
+    assert second.details["mail_not_joined"] == {"ticket": first.id, "reason": "not_participant"}
 
 
 def test_a_cc_of_the_ticket_may_answer_by_mail(app, make, ctx):
