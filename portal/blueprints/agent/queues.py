@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
+from datetime import timedelta
+
 from kb import clock
 from portal import access
 from portal.blueprints.agent import bp
@@ -20,6 +22,7 @@ from portal.desk.queues import (
     with_organization,
 )
 from portal.extensions import db
+from portal.mail.inbound.held import held_senders
 from portal.web.rendering import render
 
 
@@ -50,6 +53,7 @@ def render_queues(args, back: str, bulk=None, bulk_error: str | None = None, sta
     now = clock.now()
     counts = queue_counts(db.session, brand_ids, current_user.id, query, now)
     page = queue_page(db.session, brand_ids, current_user.id, query, now)
+    held = held_senders(db.session, brand_ids, now - timedelta(days=1))
     return render(
         "agent/queues.html",
         "list",
@@ -68,6 +72,7 @@ def render_queues(args, back: str, bulk=None, bulk_error: str | None = None, sta
         back=back,
         bulk=bulk,
         bulk_error=bulk_error,
+        held=held,
     )
 
 

@@ -359,3 +359,18 @@ def test_one_broken_message_does_not_stop_the_next(app, make, ctx):
     assert deliver(app, message(desk.address)).status == DONE
     ctx.expire_all()
     assert ctx.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_agents_are_told_about_a_held_sender_on_their_queues(app, make, ctx, client, login):
+    desk = receiving_brand(make, ctx)
+    other = make.brand(slug="other")
+    limit = app.config["MAIL_SENDER_LIMIT"]
+    for n in range(limit + 3):
+        deliver(app, message(desk.address, sender="loop@robot.example", subject=f"Loop {n}"))
+    login("agent", brands=[desk.brand])
+    page = client.get("/agent/").get_data(as_text=True)
+    assert "Mail held by the sender limit" in page and "loop@robot.example: 3 mails" in page
+    client.post("/account/logout")
+    login("agent", brands=[other])  # another brand's agent is not told
+    page = client.get("/agent/").get_data(as_text=True)
+    assert "Queues" in page and "loop@robot.example" not in page
