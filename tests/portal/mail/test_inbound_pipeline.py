@@ -374,3 +374,18 @@ def test_agents_are_told_about_a_held_sender_on_their_queues(app, make, ctx, cli
     login("agent", brands=[other])  # another brand's agent is not told
     page = client.get("/agent/").get_data(as_text=True)
     assert "Queues" in page and "loop@robot.example" not in page
+
+
+def test_a_mail_sender_who_signs_up_later_finds_the_request_as_theirs(app, make, ctx):
+    from portal.desk.accounts import claim_requests
+
+    desk = receiving_brand(make, ctx)
+    deliver(app, message(desk.address, sender="Mina <Mina@Example.com>", cc="jonas@example.com"))
+    mina = make.user("customer", email="mina@example.com")
+    jonas = make.user("customer", email="jonas@example.com")
+    assert claim_requests(ctx, mina) == 1
+    claim_requests(ctx, jonas)
+    ctx.commit()
+    [ticket] = tickets(ctx)
+    assert ticket.requester_id == mina.id
+    assert ctx.scalar(select(TicketShare.user_id)) == jonas.id
