@@ -51,8 +51,9 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _LINE_BREAKS = re.compile(r"\r\n|\r")
-# C0/C1 controls and the bidi overrides that can make a name read backwards.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The bidi controls that can make a name read backwards ("invoice\u202efdp.exe").
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BOUNDARY_PARAM = re.compile(rb"boundary\s*\*?\s*\d*\*?\s*=", re.IGNORECASE)
 _ISO_2022_ESCAPE = re.compile(rb"\x1b[$(][@BJ]")
@@ -213,7 +214,7 @@ def decode_header(value: str, notes: list[str] | None = None) -> str:
 
 def one_line(text: str) -> str:
     """Controls and line breaks out, runs of blanks as one space."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", text)).split())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,26 +280,34 @@ class _Walk:
 
 def _param_text(value) -> str | None:
     """A MIME parameter as text: RFC 2231 (charset, language, value) tuples decoded too."""
-    if value is None:
-        return None
     if isinstance(value, tuple):
         charset, _language, text = value
         try:
-            data = text.encode("latin-1")
+            data = text.encode("latin-1")  # the percent-decoded bytes, one character each
         except UnicodeEncodeError:
-            data = _raw_bytes(text)
-        decoded, _ = decode_bytes(data, charset)
-        return decoded
-    raw = _raw_bytes(value)
-    if not raw.isascii():
-        value, _ = decode_bytes(raw)
+            return text
+        return decode_bytes(data, charset)[0]
     return value
 
 
+def _mime_headers(part: Message) -> Message:
+    """The part's Content-* headers as text (raw 8-bit guessed), for reading parameters.
+
+    The email package hands back raw 8-bit headers as Header objects that its own
+    parameter functions cannot read."""
+    clean = Message()
+    for name, value in part.raw_items():
+        if name.lower() in ("content-type", "content-disposition", "content-id"):
+            raw = _raw_bytes(_FOLD.sub("", str(value))[:MAX_HEADER_CHARS])
+            clean[name] = decode_bytes(raw)[0]
+    return clean
+
+
 def _filename(part: Message, notes: list[str]) -> str | None:
+    headers = _mime_headers(part)
     for header, name in (("content-disposition", "filename"), ("content-type", "name")):
         try:
-            value = part.get_param(name, header=header)
+            value = headers.get_param(name, header=header)
         except (ValueError, IndexError, TypeError):
             value = None
         text = _param_text(value)
@@ -322,11 +331,12 @@ def _extension(content_type: str) -> str:
 
 
 def _disposition(part: Message) -> str:
-    return (part.get("content-disposition") or "").split(";", 1)[0].strip().lower()
+    value = _mime_headers(part).get("content-disposition") or ""
+    return value.split(";", 1)[0].strip().lower()
 
 
 def _content_id(part: Message) -> str | None:
-    value = one_line(str(part.get("content-id") or "")).strip("<> ")
+    value = one_line(_mime_headers(part).get("content-id") or "").strip("<> ")
     return value or None
 
 
@@ -380,7 +390,7 @@ def _add_attachment(walk: _Walk, part: Message, content_type: str, data: bytes) 
 
 def _text_of(part: Message, walk: _Walk) -> str:
     data = _payload(part, walk.notes)
-    charset = part.get_param("charset")
+    charset = _mime_headers(part).get_param("charset")
     charset = _param_text(charset) if charset else None
     text, note = decode_bytes(data, charset)
     if note:
