@@ -246,6 +246,8 @@ class _TextWriter(HTMLParser):
         while self.links:
             self.handle_endtag("a")
         self.flush()
+        while self.lines and not self.lines[-1].strip("> "):
+            self.lines.pop()
         return "\n".join(self.lines).strip("\n")
 
 

@@ -191,12 +191,24 @@ def test_unreadable_winmail_dat_is_kept_as_it_is():
     raw = corpus("winmail_dat.eml")
     start = raw.index(b"Content-Transfer-Encoding: base64\r\n\r\n") + 37
     end = raw.index(b"--tnef--")
-    broken = raw[:start] + base64.encodebytes(b'x\x9f>"not tnef').replace(b"\n", b"\r\n")
+    broken = raw[:start] + base64.encodebytes(b"not a TNEF stream").replace(b"\n", b"\r\n")
     mail = parse(broken + raw[end:])
     [winmail] = mail.attachments
     assert winmail.filename == "winmail.dat"
     assert winmail.content_type == "application/ms-tnef"
-    assert any(n.startswith("winmail.dat could not be unpacked") for n in mail.notes)
+    assert "winmail.dat could not be unpacked (ValueError); kept" in mail.notes
+
+
+def test_winmail_dat_without_files_is_kept_as_it_is():
+    from tests.mail.make_corpus import tnef
+
+    raw = corpus("winmail_dat.eml")
+    start = raw.index(b"Content-Transfer-Encoding: base64\r\n\r\n") + 37
+    end = raw.index(b"--tnef--")
+    empty = base64.encodebytes(tnef([])).replace(b"\n", b"\r\n")
+    mail = parse(raw[:start] + empty + raw[end:])
+    assert [a.filename for a in mail.attachments] == ["winmail.dat"]
+    assert "winmail.dat holds no files; kept" in mail.notes
 
 
 def test_missing_closing_boundary_keeps_every_part_and_says_so():
