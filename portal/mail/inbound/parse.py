@@ -44,6 +44,7 @@ CHARSET_ALIASES = {
 }
 MAX_HEADER_CHARS = 100_000  # one header's value; longer ones are cut (with a note)
 MAX_FILENAME_CHARS = 255
+MAX_ADDRESSES = 1_000  # per header; the rest are left out (with a note)
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BLANK_BETWEEN_WORDS = re.compile(r"^\s+$")
@@ -118,6 +119,14 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
 
     Returns the text and a note when something other than the declared charset was used."""
     codec = normalise_charset(declared)
+    if codec == "cp1252" and not data.isascii():
+        # Mail labelled us-ascii or latin-1 is often UTF-8 in fact; windows-1252 would read
+        # it without an error, as mojibake ("Ã¤"), and real latin-1 text is almost never
+        # valid UTF-8.
+        try:
+            return data.decode("utf-8"), f"charset fallback utf-8 (declared {declared})"
+        except UnicodeDecodeError:
+            pass
     if codec is not None:
         try:
             return data.decode(codec), None
@@ -235,7 +244,10 @@ def _addresses(value: str | None, notes: list[str]) -> list[Address]:
     if not raw.isascii():
         value, _ = decode_bytes(raw)
     found = []
-    for name, email in getaddresses([value]):
+    pairs = getaddresses([value])
+    if len(pairs) > MAX_ADDRESSES:
+        notes.append(f"only the first {MAX_ADDRESSES} addresses of a header kept")
+    for name, email in pairs[:MAX_ADDRESSES]:
         email = email.strip().lower()
         if not _EMAIL.match(email):
             email = ""
@@ -353,6 +365,15 @@ def _payload(part: Message, notes: list[str]) -> bytes:
     return data
 
 
+def _transfer_decoded(data: bytes, encoding: str) -> bytes:
+    if encoding == "base64":
+        try:
+            return binascii.a2b_base64(data)
+        except binascii.Error:
+            return data
+    return quopri.decodestring(data)
+
+
 def _message_bytes(message: Message) -> bytes:
     out = BytesIO()
     BytesGenerator(out, mangle_from_=False, policy=policy.compat32.clone(linesep="\r\n")).flatten(
@@ -361,16 +382,19 @@ def _message_bytes(message: Message) -> bytes:
     return out.getvalue()
 
 
+def _forwarded_name(data: bytes, notes: list[str]) -> str | None:
+    """A forwarded message's file name: its subject, without characters file systems refuse."""
+    inner = BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
+    subject = next((str(v) for k, v in inner.raw_items() if k.lower() == "subject"), "")
+    subject = re.sub(r'[\\/:*?"<>|]', "_", one_line(decode_header(subject, notes)))
+    subject = subject[:120].strip(" .")
+    return f"{subject}.eml" if subject else None
+
+
 def _add_attachment(walk: _Walk, part: Message, content_type: str, data: bytes) -> None:
     name = _filename(part, walk.notes)
     if content_type == "message/rfc822" and not name:
-        inner = part.get_payload()
-        subject = ""
-        if isinstance(inner, list) and inner:
-            subject = one_line(decode_header(str(inner[0].get("subject") or ""), walk.notes))
-        name = (
-            (re.sub(r"[\\/:*?\"<>|]", "_", subject)[:120].strip(" .") + ".eml") if subject else None
-        )
+        name = _forwarded_name(data, walk.notes)
     if not name:
         name = f"attachment-{len(walk.attachments) + 1}{_extension(content_type)}"
     content_id = _content_id(part)
@@ -388,13 +412,37 @@ def _add_attachment(walk: _Walk, part: Message, content_type: str, data: bytes) 
         _unpack_tnef(walk)
 
 
+def _unflow(text: str, delsp: bool) -> str:
+    """format=flowed (RFC 3676): a line ending in a space goes on in the next one."""
+    lines: list[str] = []
+    joining = False
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        quote, body = line[:depth], line[depth:]
+        body = body[1:] if body.startswith(" ") else body  # space-stuffing
+        if joining and lines and lines[-1][1] == quote:
+            lines[-1][0] += body
+        else:
+            lines.append([body, quote])
+        joining = body.endswith(" ") and body != "-- "
+        if joining and delsp:
+            lines[-1][0] = lines[-1][0][:-1]
+    return "\n".join(quote + (" " if quote and body else "") + body for body, quote in lines)
+
+
 def _text_of(part: Message, walk: _Walk) -> str:
     data = _payload(part, walk.notes)
-    charset = _mime_headers(part).get_param("charset")
+    headers = _mime_headers(part)
+    charset = headers.get_param("charset")
     charset = _param_text(charset) if charset else None
     text, note = decode_bytes(data, charset)
     if note:
         walk.notes.append(f"{note} for {part.get_content_type()} part")
+    text = _LINE_BREAKS.sub("\n", text)
+    if part.get_content_type() == "text/plain" and (
+        str(headers.get_param("format") or "").lower() == "flowed"
+    ):
+        text = _unflow(text, str(headers.get_param("delsp") or "").lower() == "yes")
     return text
 
 
@@ -416,6 +464,12 @@ def _walk(part: Message, walk: _Walk, depth: int) -> None:
     if part.is_multipart() and content_type == "message/rfc822":
         inner = part.get_payload()
         data = _message_bytes(inner[0]) if inner else b""
+        encoding = str(part.get("content-transfer-encoding") or "").strip().lower()
+        if encoding in ("base64", "quoted-printable"):
+            # Not allowed for message/rfc822, but sent: the parser read the encoded text as a
+            # message; undo the encoding to get the forwarded message's bytes.
+            data = _transfer_decoded(data.split(b"\r\n\r\n", 1)[-1], encoding)
+            walk.notes.append(f"{encoding} message/rfc822 decoded")
         _add_attachment(walk, part, content_type, data)
         return
     if part.is_multipart() and content_type.startswith("message/"):

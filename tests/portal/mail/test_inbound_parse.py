@@ -370,3 +370,63 @@ def test_five_megabyte_message_parses_in_reasonable_time():
     assert time.monotonic() - started < 20
     assert mail.attachments[0].data == bytes(range(256)) * 10_000
     assert mail.text.startswith("Hello there, link (https://example.com/)")
+
+
+def test_utf8_labelled_us_ascii_is_read_as_utf8():
+    raw = b"From: a@example.com\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    mail = parse(raw + "Hälsningar, Åsa".encode())
+    assert mail.text == "Hälsningar, Åsa"
+    assert "charset fallback utf-8 (declared us-ascii) for text/plain part" in mail.notes
+
+
+def test_latin1_label_reads_windows_1252_characters():
+    raw = b"From: a@example.com\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+    assert (
+        parse(raw + "\u201cr\xe9sum\xe9\u201d".encode("cp1252")).text == "\u201cr\xe9sum\xe9\u201d"
+    )
+
+
+def test_format_flowed_lines_are_joined():
+    raw = (
+        b"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+        b"This paragraph was \r\nwrapped by the mailer.\r\n> A quoted line \r\n> goes on.\r\n"
+        b" >not a quote\r\n-- \r\nAnna\r\n"
+    )
+    assert parse(raw).text == (
+        "This paragraph was wrapped by the mailer.\n> A quoted line goes on.\n"
+        ">not a quote\n-- \nAnna"
+    )
+
+
+def test_encoded_word_file_name_inside_quotes_and_raw_8bit_file_name():
+    raw = (
+        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b'--b\r\nContent-Type: application/pdf; name="=?UTF-8?B?'
+        + base64.b64encode("계약서.pdf".encode())
+        + b'?="\r\n\r\n%PDF\r\n'
+        b'--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="'
+        + "주문.txt".encode("euc-kr")
+        + b'"\r\n\r\nlist\r\n--b--\r\n'
+    )
+    assert [a.filename for a in parse(raw).attachments] == ["계약서.pdf", "주문.txt"]
+
+
+def test_base64_encoded_forwarded_message_is_decoded():
+    inner = b"From: x@example.com\r\nSubject: The original\r\n\r\nhello\r\n"
+    raw = (
+        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(inner).replace(b"\n", b"\r\n")
+        + b"--b--\r\n"
+    )
+    [forwarded] = parse(raw).attachments
+    assert forwarded.filename == "The original.eml"
+    assert forwarded.data == inner
+
+
+def test_address_lists_are_capped():
+    to = ", ".join(f"user{n}@example.com" for n in range(1_500))
+    mail = parse(f"From: a@example.com\r\nTo: {to}\r\n\r\nx".encode())
+    assert len(mail.to) == 1_000
+    assert "only the first 1000 addresses of a header kept" in mail.notes
