@@ -1,6 +1,11 @@
 """Mail bodies: HTML made safe, HTML made readable text, a reply split from its history."""
 
+from pathlib import Path
+
 from portal.mail.inbound.bodies import html_to_text, sanitize_html, split_quoted
+from portal.mail.inbound.parse import parse
+
+CORPUS = Path(__file__).resolve().parents[2] / "mail"
 
 
 def test_sanitised_html_has_no_script_style_or_event_handler():
@@ -128,3 +133,17 @@ def test_first_part_is_never_empty():
 
 def test_text_without_history_stays_whole():
     assert split_quoted("Hello,\nmy card is declined.") == ("Hello,\nmy card is declined.", "")
+
+
+def test_gmail_reply_from_the_corpus_keeps_only_the_answer():
+    mail = parse((CORPUS / "reply_quoted_signature.eml").read_bytes())
+    now, rest = split_quoted(mail.text)
+    assert now == "Thanks, that fixed it."
+    assert "> Please try again now." in rest and rest.endswith("-- \nAnna Åkesson, Example AB")
+
+
+def test_outlook_reply_from_the_corpus_keeps_only_the_answer():
+    mail = parse((CORPUS / "outlook_reply.eml").read_bytes())
+    now, rest = split_quoted(mail.text)
+    assert now == "Yes, please close the ticket.\n\nErik"
+    assert rest.endswith("Can we close this ticket?")
