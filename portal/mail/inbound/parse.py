@@ -66,6 +66,8 @@ class ParseError(Exception):
 
 @dataclass
 class Attachment:
+    """A file or inline image the mail carries (filename decoded, never empty)."""
+
     filename: str
     content_type: str
     data: bytes
@@ -75,12 +77,17 @@ class Attachment:
 
 @dataclass
 class Address:
+    """One mailbox: a display name and the address in lower case ("" when unusable)."""
+
     name: str
     email: str
 
 
 @dataclass
 class ParsedMail:
+    """What the later stages read: decoded headers, the body as text and safe HTML, files,
+    and the notes on what was repaired on the way."""
+
     message_id: str | None
     in_reply_to: list[str]
     references: list[str]
@@ -287,7 +294,10 @@ class _Walk:
     htmls: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     parts: int = 0
-    truncated: bool = False
+
+    def note_once(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
 
 def _param_text(value) -> str | None:
@@ -448,14 +458,10 @@ def _text_of(part: Message, walk: _Walk) -> str:
 
 def _walk(part: Message, walk: _Walk, depth: int) -> None:
     if walk.parts >= walk.max_parts:
-        if not walk.truncated:
-            walk.notes.append(f"truncated after {walk.max_parts} parts")
-            walk.truncated = True
+        walk.note_once(f"truncated after {walk.max_parts} parts")
         return
     if depth > walk.max_depth:
-        if not walk.truncated:
-            walk.notes.append(f"parts nested deeper than {walk.max_depth} levels left out")
-            walk.truncated = True
+        walk.note_once(f"parts nested deeper than {walk.max_depth} levels left out")
         return
     walk.parts += 1
     for defect in part.defects:
@@ -468,7 +474,7 @@ def _walk(part: Message, walk: _Walk, depth: int) -> None:
         if encoding in ("base64", "quoted-printable"):
             # Not allowed for message/rfc822, but sent: the parser read the encoded text as a
             # message; undo the encoding to get the forwarded message's bytes.
-            data = _transfer_decoded(data.split(b"\r\n\r\n", 1)[-1], encoding)
+            data = _transfer_decoded(data, encoding)
             walk.notes.append(f"{encoding} message/rfc822 decoded")
         _add_attachment(walk, part, content_type, data)
         return
@@ -505,10 +511,9 @@ def _walk_alternative(children: list[Message], walk: _Walk, depth: int) -> None:
             walk.notes,
             attachments=walk.attachments,
             parts=walk.parts,
-            truncated=walk.truncated,
         )
         _walk(child, branch, depth + 1)
-        walk.parts, walk.truncated = branch.parts, branch.truncated
+        walk.parts = branch.parts
         texts.append(branch.texts)
         htmls.append(branch.htmls)
     walk.texts.extend(next((t for t in texts if t), []))

@@ -2,6 +2,7 @@
 hostile input gives a ParseError or a note, never a crash or a hang."""
 
 import base64
+import quopri
 import time
 from datetime import UTC, datetime
 from email import policy
@@ -59,6 +60,7 @@ def test_ks_c_5601_1987_is_read_as_cp949_with_characters_outside_euc_kr():
     assert mail.sender.name == "박똠"
     assert mail.text == "똠방각하님, 햏 환불 부탁드립니다."
     assert "\ufffd" not in mail.text + mail.subject
+    assert mail.notes == []  # a known label, not a guess
 
 
 def test_iso_2022_jp():
@@ -430,3 +432,16 @@ def test_address_lists_are_capped():
     mail = parse(f"From: a@example.com\r\nTo: {to}\r\n\r\nx".encode())
     assert len(mail.to) == 1_000
     assert "only the first 1000 addresses of a header kept" in mail.notes
+
+
+def test_quoted_printable_forwarded_message_is_decoded():
+    inner = "From: x@example.com\r\nSubject: Kvitto\r\n\r\nSumma: 120 kr för månaden\r\n".encode()
+    raw = (
+        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+        b"\r\n" + quopri.encodestring(inner) + b"\r\n--b--\r\n"
+    )
+    [forwarded] = parse(raw).attachments
+    assert forwarded.filename == "Kvitto.eml"
+    assert parse(forwarded.data).text == "Summa: 120 kr för månaden"
