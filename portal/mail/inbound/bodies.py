@@ -1,7 +1,7 @@
 """Mail bodies: HTML made safe or made into readable text, and a reply split from its history."""
 
-import html as html_escape
 import re
+from html import escape, unescape
 from html.parser import HTMLParser
 
 import nh3
@@ -99,7 +99,7 @@ def too_deep(html: str) -> bool:
 
 
 def _tags_stripped(html: str) -> str:
-    return html_escape.unescape(re.sub(r"<[^<>]*>", " ", html))
+    return unescape(re.sub(r"<[^<>]*>", " ", html))
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
@@ -120,7 +120,7 @@ def sanitize_html(html: str) -> str:
 
     HTML nested too deeply to parse safely comes back as its escaped text."""
     if too_deep(html):
-        return f"<pre>{html_escape.escape(_tags_stripped(html))}</pre>"
+        return f"<pre>{escape(_tags_stripped(html))}</pre>"
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -2,6 +2,7 @@
 auto-replies, bounces and mailing lists; and read which addresses a bounce reports."""
 
 from email import policy
+from email.message import Message
 from email.parser import BytesParser
 
 from portal.mail.inbound.parse import ParsedMail, decode_bytes
@@ -23,25 +24,31 @@ def _delivery_status(mail: ParsedMail) -> list[bytes]:
     return [a.data for a in mail.attachments if a.content_type in DELIVERY_STATUS_TYPES]
 
 
-def _is_report(mail: ParsedMail) -> bool:
-    """A multipart/report whose report-type is delivery-status (RFC 3462)."""
-    content_type = mail.headers.get("content-type", "").lower()
-    if _token(content_type) != "multipart/report":
-        return False
-    params = [p.strip().replace(" ", "") for p in content_type.split(";")[1:]]
-    return any(
-        p.strip('"') in ("report-type=delivery-status", 'report-type="delivery-status"')
-        for p in params
-    )
+def _report_type(mail: ParsedMail) -> str | None:
+    """The report-type of a multipart/report (RFC 6522), lower case; None for other mail."""
+    probe = Message()
+    probe["content-type"] = mail.headers.get("content-type", "")
+    if probe.get_content_type() != "multipart/report":
+        return None
+    return str(probe.get_param("report-type") or "").strip().lower()
 
 
 def automatic(mail: ParsedMail) -> tuple[str, str] | None:
     """(kind, reason) when the mail was sent by a machine and must not open a ticket or be
     answered; None for mail a person wrote. The reason is a short English text for admins."""
+    found = _automatic(mail)
+    return None if found is None else (found[0], found[1][:MAX_REASON_CHARS])
+
+
+def _automatic(mail: ParsedMail) -> tuple[str, str] | None:
     headers = mail.headers
     local_part = mail.sender.email.split("@", 1)[0]
-    if _is_report(mail):
+    report_type = _report_type(mail)
+    if report_type == "delivery-status":
         return BOUNCE, "delivery status report (multipart/report)"
+    if report_type is not None:
+        # Read receipts (disposition-notification), abuse reports (feedback-report), ...
+        return AUTO_REPLY, f"report (multipart/report; report-type={report_type or 'none'})"
     if local_part in BOUNCE_SENDERS and _delivery_status(mail):
         return BOUNCE, f"delivery status from {mail.sender.email}"
     auto_submitted = _token(headers.get("auto-submitted", ""))

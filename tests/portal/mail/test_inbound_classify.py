@@ -53,6 +53,17 @@ def test_mailer_daemon_with_a_delivery_status_part_is_a_bounce():
     assert [address for address, _ in bounced_recipients(mail)] == ["gone@example.org"]
 
 
+def test_read_receipt_is_automatic():
+    mail = headers(
+        'Content-Type: multipart/report; report-type="disposition-notification"; boundary=b'
+    )
+    assert automatic(mail) == (
+        AUTO_REPLY,
+        "report (multipart/report; report-type=disposition-notification)",
+    )
+    assert bounced_recipients(mail) == []
+
+
 def test_out_of_office_auto_submitted():
     assert automatic(corpus("out_of_office.eml")) == (AUTO_REPLY, "Auto-Submitted: auto-replied")
 
