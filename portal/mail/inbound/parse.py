@@ -19,6 +19,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
 
+from tnefparse import TNEF
+
 from portal.mail.inbound.bodies import html_to_text, sanitize_html, too_deep
 
 # Tried in this order, strictly, when the declared charset is missing, unknown or wrong.
@@ -536,8 +538,6 @@ def _tnef_records(data: bytes) -> int:
 
 def _unpack_tnef(walk: _Walk) -> None:
     """Replace the last attachment (a winmail.dat) by the files inside it, when that works."""
-    from tnefparse import TNEF
-
     winmail = walk.attachments[-1]
     if _tnef_records(winmail.data) > MAX_TNEF_RECORDS:
         walk.notes.append("winmail.dat has too many records; kept as it is")
