@@ -1,11 +1,11 @@
 """Ticket queues: /agent/ (unassigned, mine, my groups, all open, pending, solved recently)."""
 
+from datetime import timedelta
+
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-
-from datetime import timedelta
 
 from kb import clock
 from portal import access
