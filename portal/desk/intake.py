@@ -362,26 +362,27 @@ def _make_ticket(
     session.add(ticket)
     try:
         session.flush()
-        session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                author_id=requester_id,
-                author_name=sub.name,
-                author_email=sub.email,
-                from_requester=True,
-                public=True,
-                body=sub.description,
-                channel=channel,
-                inbound_mail_id=mail_id,
-                # One mail, one message: its key is the ticket's submission key.
-                mail_key=submission_key if channel == "email" else None,
-                created_at=now,
-            )
+        first = TicketMessage(
+            ticket_id=ticket.id,
+            author_id=requester_id,
+            author_name=sub.name,
+            author_email=sub.email,
+            from_requester=True,
+            public=True,
+            body=sub.description,
+            channel=channel,
+            inbound_mail_id=mail_id,
+            # One mail, one message: its key is the ticket's submission key.
+            mail_key=submission_key if channel == "email" else None,
+            created_at=now,
         )
+        session.add(first)
         session.flush()
         if mail_id is not None:  # the mail it came from knows its ticket before any answer
             session.execute(
-                update(InboundMail).where(InboundMail.id == mail_id).values(ticket_id=ticket.id)
+                update(InboundMail)
+                .where(InboundMail.id == mail_id)
+                .values(ticket_id=ticket.id, ticket_message_id=first.id)
             )
         files.attach_staged(session, submission_key, ticket)
         assignment.route_new_ticket(session, ticket, now)

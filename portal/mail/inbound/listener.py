@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from kb import clock
 from portal.extensions import db
@@ -26,6 +27,9 @@ from portal.mail.inbound.recipients import known_address
 log = logging.getLogger(__name__)
 
 RECOVERY_SECONDS = 30
+# A stored message is claimed for the worker it is handed to; after a crash, this long until
+# the recovery loop (of any listener) takes it again.
+HANDOVER_CLAIM_SECONDS = 60
 
 
 class _Server(SMTP):
@@ -80,21 +84,23 @@ class ReceiveHandler:
             return known_address(db.session, address) is not None
 
     def _store(self, raw: bytes, mail_from: str, recipients: list[str]) -> int:
-        with self.app.app_context():
+        with self.app.app_context(), Session(db.engine, expire_on_commit=False) as session:
             row = store.keep(
-                db.session,
+                session,
                 raw,
                 source="smtp",
                 envelope_from=mail_from,
                 recipients=recipients,
                 now=clock.now(),
+                claim_seconds=HANDOVER_CLAIM_SECONDS if self.workers is not None else None,
             )
             return row.id
 
     def _process(self, mail_id: int) -> None:
         try:
-            with self.app.app_context():
-                pipeline.process(db.session, mail_id, clock.now())
+            # A session of its own that keeps what it loaded across the stages' commits.
+            with self.app.app_context(), Session(db.engine, expire_on_commit=False) as session:
+                pipeline.process(session, mail_id, clock.now(), claimed=True)
         except Exception:  # logged; the row stays RECEIVED and recovery takes it again
             log.exception("Processing received mail %s failed", mail_id)
 

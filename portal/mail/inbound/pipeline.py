@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from kb.models import Brand
 from kb.people import CustomerOrganization, User
@@ -70,6 +70,7 @@ class Arrival:
     now: datetime
     force: bool = False  # an admin's retry: the sender's rate limit does not hold it again
     mail: ParsedMail | None = None
+    message_id: str = ""  # the Message-ID header, or <sha256:...> of the bytes without one
     address: MailAddress | None = None  # the support address it was sent to
     brand: Brand | None = None
     key: str = ""  # one mail, one ticket or message (from its Message-ID)
@@ -78,17 +79,33 @@ class Arrival:
     joined_by: str | None = None
     not_joined: Ticket | None = None  # a ticket it named but may not join
     uploads: list[intake.Upload] = field(default_factory=list)
+    ours: set[str] | None = None  # our own addresses (recipients.our_addresses), once
+
+    def our_addresses(self, session: Session) -> set[str]:
+        if self.ours is None:
+            self.ours = our_addresses(session)
+        return self.ours
 
 
 # -- running the stages ----------------------------------------------------------------------
 
 
-def process(session: Session, mail_id: int, now: datetime, *, force: bool = False):
+def process(
+    session: Session,
+    mail_id: int,
+    now: datetime,
+    *,
+    force: bool = False,
+    claimed: bool = False,
+):
     """Run the stages for one stored message, once (claimed; committed): the row as it ended,
-    or None when another worker has it or it was processed already."""
-    if not _claim(session, mail_id, now):
+    or None when another worker has it or it was processed already. `claimed`: the caller
+    stored it already claimed (store.keep(claim_seconds=...)) and hands it over."""
+    if not claimed and not _claim(session, mail_id, now):
         return None
-    row = session.get(InboundMail, mail_id)
+    row = session.get(InboundMail, mail_id, options=[undefer(InboundMail.raw)])
+    if row is None or row.status != RECEIVED:
+        return None
     arrival = Arrival(row=row, now=now, force=force)
     try:
         for stage in STAGES:
@@ -163,7 +180,7 @@ def _note_facts(row: InboundMail, arrival: Arrival) -> None:
     mail = arrival.mail
     if mail is None:
         return
-    row.message_id = (mail.message_id or f"<sha256:{row.sha256}>")[:255]
+    row.message_id = arrival.message_id
     row.sender = mail.sender.email[:254] or None
     row.subject = (mail.subject or "")[:255]
     if arrival.brand is not None:
@@ -183,9 +200,9 @@ def parse_stage(session: Session, arrival: Arrival) -> None:
     except ParseError as exc:
         raise Stop(FAILED, f"unreadable: {exc}") from exc
     arrival.mail = mail
-    _note_facts(row, arrival)
-    arrival.key = hashlib.sha256(f"mail:{row.message_id}".encode()).hexdigest()
-    session.flush()
+    arrival.message_id = (mail.message_id or f"<sha256:{row.sha256}>")[:255]
+    arrival.key = hashlib.sha256(f"mail:{arrival.message_id}".encode()).hexdigest()
+    _note_facts(row, arrival)  # (written with the next statement: threading reads them)
 
 
 def address_stage(session: Session, arrival: Arrival) -> None:
@@ -209,6 +226,7 @@ def address_stage(session: Session, arrival: Arrival) -> None:
         arrival.brand = session.get(Brand, arrival.address.brand_id)
     if arrival.brand is None:
         raise Stop(FAILED, "the brand of this address is gone")
+    # Known before the ticket's first mail is written: it is sent from this address.
     row.brand_id = arrival.brand.id
     row.address_id = arrival.address.id if arrival.address is not None else None
     for candidate in candidates:  # a reply address names its ticket (checked later)
@@ -225,7 +243,7 @@ def duplicate_stage(session: Session, arrival: Arrival) -> None:
     earlier = session.scalar(
         select(InboundMail.id)
         .where(
-            InboundMail.message_id == row.message_id,
+            InboundMail.message_id == arrival.message_id,
             InboundMail.id != row.id,
             InboundMail.status.in_((DONE, IGNORED, HELD, RECEIVED)),
             InboundMail.id < row.id,
@@ -243,7 +261,7 @@ def classify_stage(session: Session, arrival: Arrival) -> None:
     sender = mail.sender.email
     if not sender:
         raise Stop(FAILED, "no sender address (From)")
-    if sender in our_addresses(session) or _is_our_message(session, mail.message_id):
+    if sender in arrival.our_addresses(session) or _is_our_message(session, mail.message_id):
         raise Stop(IGNORED, "our own mail")
     automatic = classify.automatic(mail)
     if automatic is not None:
@@ -311,7 +329,10 @@ def deliver_stage(session: Session, arrival: Arrival) -> None:
         _tell_about_refused_files(session, arrival, ticket, refused)
     row = arrival.row
     row.status, row.reason, row.processed_at, row.claimed_until = DONE, None, arrival.now, None
-    row.ticket_id, row.ticket_message_id = ticket.id, message.id if message else None
+    row.ticket_id = ticket.id
+    if message is not None:
+        row.ticket_message_id = message.id
+    _note_facts(row, arrival)
     session.commit()
 
 
@@ -435,10 +456,10 @@ def _open_ticket(session: Session, arrival: Arrival):
         codes = ", ".join(f"{k}: {v}" for k, v in outcome.errors.items())
         raise Stop(FAILED, f"the ticket was refused ({codes or outcome.state})")
     ticket = outcome.ticket
-    first = ticket.messages[0] if ticket.messages else None
-    if not outcome.created and (first is None or first.inbound_mail_id != arrival.row.id):
-        raise Stop(DUPLICATE, f"the same mail already made ticket #{ticket.id}")
-    # (made by this very row before a crash: finished now)
+    if not outcome.created:  # made by this very row before a crash: finished now
+        first = ticket.messages[0] if ticket.messages else None
+        if first is None or first.inbound_mail_id != arrival.row.id:
+            raise Stop(DUPLICATE, f"the same mail already made ticket #{ticket.id}")
     if arrival.not_joined is not None:
         ticket.related_ticket_id = arrival.not_joined.id
     org_id = arrival.address.customer_org_id if arrival.address is not None else None
@@ -451,16 +472,16 @@ def _open_ticket(session: Session, arrival: Arrival):
     if outcome.created:
         _add_ccs(session, arrival, ticket)
     refused = [r for rs in outcome.file_errors.values() for r in rs]
-    return ticket, first, refused
+    return ticket, None, refused  # (its first message: set by intake on the mail's row)
 
 
 def _add_ccs(session: Session, arrival: Arrival, ticket: Ticket) -> None:
     """The mail's Cc people become the ticket's CCs (they hear of public replies); not our
     own addresses, not the sender, at most as many as a requester may share with."""
-    ours = our_addresses(session)
     seen = {ticket.requester_email.lower()}
     for person in arrival.mail.cc:
         email = person.email
+        ours = arrival.our_addresses(session)
         if not email or email in seen or tokens.base_address(email) in ours:
             continue
         if len(seen) > MAX_SHARES or not valid_email(email):

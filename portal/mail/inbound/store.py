@@ -7,7 +7,7 @@ between the two loses nothing: rows still RECEIVED are picked up again (pipeline
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,9 +27,12 @@ def keep(
     mailbox_id: int | None = None,
     uidvalidity: int | None = None,
     uid: int | None = None,
+    claim_seconds: int | None = None,
 ) -> InboundMail:
     """Store one message as received and commit. A mailbox's message (mailbox, UIDVALIDITY,
-    UID) is stored once: fetched again, the row stored the first time is returned."""
+    UID) is stored once: fetched again, the row stored the first time is returned.
+    `claim_seconds`: stored already claimed by the caller, who processes it next
+    (pipeline.process(claimed=True)); after that time anyone may (a crash in between)."""
     row = InboundMail(
         source=source,
         mailbox_id=mailbox_id,
@@ -42,7 +45,8 @@ def keep(
         sha256=hashlib.sha256(raw).hexdigest(),
         received_at=now,
         status=RECEIVED,
-        attempts=0,
+        attempts=1 if claim_seconds else 0,
+        claimed_until=now + timedelta(seconds=claim_seconds) if claim_seconds else None,
     )
     session.add(row)
     try:

@@ -336,6 +336,10 @@ def test_mail_to_an_organization_address_lands_in_its_private_requests(app, make
     deliver(app, message("daehan@hanbit.example", sender="someone@elsewhere.example"))
     member, stranger = tickets(ctx)
     assert member.form_id == private.id and member.customer_org_id == org.id
+    # Answered from the organization's own address, which replies come back to.
+    [to_member] = _outbox(ctx, "jae@daehan.example")
+    assert "daehan@hanbit.example" in to_member.sender
+    assert f"<daehan+t{member.id}-" in to_member.headers["Reply-To"]
     assert stranger.customer_org_id is None  # not a member: not shown to the organization
 
 
