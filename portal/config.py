@@ -97,6 +97,11 @@ def defaults(instance_path: str) -> dict:
         "MAIL_FROM": "Portal <no-reply@portal.localhost>",
         "MAIL_SINK_DIR": str(Path(instance_path) / "mail-sink"),
         "MAIL_SEND_INTERVAL_SECONDS": 30,
+        # Incoming mail: larger messages are refused (left on the IMAP server, flagged).
+        "MAIL_MAX_BYTES": 25 * 1024 * 1024,
+        # Existing mailboxes (portal.mail.inbound.imap) are fetched by the leader this often.
+        "MAIL_FETCH_INTERVAL_SECONDS": 60,
+        "MAIL_FETCH_TIMEOUT_SECONDS": 30,
     }
 
 
