@@ -9,7 +9,8 @@ this mailbox (same Message-ID, or the same bytes) is skipped, so nothing is impo
 
 What goes wrong (the server refuses the login, does not answer, has no such folder) is recorded
 in `mailbox.last_error` in words an admin can act on, never with the password, and the other
-mailboxes are fetched all the same.
+mailboxes are fetched all the same. The back office's operations on mailboxes (list, save,
+delete) are at the end.
 """
 
 import hashlib
@@ -24,12 +25,13 @@ from email.policy import compat32
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kb.models import Brand
 from portal.mail.inbound import store
-from portal.mail.models import RECEIVED, InboundMail, Mailbox
+from portal.mail.models import RECEIVED, InboundMail, MailAddress, Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -358,3 +360,89 @@ def _size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size:,} bytes"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+# --- the back office ------------------------------------------------------------------------------
+
+
+@dataclass
+class MailboxSettings:
+    """What an admin sets for a mailbox (the password apart: it is never shown back)."""
+
+    brand_id: int
+    address_id: int | None
+    host: str
+    port: int
+    security: str
+    username: str
+    folder: str
+    move_to: str | None
+    enabled: bool
+
+
+@dataclass
+class BrandMailboxes:
+    """One brand's mailboxes for the list page, with how many messages each took."""
+
+    brand: Brand
+    mailboxes: list[Mailbox]
+    taken: dict[int, int]
+
+
+def mailboxes_by_brand(session: Session) -> list[BrandMailboxes]:
+    """Every brand (by name) with its mailboxes (by id): three queries, whatever the counts."""
+    brands = session.scalars(select(Brand).order_by(Brand.name, Brand.id)).all()
+    mailboxes = session.scalars(select(Mailbox).order_by(Mailbox.id)).all()
+    taken = dict(
+        session.execute(
+            select(InboundMail.mailbox_id, func.count())
+            .where(InboundMail.mailbox_id.is_not(None))
+            .group_by(InboundMail.mailbox_id)
+        ).all()
+    )
+    return [
+        BrandMailboxes(brand, [m for m in mailboxes if m.brand_id == brand.id], taken)
+        for brand in brands
+    ]
+
+
+def address_choices(session: Session) -> list[tuple[MailAddress, Brand]]:
+    """The support addresses a mailbox can receive for, with their brands."""
+    return session.execute(
+        select(MailAddress, Brand)
+        .join(Brand, Brand.id == MailAddress.brand_id)
+        .order_by(Brand.name, MailAddress.address)
+    ).all()
+
+
+def save_mailbox(
+    session: Session, mailbox: Mailbox | None, settings: MailboxSettings, password: str
+) -> Mailbox:
+    """Create a mailbox or change one (committed). An empty password keeps the stored one.
+    A new server, user or folder is fetched from its first message again."""
+    if mailbox is None:
+        mailbox = Mailbox(password=password)
+        session.add(mailbox)
+    elif password:
+        mailbox.password = password
+    if (mailbox.host, mailbox.port, mailbox.username, mailbox.folder) != (
+        settings.host,
+        settings.port,
+        settings.username,
+        settings.folder,
+    ):
+        mailbox.uidvalidity, mailbox.last_uid = None, 0
+    for name, value in vars(settings).items():
+        setattr(mailbox, name, value)
+    mailbox.last_error = None
+    session.commit()
+    return mailbox
+
+
+def delete_mailbox(session: Session, mailbox: Mailbox) -> None:
+    """Stop fetching a mailbox (committed); the messages it took stay, without it."""
+    session.execute(
+        update(InboundMail).where(InboundMail.mailbox_id == mailbox.id).values(mailbox_id=None)
+    )
+    session.delete(mailbox)
+    session.commit()
