@@ -14,7 +14,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,6 +26,9 @@ from portal.mail.models import Mailbox
 DOVECOT = os.environ.get("DOVECOT", "/usr/sbin/dovecot")
 USER = "support@imap.test"
 PASSWORD = "s3cret-Imap-pw"
+# A second user whose server says it lacks MOVE (Dovecot takes settings from the userdb): the
+# fetcher falls back to COPY, \Deleted and EXPUNGE, as with older servers.
+OLD_SERVER_USER = "old-server@imap.test"
 
 
 def free_port() -> int:
@@ -151,6 +154,10 @@ class Dovecot:
         with self.client() as client:
             client.append(folder, raw)
 
+    def as_user(self, username: str) -> "Dovecot":
+        """The same server, seen by another of its users."""
+        return replace(self, username=username)
+
     def reset(self) -> None:
         """Every folder but INBOX deleted, INBOX emptied (between tests)."""
         with self.client() as client:
@@ -182,7 +189,10 @@ def dovecot_server():
     for name in ("mail", "home"):
         os.chown(root / name, uid, gid)
     users = root / "users"
-    users.write_text(f"{USER}:{{PLAIN}}{PASSWORD}:::{root}/home::\n")
+    users.write_text(
+        f"{USER}:{{PLAIN}}{PASSWORD}::::{root}/home::\n"
+        f"{OLD_SERVER_USER}:{{PLAIN}}{PASSWORD}::::{root}/home::userdb_imap_capability=IMAP4rev1\n"
+    )
     users.chmod(0o644)
     port, ssl_port = free_port(), free_port()
     conf = root / "dovecot.conf"
@@ -223,6 +233,7 @@ def dovecot_server():
 def dovecot(dovecot_server):
     """The server, with an empty INBOX and no other folder at the start of each test."""
     dovecot_server.reset()
+    dovecot_server.as_user(OLD_SERVER_USER).reset()
     return dovecot_server
 
 

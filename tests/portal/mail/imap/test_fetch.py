@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.mail.inbound import imap
 from portal.mail.models import RECEIVED, InboundMail
-from tests.portal.mail.imap.conftest import message
+from tests.portal.mail.imap.conftest import OLD_SERVER_USER, message
 
 
 def stored(ctx) -> list[InboundMail]:
@@ -88,6 +88,23 @@ def test_taken_mail_is_moved_to_the_chosen_folder(ctx, dovecot, add_mailbox, fro
     assert count_in(dovecot, "Taken") == 1
     assert flags_in(dovecot, "Taken") == [set()]  # moved as it was: unread for people
     assert subjects(stored(ctx)) == ["Move me"]
+
+
+def test_without_move_taken_mail_is_copied_then_deleted(ctx, dovecot, add_mailbox, frozen_now):
+    old_server = dovecot.as_user(OLD_SERVER_USER)
+    with old_server.client() as client:
+        client.create_folder("Taken")
+        assert not client.has_capability("MOVE")
+    old_server.append(message("Copied", "<copied@example.test>"))
+    old_server.append(message("Copied too", "<copied-too@example.test>"))
+    mailbox = add_mailbox(username=OLD_SERVER_USER, move_to="Taken")
+
+    result = imap.fetch(ctx, mailbox, frozen_now)
+
+    assert result.new == 2 and mailbox.last_error is None
+    assert count_in(old_server, "INBOX") == 0
+    assert count_in(old_server, "Taken") == 2
+    assert subjects(stored(ctx)) == ["Copied", "Copied too"]
 
 
 def test_a_missing_move_to_folder_is_reported_before_anything_is_taken(
