@@ -13,6 +13,7 @@ mailboxes are fetched all the same. The back office's operations on mailboxes (l
 delete) are at the end.
 """
 
+import contextlib
 import hashlib
 import logging
 import socket
@@ -39,6 +40,9 @@ SECURITIES = ("ssl", "starttls", "none")
 MAX_BYTES = 25 * 1024 * 1024  # MAIL_MAX_BYTES: larger messages stay on the server, flagged
 TIMEOUT_SECONDS = 30.0
 BATCH = 50  # UIDs whose size and Message-ID are asked for at once
+# At most this many messages a run: a big mailbox's first fetch does not hold up the others
+# (the rest come on the next runs).
+PER_RUN = 500
 IMPORTED = b"$PortalImported"
 TOO_LARGE = b"$PortalTooLarge"
 SEEN = b"\\Seen"
@@ -72,6 +76,7 @@ def fetch(
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_SECONDS,
     ssl_context: ssl.SSLContext | None = None,
+    limit: int = PER_RUN,
 ) -> FetchResult:
     """Take the new messages of one mailbox (committed one by one). `process(session, mail_id,
     now)` runs for each new one after it was stored; None leaves them RECEIVED for
@@ -80,7 +85,8 @@ def fetch(
     problems: list[str] = []
     try:
         with _connect(mailbox, timeout, ssl_context) as client:
-            _take_new(session, client, mailbox, now, result, problems, process, max_bytes)
+            uids = _new_uids(session, client, mailbox)[:limit]
+            _take(session, client, mailbox, uids, now, result, problems, process, max_bytes)
     except (MailboxError, IMAPClientError, OSError) as error:
         session.rollback()  # what was taken is committed already; drop the half-done rest
         result.error = _hide_password(_reason(error, mailbox, timeout), mailbox.password)
@@ -142,21 +148,15 @@ def _connect(mailbox: Mailbox, timeout: float, context: ssl.SSLContext | None) -
             client.starttls(context)
         client.login(mailbox.username, mailbox.password)
     except BaseException:
-        client.shutdown()
+        with contextlib.suppress(OSError):  # the first error is the one to tell
+            client.shutdown()
         raise
     return client
 
 
-def _take_new(
-    session: Session,
-    client: IMAPClient,
-    mailbox: Mailbox,
-    now: datetime,
-    result: FetchResult,
-    problems: list[str],
-    process: Process | None,
-    max_bytes: int,
-) -> None:
+def _new_uids(session: Session, client: IMAPClient, mailbox: Mailbox) -> list[int]:
+    """Select the folder and list the UIDs above `last_uid`, from the first again when the
+    folder's UIDVALIDITY changed (committed)."""
     if not client.folder_exists(mailbox.folder):
         raise MailboxError(f"The folder “{mailbox.folder}” does not exist on the server.")
     if mailbox.move_to and not client.folder_exists(mailbox.move_to):
@@ -170,9 +170,22 @@ def _take_new(
         mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
         session.commit()
     # "n:*" always names the last message, even below n: keep only the UIDs above last_uid.
-    uids = sorted(
-        u for u in client.search(["UID", f"{mailbox.last_uid + 1}:*"]) if u > mailbox.last_uid
-    )
+    found = client.search(["UID", f"{mailbox.last_uid + 1}:*"])
+    return sorted(uid for uid in found if uid > mailbox.last_uid)
+
+
+def _take(
+    session: Session,
+    client: IMAPClient,
+    mailbox: Mailbox,
+    uids: list[int],
+    now: datetime,
+    result: FetchResult,
+    problems: list[str],
+    process: Process | None,
+    max_bytes: int,
+) -> None:
+    """Each message in UID order: stored, then moved or flagged, then `last_uid` advanced."""
     can_move = client.has_capability("MOVE")
     known = KnownMessages(session, mailbox)
     for start in range(0, len(uids), BATCH):

@@ -75,6 +75,19 @@ def test_a_second_run_takes_nothing_and_later_mail_is_taken(ctx, dovecot, add_ma
     assert subjects(stored(ctx)) == ["First", "Second"]
 
 
+def test_a_run_takes_at_most_its_limit_and_the_next_run_the_rest(
+    ctx, dovecot, add_mailbox, frozen_now
+):
+    for n in (1, 2, 3):
+        dovecot.append(message(f"Message {n}", f"<limit-{n}@example.test>"))
+    mailbox = add_mailbox()
+
+    assert imap.fetch(ctx, mailbox, frozen_now, limit=2).new == 2
+    assert imap.fetch(ctx, mailbox, frozen_now, limit=2).new == 1
+
+    assert subjects(stored(ctx)) == ["Message 1", "Message 2", "Message 3"]
+
+
 def test_taken_mail_is_moved_to_the_chosen_folder(ctx, dovecot, add_mailbox, frozen_now):
     with dovecot.client() as client:
         client.create_folder("Taken")
