@@ -92,6 +92,11 @@ def fetch(
         result.error = _hide_password(_reason(error, mailbox, timeout), mailbox.password)
         problems.insert(0, result.error)
         log.warning("mailbox %s: %s", mailbox.id, result.error)
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("mailbox %s: the database refused what was fetched", mailbox.id)
+        result.error = "The database refused what was fetched; the server log says why."
+        problems.insert(0, result.error)
     mailbox.checked_at = now
     mailbox.last_error = " ".join(problems)[:500] or None
     session.commit()
@@ -115,15 +120,9 @@ def fetch_all(
         mailbox = session.get(Mailbox, mailbox_id)
         if mailbox is None:  # deleted meanwhile
             continue
-        try:
-            result = fetch(
-                session, mailbox, now, process=process, max_bytes=max_bytes, timeout=timeout
-            )
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("mailbox %s: the database refused what was fetched", mailbox_id)
-            result = FetchResult(mailbox_id=mailbox_id, error="Database error; see the log.")
-        results.append(result)
+        results.append(
+            fetch(session, mailbox, now, process=process, max_bytes=max_bytes, timeout=timeout)
+        )
     return results
 
 
