@@ -270,8 +270,9 @@ class Leader:
     def fetch_mail(self) -> list[imap.FetchResult] | None:
         """Fetch every enabled mailbox and make tickets of what came, if this process still
         holds the lease."""
-        # Imported when run: the pipeline is the inbound stages' module, which imports the
-        # desk's operations; the scheduler's own import stays light.
+        # Imported when the job runs, not with this module: should the pipeline (and the desk
+        # operations it calls) fail to import, this job fails alone, logged, and the leader's
+        # other jobs go on.
         from portal.mail.inbound import pipeline
 
         with self.app.app_context():
