@@ -9,8 +9,9 @@ PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 PG_USER ?= postgres
 CHROMIUM ?= /usr/bin/chromium
+DOVECOT ?= /usr/sbin/dovecot
 
-.PHONY: run test setup translations migrate demo lint chromium postgres test-sqlite test-postgres bench
+.PHONY: run test setup translations migrate demo lint chromium dovecot postgres test-sqlite test-postgres bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,11 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests..."; \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null; }
 
+# The IMAP tests (tests/portal/mail/imap) start their own Dovecot; install it when it is missing.
+dovecot:
+	@test -x $(DOVECOT) || { echo "Installing Debian's dovecot-imapd for the IMAP tests..."; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd) >/dev/null; }
+
 # Start the local PostgreSQL server when it is installed but not answering.
 postgres:
 	@command -v pg_isready >/dev/null && { pg_isready -q -h $(PG_HOST) -p $(PG_PORT) || \
@@ -54,7 +60,7 @@ postgres:
 
 # The two runs share nothing (their own databases, instance folders and ports), so they run
 # side by side: one core each. Each run's output is printed whole when it ends.
-test: setup chromium postgres
+test: setup chromium dovecot postgres
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite:

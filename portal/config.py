@@ -97,15 +97,19 @@ def defaults(instance_path: str) -> dict:
         "MAIL_FROM": "Portal <no-reply@portal.localhost>",
         "MAIL_SINK_DIR": str(Path(instance_path) / "mail-sink"),
         "MAIL_SEND_INTERVAL_SECONDS": 30,
-        # Incoming mail (portal.mail.inbound): `flask mail receive` listens here; bigger
-        # messages are refused at DATA (552); a sender over the limit is held, not answered.
+        # Incoming mail (portal.mail.inbound): `flask mail receive` listens here; messages
+        # over MAIL_MAX_BYTES are refused at DATA (552), or left flagged on an IMAP server; a
+        # sender over the limit is held, not answered.
         "MAIL_RECEIVE_HOST": "127.0.0.1",
         "MAIL_RECEIVE_PORT": 2525,
-        "MAIL_RECEIVE_MAX_BYTES": 25 * 1024 * 1024,
         "MAIL_RECEIVE_MAX_RECIPIENTS": 50,
         "MAIL_RECEIVE_WORKERS": 2,
         "MAIL_SENDER_LIMIT": 20,
         "MAIL_SENDER_LIMIT_SECONDS": 600,
+        "MAIL_MAX_BYTES": 25 * 1024 * 1024,
+        # Existing mailboxes (portal.mail.inbound.imap) are fetched by the leader this often.
+        "MAIL_FETCH_INTERVAL_SECONDS": 60,
+        "MAIL_FETCH_TIMEOUT_SECONDS": 30,
     }
 
 

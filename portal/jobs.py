@@ -33,6 +33,7 @@ from kb import attachments, clock, publishing
 from portal.desk import accounts, files, replies
 from portal.extensions import db
 from portal.mail import sender
+from portal.mail.inbound import imap
 from portal.web.downloads import uploads_dir
 from portal.web.serving import serving
 
@@ -44,6 +45,9 @@ NEXT_JOB = "publishing-next"
 # The leader also sends the mail outbox (portal.mail), on its own interval.
 MAIL_JOB_FUNC = "portal.jobs:send_mail_job"
 MAIL_JOB = "mail-interval"
+# And fetches the mailboxes connected over IMAP (portal.mail.inbound.imap), on its own interval.
+FETCH_JOB_FUNC = "portal.jobs:fetch_mail_job"
+FETCH_JOB = "mail-fetch-interval"
 # And, every hour, removes the files of request forms never sent (portal.desk.files).
 SWEEP_JOB_FUNC = "portal.jobs:sweep_job"
 SWEEP_JOB = "sweep-interval"
@@ -89,6 +93,7 @@ class Leader:
         self.misfire_grace_seconds = int(config["SCHEDULER_MISFIRE_GRACE_SECONDS"])
         self.lookback = timedelta(days=float(config["SCHEDULER_LOOKBACK_DAYS"]))
         self.mail_interval_seconds = float(config.get("MAIL_SEND_INTERVAL_SECONDS") or 30)
+        self.fetch_interval_seconds = float(config.get("MAIL_FETCH_INTERVAL_SECONDS") or 60)
         with app.app_context():
             self.engine = db.engine
         self.scheduler: BackgroundScheduler | None = None
@@ -180,6 +185,7 @@ class Leader:
         for func, job_id, seconds, first_run in (
             (JOB_FUNC, INTERVAL_JOB, self.interval_seconds, now),
             (MAIL_JOB_FUNC, MAIL_JOB, self.mail_interval_seconds, now),
+            (FETCH_JOB_FUNC, FETCH_JOB, self.fetch_interval_seconds, now),
             (SWEEP_JOB_FUNC, SWEEP_JOB, SWEEP_SECONDS, None),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
@@ -261,6 +267,26 @@ class Leader:
             replies.send_due(db.session, clock.now())
         return sender.send_due_now(self.app, holder=self.holder)
 
+    def fetch_mail(self) -> list[imap.FetchResult] | None:
+        """Fetch every enabled mailbox and make tickets of what came, if this process still
+        holds the lease."""
+        # Imported when the job runs, not with this module: should the pipeline (and the desk
+        # operations it calls) fail to import, this job fails alone, logged, and the leader's
+        # other jobs go on.
+        from portal.mail.inbound import pipeline
+
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return imap.fetch_all(
+                db.session,
+                now,
+                process=pipeline.process,
+                max_bytes=int(self.app.config["MAIL_MAX_BYTES"]),
+                timeout=float(self.app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
+            )
+
     def sweep(self) -> int | None:
         """Remove abandoned staged files and temporary upload files (how many), and expired
         sign-ins, if this process still holds the lease."""
@@ -288,6 +314,13 @@ def send_mail_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.send_mail()
+
+
+def fetch_mail_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the mailboxes connected over IMAP."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.fetch_mail()
 
 
 def sweep_job(holder: str) -> None:

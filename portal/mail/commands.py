@@ -1,4 +1,4 @@
-"""`flask mail send`, `flask mail sink` and `flask mail receive`."""
+"""`flask mail send`, `flask mail sink`, `flask mail receive` and `flask mail fetch`."""
 
 import signal
 import threading
@@ -11,13 +11,17 @@ from kb import clock
 from portal import config
 from portal.desk.replies import send_due as send_due_replies
 from portal.extensions import db
+from portal.mail.inbound import imap
+from portal.mail.models import Mailbox
 from portal.mail.sender import send_due_now
 from portal.mail.sink import SinkHandler, sink_folder
 
 
 def register_cli(app: Flask) -> None:
-    """`flask mail send` and `flask mail sink` (called from portal.cli)."""
-    group = AppGroup("mail", help="Outgoing mail: send the outbox, run a local sink.")
+    """`flask mail send`, `flask mail sink` and `flask mail fetch` (called from portal.cli)."""
+    group = AppGroup(
+        "mail", help="Mail: send the outbox, run a local sink, fetch the connected mailboxes."
+    )
 
     @group.command("send")
     def send() -> None:
@@ -63,6 +67,36 @@ def register_cli(app: Flask) -> None:
         port = port or int(current_app.config["MAIL_RECEIVE_PORT"])
         listener = Listener(current_app._get_current_object(), host, port, workers)
         _serve(listener, f"Receiving mail on {host}:{port}", "Mail listener stopped")
+
+    @group.command("fetch")
+    @click.option(
+        "--store-only",
+        is_flag=True,
+        help="Only store the new messages; the scheduler makes tickets of them later.",
+    )
+    def fetch(store_only: bool) -> None:
+        """Fetch every enabled mailbox now and say what each gave."""
+        from portal.mail.inbound import pipeline  # as the scheduler's job does (portal.jobs)
+
+        if not store_only:
+            config.require_secret_key(current_app)  # tickets made now may mail signed links
+        results = imap.fetch_all(
+            db.session,
+            clock.now(),
+            process=None if store_only else pipeline.process,
+            max_bytes=int(current_app.config["MAIL_MAX_BYTES"]),
+            timeout=float(current_app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
+        )
+        if not results:
+            click.echo("No enabled mailboxes.")
+        for result in results:
+            mailbox = db.session.get(Mailbox, result.mailbox_id)
+            name = f"{mailbox.username} on {mailbox.host}" if mailbox else "(deleted)"
+            click.echo(
+                f"mailbox {result.mailbox_id} ({name}): new {result.new}, "
+                f"skipped {result.skipped}, failed {result.failed}"
+                + (f"; error: {result.error}" if result.error else "")
+            )
 
     app.cli.add_command(group)
 

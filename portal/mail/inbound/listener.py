@@ -1,7 +1,7 @@
 """The built-in SMTP listener (aiosmtpd): `flask --app portal mail receive`.
 
 RCPT TO an address we do not receive at is refused (550), never accepted and dropped; a message
-over MAIL_RECEIVE_MAX_BYTES is refused at DATA (552, aiosmtpd's size limit, which stops keeping
+over MAIL_MAX_BYTES is refused at DATA (552, aiosmtpd's size limit, which stops keeping
 the bytes once over it). A message is answered 250 only once its raw bytes are committed
 (store.keep); it is then processed by a small pool of worker threads, and anything still
 unprocessed after a crash is taken up again when a listener starts and every half minute.
@@ -127,7 +127,7 @@ class Listener(Controller):
             self.receiver,
             hostname=host,
             port=port,
-            data_size_limit=int(app.config["MAIL_RECEIVE_MAX_BYTES"]),
+            data_size_limit=int(app.config["MAIL_MAX_BYTES"]),
             enable_SMTPUTF8=True,
             ident="Portal",
         )

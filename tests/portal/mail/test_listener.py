@@ -70,7 +70,7 @@ def test_unknown_recipients_are_refused_at_rcpt(app, make, ctx, listener):
 
 def test_a_message_over_the_size_limit_is_refused_at_data(app, make, ctx, listener):
     desk = receiving_brand(make, ctx)
-    limit = app.config["MAIL_RECEIVE_MAX_BYTES"]
+    limit = app.config["MAIL_MAX_BYTES"]
     mail = message(desk.address, body="x" * 70 + "\n")
     raw = mail.as_bytes() + (b"y" * 998 + b"\r\n") * (limit // 1000 + 10)
     with _smtp(listener.port) as smtp:
