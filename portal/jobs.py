@@ -268,8 +268,8 @@ class Leader:
         return sender.send_due_now(self.app, holder=self.holder)
 
     def fetch_mail(self) -> list[imap.FetchResult] | None:
-        """Fetch every enabled mailbox and make tickets of what came, if this process still
-        holds the lease."""
+        """Fetch every enabled mailbox and make tickets of what came, and of any mail stored
+        but not processed, if this process still holds the lease."""
         # Imported when the job runs, not with this module: should the pipeline (and the desk
         # operations it calls) fail to import, this job fails alone, logged, and the leader's
         # other jobs go on.
@@ -279,13 +279,17 @@ class Leader:
             now = clock.now()
             if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
                 return None
-            return imap.fetch_all(
+            results = imap.fetch_all(
                 db.session,
                 now,
                 process=pipeline.process,
                 max_bytes=int(self.app.config["MAIL_MAX_BYTES"]),
                 timeout=float(self.app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
             )
+            # Mail stored but never processed (a listener or a fetch stopped in between, or
+            # stored with `flask mail fetch --store-only`): taken up here too.
+            pipeline.process_due(db.session, clock.now())
+            return results
 
     def sweep(self) -> int | None:
         """Remove abandoned staged files and temporary upload files (how many), and expired

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -69,8 +70,9 @@ class Mailbox(Base):
     # Where taken messages go; None: they stay, flagged \Seen and $PortalImported.
     move_to: Mapped[str | None] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    uidvalidity: Mapped[int | None] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    # IMAP's UIDVALIDITY and UIDs are unsigned 32-bit numbers: past a signed INTEGER's range.
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -92,8 +94,8 @@ class InboundMail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(8))  # smtp, imap
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailboxes.id", ondelete="SET NULL"))
-    uidvalidity: Mapped[int | None] = mapped_column(Integer)
-    uid: Mapped[int | None] = mapped_column(Integer)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
     envelope_from: Mapped[str] = mapped_column(String(254), default="")
     recipients: Mapped[list] = mapped_column(JSON, default=list)  # RCPT TO, lower case
     raw: Mapped[bytes] = deferred(mapped_column(LargeBinary))

@@ -21,7 +21,7 @@ HELP_ONLY = {
     "brand jwt-secret",
 }
 # These sign links in the mail they send: the README says they need the server's key.
-SIGNING = {"mail send", "scheduler run-once"}
+SIGNING = {"mail send", "mail fetch", "scheduler run-once"}
 
 
 def readme_commands() -> list[str]:

@@ -36,7 +36,7 @@ from portal.desk.models import (
     TicketShare,
 )
 from portal.mail import addresses
-from portal.mail.models import InboundMail
+from portal.mail.models import InboundMail, Mailbox
 from tests.conftest import PASSWORD
 
 # -- actors ------------------------------------------------------------------------------------
@@ -178,6 +178,11 @@ ACCESS = {
     "admin.mail_in_retry": "admin_only",
     "admin.mail_in_raw": "admin_only",
     "agent.ticket_mail": "agent_ticket",
+    "admin.mailboxes": "admin_only",
+    "admin.mailbox_new": "admin_only",
+    "admin.mailbox_edit": "admin_only",
+    "admin.mailbox_check": "admin_only",
+    "admin.mailbox_delete": "admin_only",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -191,6 +196,7 @@ LAST = (
     "admin.organization_delete",
     "admin.group_delete",
     "admin.mail_address_remove",
+    "admin.mailbox_delete",
     "account.logout",
 )
 
@@ -503,6 +509,18 @@ def build_world(app, ctx, make) -> World:
     ids.update(org_id=spare.id, org_member_id=spare_member.id)
     group = assignment.save_group(ctx, None, alpha.id, "Alpha front line", [])
     ids.update(group_id=group.id, alpha_id=alpha.id)
+    # A mailbox on a port nothing listens on: its "Check now" fails at once.
+    mailbox = Mailbox(
+        brand_id=alpha.id,
+        host="127.0.0.1",
+        port=9,
+        security="none",
+        username="help@alpha.test",
+        password="x",
+    )
+    ctx.add(mailbox)
+    ctx.commit()
+    ids["mailbox_id"] = mailbox.id
     ids["sink_name"] = "20261125T120000000000Z-0a1b2c3d.eml"
     sink = Path(app.config["MAIL_SINK_DIR"])
     _mkdir(world, sink)
@@ -802,6 +820,7 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             "brand_id": ids["alpha_id"],
             "address_id": ids["address_id"],
             "mail_id": ids["mail_id"],
+            "mailbox_id": ids["mailbox_id"],
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]
