@@ -272,7 +272,10 @@ def main() -> None:
         print("listener RSS (MB) before and after each 10 MB message:")
         print("  " + " ".join(f"{r:.0f}" for r in rss))
         growth = rss[-1] - rss[1] if len(rss) > 2 else 0.0
-        print(f"  growth after the first: {growth:+.0f} MB over {len(rss) - 2} more messages")
+        flat = "flat" if growth < 20 else "GROWING"
+        print(
+            f"  growth after the first: {growth:+.0f} MB over {len(rss) - 2} more messages: {flat}"
+        )
         print("Count:")
         every_new = originals + big + huge + warm
         problems = count(engine, every_new, answers)

@@ -10,6 +10,7 @@ others.
 """
 
 import asyncio
+import ctypes
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +28,22 @@ from portal.mail.inbound.recipients import known_address
 log = logging.getLogger(__name__)
 
 RECOVERY_SECONDS = 30
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 # A stored message is claimed for the worker it is handed to; after a crash, this long until
 # the recovery loop (of any listener) takes it again.
 HANDOVER_CLAIM_SECONDS = 60
+
+
+def return_big_buffers_to_the_system() -> bool:
+    """glibc's malloc raises its mmap threshold after big blocks are freed, and then keeps
+    later big blocks (a 10 MB message, its decoded parts) in the heap for good: the listener
+    would grow by hundreds of MB over a few big messages. A fixed 1 MB threshold keeps every
+    big block mmapped, so it goes back to the system when freed. False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1024 * 1024))
+    except (OSError, AttributeError):
+        return False
 
 
 class _Server(SMTP):
@@ -138,6 +152,7 @@ class Listener(Controller):
         return _Server(self.handler, **self.SMTP_kwargs)
 
     def start(self) -> None:
+        return_big_buffers_to_the_system()
         super().start()
         self._recovery.start()
 
