@@ -27,6 +27,7 @@ from portal.desk.models import (
     TicketMessage,
 )
 from portal.desk.tickets import MAX_DESCRIPTION, localized, valid_email
+from portal.mail import outbox
 from portal.mail.models import InboundMail
 from portal.mail.requesters import mail_about_request
 
@@ -572,7 +573,14 @@ def _open(session, actor, form, sub, key, brand, locale, details, now, outcome, 
     answers = answers_as_submitted(form, sub, locale, brand.default_locale)
 
     def queue_confirmation(ticket):
-        mail_about_request(session, "request_received", ticket, ticket.requester_email, brand=brand)
+        mail_about_request(
+            session,
+            "request_received",
+            ticket,
+            ticket.requester_email,
+            brand=brand,
+            auto_submitted=outbox.AUTO_REPLIED,  # an automatic answer to the customer
+        )
 
     ticket, created = _make_ticket(
         session,

@@ -220,6 +220,7 @@ def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage,
             brand=brand,
             message=message,
             agent_name=agent.nickname or agent.name,
+            auto_submitted=None,  # an agent wrote it
         )
 
 

@@ -9,8 +9,7 @@ recipient's account when the brand offers it, else in the ticket's.
 
 Each mail comes from the ticket's address, answers go back to the ticket (Reply-To with its
 signed tag, `[#id]` in the subject), and it threads with the mail before it
-(portal.mail.threading). Auto-Submitted says who wrote it (RFC 3834; see
-AUTO_SUBMITTED_BY_TEMPLATE).
+(portal.mail.threading). Auto-Submitted says who wrote it (RFC 3834): the caller says.
 """
 
 from flask import current_app
@@ -24,15 +23,6 @@ from portal.desk.models import OutboxMail, Ticket
 from portal.mail import outbox
 from portal.mail.compose import absolute_url, queue_mail, sender_for
 from portal.mail.threading import thread_headers, ticket_address
-
-# Who wrote each mail (RFC 3834): an agent's reply is a person's (no Auto-Submitted at all);
-# the confirmation answers the customer's message (auto-replied); any other template is a
-# notice (auto-generated).
-AUTO_SUBMITTED_BY_TEMPLATE = {
-    "agent_reply": None,
-    "request_received": outbox.AUTO_REPLIED,
-    "mail_files_refused": outbox.AUTO_REPLIED,
-}
 
 
 def recipient_account(session: Session, ticket: Ticket, email: str) -> User | None:
@@ -58,10 +48,19 @@ def request_link(brand: Brand, ticket: Ticket, locale: str, *, private: bool) ->
 
 
 def mail_about_request(
-    session: Session, template: str, ticket: Ticket, to: str, brand: Brand | None = None, **context
+    session: Session,
+    template: str,
+    ticket: Ticket,
+    to: str,
+    brand: Brand | None = None,
+    *,
+    auto_submitted: str | None = outbox.AUTO_GENERATED,
+    **context,
 ) -> OutboxMail:
     """Queue mail/<template> about `ticket` to `to` (caller's transaction), with `link` and
-    the language chosen for this recipient, from the ticket's address and in its thread."""
+    the language chosen for this recipient, from the ticket's address and in its thread.
+    `auto_submitted` says who wrote it (RFC 3834): None for a person (an agent's reply),
+    AUTO_REPLIED for an automatic answer to the customer's message, else AUTO_GENERATED."""
     brand = brand or session.get(Brand, ticket.brand_id)
     account = recipient_account(session, ticket, to)
     locale = recipient_locale(brand, ticket, account)
@@ -77,7 +76,7 @@ def mail_about_request(
         ticket_id=ticket.id,
         sender=sender,
         headers=thread_headers(session, ticket, sender, secret_key),
-        auto_submitted=AUTO_SUBMITTED_BY_TEMPLATE.get(template, outbox.AUTO_GENERATED),
+        auto_submitted=auto_submitted,
         ticket=ticket,
         link=request_link(brand, ticket, locale, private=private),
         **context,

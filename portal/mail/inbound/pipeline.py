@@ -26,7 +26,7 @@ from portal.desk import files, intake, replies
 from portal.desk.customer_requests import MAX_SHARES, Customer, ticket_for
 from portal.desk.models import InquiryForm, OutboxMail, Ticket, TicketShare
 from portal.desk.tickets import valid_email
-from portal.mail import tokens
+from portal.mail import outbox, tokens
 from portal.mail.inbound import classify
 from portal.mail.inbound.bodies import split_quoted
 from portal.mail.inbound.parse import ParsedMail, ParseError, parse
@@ -587,6 +587,7 @@ def _tell_about_refused_files(session: Session, arrival: Arrival, ticket: Ticket
         arrival.mail.sender.email,
         brand=arrival.brand,
         refused=refused,
+        auto_submitted=outbox.AUTO_REPLIED,
     )
 
 

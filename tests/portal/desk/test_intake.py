@@ -102,6 +102,8 @@ def test_a_valid_submission_makes_one_ticket_with_its_message_and_one_mail(
     assert list(bodies) == ["My card was charged twice."]
     mails = ctx.scalars(select(OutboxMail)).all()
     assert [(m.recipient, m.ticket_id) for m in mails] == [("mina@example.com", ticket.id)]
+    # The confirmation answers the requester automatically (RFC 3834): no auto-reply to it.
+    assert mails[0].headers["Auto-Submitted"] == "auto-replied"
 
 
 def test_the_same_key_twice_gives_the_same_ticket_and_one_mail(ctx, in_app, form, brand):
