@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import make_msgid
 
 from common import ROOT, free_port, temporary_instance
@@ -77,21 +78,25 @@ def mail(sender: str, subject: str, body: str, *, reply_to_id=None, attachment=N
     return message
 
 
-def send_all(port: int, messages: list[EmailMessage], clients: int) -> None:
+def wire(message: EmailMessage) -> tuple[str, list[str], bytes]:
+    """(envelope sender, recipients, bytes): made before the clock starts, so that the
+    clients' own work (the email package is slow at writing) does not count as the server's."""
+    return str(message["From"]), [TARGET], message.as_bytes(policy=SMTP_POLICY)
+
+
+def send_all(port: int, ready: list[tuple[str, list[str], bytes]], clients: int) -> None:
     """Each client thread sends its share over one SMTP connection."""
     errors = []
 
     def client(share):
         try:
             with smtplib.SMTP("127.0.0.1", port, timeout=120) as smtp:
-                for message in share:
-                    smtp.send_message(message)
+                for sender, recipients, data in share:
+                    smtp.sendmail(sender, recipients, data)
         except Exception as exc:  # reported, not hidden
             errors.append(repr(exc))
 
-    threads = [
-        threading.Thread(target=client, args=(messages[n::clients],)) for n in range(clients)
-    ]
+    threads = [threading.Thread(target=client, args=(ready[n::clients],)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -115,9 +120,10 @@ def wait_processed(engine, expected_rows: int, timeout: float = 600) -> None:
 
 
 def timed(name, port, engine, messages, clients, rows_before) -> Run:
-    size = sum(len(m.as_bytes()) for m in messages) / 1e6
+    ready = [wire(m) for m in messages]
+    size = sum(len(data) for _sender, _to, data in ready) / 1e6
     started = time.perf_counter()
-    send_all(port, messages, clients)
+    send_all(port, ready, clients)
     wait_processed(engine, rows_before + len(messages))
     return Run(name, len(messages), time.perf_counter() - started, size)
 

@@ -170,9 +170,11 @@ def check_submission(
     values: dict[str, list[str]],
     query: dict[str, str],
     signed_in: bool,
+    ask_fields: bool = True,
 ) -> Submission:
     """Checks every shown field (hidden by a condition: not asked, not kept) and the fixed
-    ones. `values` maps input names to submitted strings; answers are keyed by field key."""
+    ones. `values` maps input names to submitted strings; answers are keyed by field key.
+    Without `ask_fields` (a mail), only the fixed ones."""
 
     def one(name: str) -> str:
         got = values.get(name) or [""]
@@ -199,6 +201,8 @@ def check_submission(
         sub.errors["description"] = "required"
     elif len(sub.description) > MAX_DESCRIPTION:
         sub.errors["description"] = "too_long"
+    if not ask_fields:
+        return sub
     # Conditions look at the raw answers first, so a chain (A -> B -> C) settles in one pass.
     raw_answers = {f.key: _check_answer(f, values.get(f"f_{f.key}", []))[0] for f in form.fields}
     for f in shown_fields(form, raw_answers):
@@ -217,6 +221,8 @@ def answers_as_submitted(form: InquiryForm, sub: Submission, locale: str, defaul
     """The answers with the labels the requester saw: a ticket keeps these whatever happens to
     the form later."""
     out = []
+    if not sub.answers and not sub.hidden:
+        return out
     for f in form.fields:
         if f.key not in sub.answers and f.key not in sub.hidden:
             continue
@@ -494,17 +500,18 @@ def submit(
     uploads_dir: Path,
     now: datetime,
     min_seconds: int = 0,
+    also=None,
 ) -> Outcome:
     """Sends `inquiry` through `form` as `actor`: checks every shown question, keeps the files
     staged under the submission `key` (the form's one-time key, `issued` when the form was
     shown), and when all is well makes the ticket with its first message and files, routes it
     and queues the confirmation mail, in one transaction. A retried key lands on the same
     ticket (one ticket, one mail). `details` are what the door knows besides (user agent, the
-    article the visitor came from)."""
-    sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in)
-    if inquiry.channel == "email":  # a mail answers none of the form's own questions
-        sub.answers = {}
-        sub.errors = {k: v for k, v in sub.errors.items() if not k.startswith("f_")}
+    article the visitor came from). `also(ticket)`: what the door records in the same
+    transaction as a new ticket (the mail it came from, done)."""
+    # A mail answers none of the form's own questions: only name, address, subject and text.
+    ask_fields = inquiry.channel != "email"
+    sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in, ask_fields)
     if key is None:
         return Outcome(EXPIRED, sub)
     done = existing_ticket(session, key)
@@ -525,14 +532,18 @@ def submit(
     files_refuse = bool(outcome.file_errors) and inquiry.channel != "email"
     if outcome.newly_shown or sub.errors or files_refuse:
         return outcome  # REFUSED
-    return _open(session, actor, form, sub, key, brand, locale, details, now, outcome, inquiry)
+    made = (key, brand, locale, details, now, outcome, inquiry, also)
+    return _open(session, actor, form, sub, *made)
 
 
 def _keep_files(session, form, inquiry, sub, key, brand, uploads_dir, now) -> Outcome:
     """Removes the files the sender took off, keeps each accepted new one (a refused file is
     refused alone) and asks for required files still missing."""
+    if inquiry.channel == "email" and not inquiry.uploads:
+        return Outcome(REFUSED, sub)  # (no questions, no files: nothing to keep or ask)
     files.unstage(session, key, inquiry.removed_files)
-    shown = {f.key: f for f in shown_fields(form, sub.answers)}
+    asked = shown_fields(form, sub.answers) if inquiry.channel != "email" else []
+    shown = {f.key: f for f in asked}
     uploads = []
     for upload in inquiry.uploads:
         field_key = upload.input[2:] if upload.input.startswith("f_") else None
@@ -567,12 +578,16 @@ def _ask_newly_shown(form: InquiryForm, inquiry: Inquiry, sub: Submission) -> bo
     return bool(newly)
 
 
-def _open(session, actor, form, sub, key, brand, locale, details, now, outcome, inquiry) -> Outcome:
+def _open(
+    session, actor, form, sub, key, brand, locale, details, now, outcome, inquiry, also
+) -> Outcome:
     if actor.account is not None:
         sub.name, sub.email = actor.account.name, actor.account.email
     answers = answers_as_submitted(form, sub, locale, brand.default_locale)
 
     def queue_confirmation(ticket):
+        if also is not None:
+            also(ticket)
         mail_about_request(
             session,
             "request_received",

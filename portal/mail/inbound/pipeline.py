@@ -202,7 +202,6 @@ def parse_stage(session: Session, arrival: Arrival) -> None:
     arrival.mail = mail
     arrival.message_id = (mail.message_id or f"<sha256:{row.sha256}>")[:255]
     arrival.key = hashlib.sha256(f"mail:{arrival.message_id}".encode()).hexdigest()
-    _note_facts(row, arrival)  # (written with the next statement: threading reads them)
 
 
 def address_stage(session: Session, arrival: Arrival) -> None:
@@ -226,9 +225,9 @@ def address_stage(session: Session, arrival: Arrival) -> None:
         arrival.brand = session.get(Brand, arrival.address.brand_id)
     if arrival.brand is None:
         raise Stop(FAILED, "the brand of this address is gone")
-    # Known before the ticket's first mail is written: it is sent from this address.
-    row.brand_id = arrival.brand.id
-    row.address_id = arrival.address.id if arrival.address is not None else None
+    # Known before the ticket's first mail is written: it is sent from this address, in the
+    # thread of this message (written with the next statement).
+    _note_facts(row, arrival)
     for candidate in candidates:  # a reply address names its ticket (checked later)
         ticket_id = tokens.ticket_in_address(candidate, current_app.config["SECRET_KEY"])
         if ticket_id is not None:
@@ -323,17 +322,13 @@ def deliver_stage(session: Session, arrival: Arrival) -> None:
     """A reply on the ticket it joins, else a new ticket; then the mail is done."""
     if arrival.ticket is not None:
         ticket, message, refused = _reply(session, arrival)
-    else:
+        _mark_done(arrival, ticket, message)
+    else:  # (committed with its ticket, done: intake.submit's `also`)
         ticket, message, refused = _open_ticket(session, arrival)
     if refused:
         _tell_about_refused_files(session, arrival, ticket, refused)
-    row = arrival.row
-    row.status, row.reason, row.processed_at, row.claimed_until = DONE, None, arrival.now, None
-    row.ticket_id = ticket.id
-    if message is not None:
-        row.ticket_message_id = message.id
-    _note_facts(row, arrival)
-    session.commit()
+    if session.new or session.dirty or arrival.ticket is not None or refused:
+        session.commit()
 
 
 STAGES = (
@@ -451,15 +446,22 @@ def _open_ticket(session: Session, arrival: Arrival):
         details=details,
         uploads_dir=uploads_dir(),
         now=arrival.now,
+        also=lambda ticket: _complete(session, arrival, ticket),
     )
     if outcome.state != intake.SENT:
         codes = ", ".join(f"{k}: {v}" for k, v in outcome.errors.items())
         raise Stop(FAILED, f"the ticket was refused ({codes or outcome.state})")
     ticket = outcome.ticket
-    if not outcome.created:  # made by this very row before a crash: finished now
-        first = ticket.messages[0] if ticket.messages else None
-        if first is None or first.inbound_mail_id != arrival.row.id:
-            raise Stop(DUPLICATE, f"the same mail already made ticket #{ticket.id}")
+    if not outcome.created:
+        raise Stop(DUPLICATE, f"the same mail already made ticket #{ticket.id}")
+    refused = [r for rs in outcome.file_errors.values() for r in rs]
+    return ticket, None, refused
+
+
+def _complete(session: Session, arrival: Arrival, ticket: Ticket) -> None:
+    """What a new ticket from a mail gets in its own transaction: the ticket it could not
+    join, the organization of the address (when the sender is a member), the Cc people, and
+    the mail marked done (a crash leaves both or neither)."""
     if arrival.not_joined is not None:
         ticket.related_ticket_id = arrival.not_joined.id
     org_id = arrival.address.customer_org_id if arrival.address is not None else None
@@ -469,10 +471,17 @@ def _open_ticket(session: Session, arrival: Arrival):
         and _member(session, arrival, org_id)
     ):
         ticket.customer_org_id = org_id
-    if outcome.created:
-        _add_ccs(session, arrival, ticket)
-    refused = [r for rs in outcome.file_errors.values() for r in rs]
-    return ticket, None, refused  # (its first message: set by intake on the mail's row)
+    _add_ccs(session, arrival, ticket)
+    _mark_done(arrival, ticket, None)
+
+
+def _mark_done(arrival: Arrival, ticket: Ticket, message) -> None:
+    row = arrival.row
+    row.status, row.reason, row.processed_at, row.claimed_until = DONE, None, arrival.now, None
+    row.ticket_id = ticket.id
+    if message is not None:
+        row.ticket_message_id = message.id
+    _note_facts(row, arrival)
 
 
 def _add_ccs(session: Session, arrival: Arrival, ticket: Ticket) -> None:
