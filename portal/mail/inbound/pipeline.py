@@ -429,7 +429,7 @@ def _open_ticket(session: Session, arrival: Arrival):
         "subject": [_subject(mail.subject)],
         "description": [_text(arrival)],
     }
-    details = {"mail": {"message_id": arrival.row.message_id}}
+    details = {}  # (the mail itself is on the message: its .eml, how it joined)
     if arrival.not_joined is not None:
         details["mail_not_joined"] = {"ticket": arrival.not_joined.id, "reason": "not_participant"}
     outcome = intake.submit(
