@@ -73,6 +73,11 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("agent@example.com", f"{base}/agent/me", None),
         ("admin@example.com", f"{base}/admin/kb/", None),
         ("admin@example.com", f"{base}/admin/mail", None),
+        ("admin@example.com", f"{base}/admin/mail-addresses", None),
+        ("admin@example.com", f"{base}/admin/mail-addresses/new", None),
+        ("admin@example.com", f"{base}/admin/mail-in", None),
+        ("admin@example.com", f"{base}/admin/mailboxes", None),
+        ("admin@example.com", f"{base}/admin/mailboxes/new", None),
     ]
     contexts = {}
     try:
