@@ -47,7 +47,8 @@ def test_an_admin_connects_a_support_address(admin_page, live_server, screenshot
     field.fill(f"{local}@norrsken-energi.example")
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(re.compile(r"/admin/mail-addresses#address-\d+$"))
-    expect(page.get_by_role("link", name=f"{local}@norrsken-energi.example", exact=True)).to_be_visible()
+    added = page.get_by_role("link", name=f"{local}@norrsken-energi.example", exact=True)
+    expect(added).to_be_visible()
     expect(page.locator(".flash-success")).to_contain_text(f"{local}@norrsken-energi.example")
     screenshot(page, "listed")
     for path, heading in (("/admin/mail-in", "Mail received"), ("/admin/mailboxes", "Mailboxes")):
