@@ -10,8 +10,8 @@ clients (smtplib, one connection each, kept open):
 3. 2 MB attachment: new mails carrying a 2 MB PDF each;
 4. 10 MB messages, one after another, with the listener's resident memory (VmRSS) read after
    each: it must stay flat (a message is not kept once it is stored and processed; each worker
-   keeps buffers the size of the biggest message it handled, so the first few messages raise
-   it to that bound and the second half of them must not).
+   keeps buffers the size of the biggest message it handled, so the first messages, one per
+   worker, raise it to that bound and the ones after must not).
 
 A run's time is from its first SMTP command to the moment every message it sent is processed
 (no row left `received`). Then a count against the database: every message exactly one ticket
@@ -280,12 +280,13 @@ def main() -> None:
         print("listener RSS (MB) before and after each 10 MB message:")
         print("  " + " ".join(f"{r:.0f}" for r in rss))
         # Each worker thread (and its database connection) keeps buffers the size of the
-        # biggest message it handled: the first few messages grow the listener up to that
-        # bound, the next ones must not.
-        half = len(rss) // 2
-        growth = rss[-1] - rss[half] if len(rss) > 2 else 0.0
+        # biggest message it handled: the first messages, one per worker, grow the listener up
+        # to that bound; the ones after must not.
+        settled = min(workers + 2, len(rss) - 1)
+        growth = rss[-1] - rss[settled]
         flat = "flat" if growth < 20 else "GROWING"
-        print(f"  after the first {half}: {growth:+.0f} MB over {len(rss) - 1 - half} more: {flat}")
+        more = len(rss) - 1 - settled
+        print(f"  after the first {settled}: {growth:+.0f} MB over {more} more: {flat}")
         print("Count:")
         every_new = originals + big + huge + warm
         problems = count(engine, every_new, answers)
