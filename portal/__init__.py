@@ -15,6 +15,7 @@ from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
+from portal.security import models as security_models  # noqa: F401  (tables on the metadata)
 from portal.web import times
 from portal.web.ids import MAX_ID
 from portal.web.sessions import SessionInterface

@@ -1,0 +1,2 @@
+"""Administration and security of the organization: the audit and system log, staff two-factor
+sign-in, the organization's security settings."""
