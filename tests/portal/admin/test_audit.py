@@ -1,0 +1,220 @@
+"""The audit and system log page (/admin/audit), its CSV, and the changes it records."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import select
+
+from portal.security import audit
+from portal.security.models import AuditEntry
+
+DAY = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def entry(ctx, action="organization.created", *, at=DAY, **values):
+    added = audit.record(ctx, action, now=at, **values)
+    ctx.commit()
+    return added
+
+
+def shown(client, **params):
+    response = client.get("/admin/audit", query_string=params, headers={"HX-Request": "true"})
+    return response, response.get_data(as_text=True)
+
+
+def test_non_admins_are_refused(client, login):
+    login("editor")
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_page_shows_who_did_what_to_whom(client, login, ctx, make):
+    admin = login("admin")
+    brand = make.brand(slug="acme", name="Acme")
+    entry(
+        ctx,
+        actor=admin,
+        target="org:7",
+        target_name="Globex",
+        brand_id=brand.id,
+        ip="203.0.113.9",
+        details={"domains": ["globex.example"]},
+    )
+    response = client.get("/admin/audit")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in page
+    for text in (
+        "organization.created",
+        admin.name,
+        f"#{admin.id}",
+        admin.email,
+        "Globex",
+        "org:7",
+        "Acme",
+        "203.0.113.9",
+        "domains: [&#39;globex.example&#39;]",
+        "Audit log",
+    ):
+        assert text in page, text
+
+
+def test_htmx_gets_the_results_block_only(client, login, ctx):
+    login("admin")
+    entry(ctx, target_name="Globex")
+    response, page = shown(client)
+    assert response.status_code == 200
+    assert "<html" not in page and 'id="results"' in page and "Globex" in page
+
+
+@pytest.mark.parametrize(
+    ("params", "kept"),
+    [
+        ({"from": "2026-11-20", "to": "2026-11-20"}, {"today"}),
+        ({"from": "2026-11-21"}, {"tomorrow"}),
+        ({"to": "2026-11-19"}, {"yesterday"}),
+        ({"action": "group.deleted"}, {"yesterday"}),
+        ({"kind": "system"}, {"tomorrow"}),
+        ({"ip": "198.51.100.7"}, {"today"}),
+        ({"ip": "198.51."}, {"today"}),
+        ({"ip": "2001:db8"}, {"tomorrow"}),
+        ({"q": "globex"}, {"today"}),
+        ({"q": "RIVERA"}, {"yesterday"}),
+        ({"q": "team:5"}, {"tomorrow"}),
+        ({"q": "%"}, set()),
+        ({"q": "_"}, {"yesterday"}),
+    ],
+)
+def test_each_filter_keeps_its_entries(client, login, ctx, params, kept):
+    login("admin")
+    entry(ctx, target_name="today Globex", ip="198.51.100.7")
+    entry(
+        ctx,
+        "group.deleted",
+        at=DAY - timedelta(days=1),
+        target_name="yesterday a_b",
+        actor_email="rivera@example.test",
+    )
+    entry(
+        ctx,
+        "mailbox.changed",
+        at=DAY + timedelta(days=1),
+        kind=audit.SYSTEM,
+        target="team:5",
+        target_name="tomorrow",
+        ip="2001:db8::1",
+    )
+    response, page = shown(client, **params)
+    assert response.status_code == 200
+    assert {name for name in ("today", "yesterday", "tomorrow") if name in page} == kept
+
+
+def test_filter_by_actor_id_and_brand_id_or_slug(client, login, ctx, make):
+    admin = login("admin")
+    brand = make.brand(slug="acme", name="Acme")
+    entry(ctx, actor=admin, target_name="by the admin", brand_id=brand.id)
+    entry(ctx, target_name="by Portal")
+    assert "by Portal" not in shown(client, q=str(admin.id))[1]
+    assert "by the admin" in shown(client, q=str(admin.id))[1]
+    for value in ("acme", str(brand.id)):
+        page = shown(client, brand=value)[1]
+        assert "by the admin" in page and "by Portal" not in page
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "20.11.2026"}, "Give a date as YYYY-MM-DD."),
+        ({"from": "2026-11-21", "to": "2026-11-20"}, "The end date comes before the start date."),
+        ({"action": "drop.table"}, "Choose one of the listed actions."),
+        ({"ip": "1.2.3.4/<script>"}, "Give an IP address or its beginning"),
+        ({"kind": "secret"}, "Choose audit or system."),
+        ({"brand": "nowhere"}, "No brand has this ID or slug."),
+        ({"brand": "99999999999999999999999"}, "No brand has this ID or slug."),
+    ],
+)
+def test_bad_values_are_said_and_kept(client, login, ctx, params, message):
+    login("admin")
+    entry(ctx, target_name="Globex")
+    response = client.get("/admin/audit", query_string=params)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    assert "Globex" not in page  # nothing shown filtered otherwise than asked
+    for value in params.values():  # what was typed comes back, beside its error
+        assert str(escape(value)) in page
+
+
+def test_older_link_pages_newest_first_without_gaps(ctx, make):
+    for n in range(5):
+        entry(ctx, target_name=f"entry {n}", at=DAY + timedelta(minutes=n // 2))
+    query = audit.AuditQuery.from_args({}, ctx)
+    seen, before = [], None
+    while True:
+        page = audit.search(ctx, query, page_size=2, before=before)
+        seen += [row.target_name for row in page.rows]
+        if page.older is None:
+            break
+        before = audit.parse_before(page.older)
+    assert seen == [f"entry {n}" for n in (4, 3, 2, 1, 0)]
+
+
+def test_older_link_on_the_page(client, login, ctx):
+    login("admin")
+    for n in range(51):
+        entry(ctx, target_name=f"entry-{n:02d}", at=DAY + timedelta(minutes=n))
+    first = client.get("/admin/audit", query_string={"kind": "audit"}).get_data(as_text=True)
+    assert "entry-50" in first and "entry-00" not in first
+    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "kind=audit" in older
+    second = client.get(older).get_data(as_text=True)
+    assert "entry-00" in second and "entry-01" not in second and 'rel="next"' not in second
+
+
+def test_a_bad_cursor_gives_the_first_page(client, login, ctx):
+    login("admin")
+    entry(ctx, target_name="Globex")
+    response = client.get("/admin/audit?before=yesterday_x")
+    assert response.status_code == 200 and "Globex" in response.get_data(as_text=True)
+
+
+def test_csv_has_bom_header_rows_and_neutralised_formulas(client, login, ctx):
+    login("admin")
+    entry(ctx, target_name='=HYPERLINK("http://evil")', actor_email="+1@example.test")
+    entry(ctx, target_name="한국 조직", at=DAY - timedelta(days=1))
+    entry(ctx, "group.deleted", target_name="left out")
+    response = client.get("/admin/audit.csv", query_string={"action": "organization.created"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["at (UTC)", "kind", "action"]
+    assert [row[7] for row in rows[1:]] == ['\'=HYPERLINK("http://evil")', "한국 조직"]
+    assert rows[1][5] == "'+1@example.test"
+
+
+def test_csv_export_is_recorded_with_its_filter(client, login, ctx):
+    admin = login("admin")
+    client.get("/admin/audit.csv", query_string={"kind": "audit", "q": "globex"}).get_data()
+    logged = ctx.scalars(select(AuditEntry).where(AuditEntry.action == "audit.exported")).all()
+    assert len(logged) == 1
+    assert logged[0].kind == "system" and logged[0].actor_id == admin.id
+    assert logged[0].details == {"filter": {"kind": "audit", "q": "globex"}}
+    assert logged[0].ip == "127.0.0.1"
+
+
+def test_csv_with_a_bad_filter_is_the_page_with_its_error(client, login, ctx):
+    login("admin")
+    response = client.get("/admin/audit.csv", query_string={"from": "soon"})
+    assert response.status_code == 400
+    assert "Give a date as YYYY-MM-DD." in response.get_data(as_text=True)
+    assert ctx.scalar(select(AuditEntry).where(AuditEntry.action == "audit.exported")) is None
+
+
+def test_nav_links_the_log_for_admins_only(client, login, make):
+    login("admin")
+    assert 'href="/admin/audit"' in client.get("/admin/organizations").get_data(as_text=True)
