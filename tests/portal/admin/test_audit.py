@@ -8,6 +8,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from portal.desk import orgs
 from portal.security import audit
 from portal.security.models import AuditEntry
 
@@ -218,3 +219,140 @@ def test_csv_with_a_bad_filter_is_the_page_with_its_error(client, login, ctx):
 def test_nav_links_the_log_for_admins_only(client, login, make):
     login("admin")
     assert 'href="/admin/audit"' in client.get("/admin/organizations").get_data(as_text=True)
+
+
+# -- what the back office records ------------------------------------------------------------
+
+
+def logged(ctx, action):
+    ctx.expire_all()
+    return ctx.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+def test_organization_changes_are_recorded_with_the_admin_and_ip(client, login, ctx, make):
+    admin = login("admin")
+    remote = {"REMOTE_ADDR": "192.0.2.44"}
+    client.post(
+        "/admin/organizations/new",
+        data={"name": "Globex", "domains": "globex.example"},
+        environ_base=remote,
+    )
+    (created,) = logged(ctx, "organization.created")
+    org_id = int(created.target.split(":")[1])
+    assert (created.kind, created.actor_id, created.actor_email) == ("audit", admin.id, admin.email)
+    assert (created.target_name, created.ip) == ("Globex", "192.0.2.44")
+    assert created.details["domains"] == ["globex.example"]
+
+    client.post(
+        f"/admin/organizations/{org_id}",
+        data={"name": "Globex Corp", "domains": "globex.example"},
+        environ_base=remote,
+    )
+    (changed,) = logged(ctx, "organization.changed")
+    assert changed.details == {"name": ["Globex", "Globex Corp"]} and changed.ip == "192.0.2.44"
+
+    customer = make.user(role="customer", email="kim@globex.example")
+    client.post(f"/admin/organizations/{org_id}/members", data={"email": customer.email})
+    (added,) = logged(ctx, "organization.member_added")
+    assert added.details == {"member": [customer.id, customer.email]}
+    assert added.actor_id == admin.id
+    client.post(
+        f"/admin/organizations/{org_id}/members/{customer.id}/remove", data={"confirmed": "yes"}
+    )
+    assert logged(ctx, "organization.member_removed")[0].details["member"][0] == customer.id
+
+    client.post(f"/admin/organizations/{org_id}/delete", environ_base=remote)
+    (deleted,) = logged(ctx, "organization.deleted")
+    assert (deleted.target_name, deleted.actor_id, deleted.ip) == (
+        "Globex Corp",
+        admin.id,
+        "192.0.2.44",
+    )
+
+
+def test_a_refused_change_records_nothing(client, login, ctx):
+    login("admin")
+    orgs.create_organization(ctx, "Acme", "")
+    response = client.post("/admin/organizations/new", data={"name": "acme", "domains": ""})
+    assert response.status_code == 400
+    assert len(logged(ctx, "organization.created")) == 1  # Acme's own, made above
+
+
+def test_group_changes_are_recorded_with_members(client, login, ctx, make):
+    brand = make.brand()
+    admin = login("admin")
+    ann = make.user(role="agent", brands=[brand], name="Ann")
+    bo = make.user(role="agent", brands=[brand], name="Bo")
+    url = f"/admin/groups/new?brand={brand.id}"
+    client.post(
+        url,
+        data={"name": "Billing", "members": [str(ann.id)]},
+        environ_base={"REMOTE_ADDR": "192.0.2.5"},
+    )
+    (created,) = logged(ctx, "group.created")
+    assert (created.actor_id, created.ip, created.brand_id) == (admin.id, "192.0.2.5", brand.id)
+    assert created.details["after"] == {"name": "Billing", "members": [ann.id]}
+    group_id = int(created.target.split(":")[1])
+
+    client.post(f"/admin/groups/{group_id}", data={"name": "Billing", "members": [str(ann.id)]})
+    assert logged(ctx, "group.changed") == []  # nothing changed, nothing recorded
+    client.post(f"/admin/groups/{group_id}", data={"name": "Billing", "members": [str(bo.id)]})
+    (changed,) = logged(ctx, "group.changed")
+    assert changed.details["before"]["members"] == [ann.id]
+    assert changed.details["after"]["members"] == [bo.id]
+
+    client.post(f"/admin/groups/{group_id}/delete")
+    (deleted,) = logged(ctx, "group.deleted")
+    assert deleted.details == {"members": [bo.id]} and deleted.target_name == "Billing"
+
+
+def test_mail_address_changes_are_in_the_system_log(client, login, ctx, make):
+    brand = make.brand()
+    admin = login("admin")
+    data = {
+        "address": "help@acme.test",
+        "brand_id": str(brand.id),
+        "form_id": "",
+        "customer_org_id": "",
+        "name": "",
+    }
+    client.post("/admin/mail-addresses/new", data=data, environ_base={"REMOTE_ADDR": "192.0.2.6"})
+    (created,) = logged(ctx, "mail_address.created")
+    assert (created.kind, created.actor_id, created.ip) == ("system", admin.id, "192.0.2.6")
+    assert created.target_name == "help@acme.test" and created.brand_id == brand.id
+    address_id = int(created.target.split(":")[1])
+    client.post(f"/admin/mail-addresses/{address_id}", data={**data, "name": "Acme help"})
+    assert logged(ctx, "mail_address.changed")[0].details == {"name": ["", "Acme help"]}
+    client.post(f"/admin/mail-addresses/{address_id}/remove")
+    assert logged(ctx, "mail_address.deleted")[0].target_name == "help@acme.test"
+
+
+def test_mailbox_changes_are_in_the_system_log_without_the_password(client, login, ctx, make):
+    brand = make.brand()
+    admin = login("admin")
+    data = {
+        "brand_id": str(brand.id),
+        "address_id": "0",
+        "host": "imap.acme.test",
+        "port": "993",
+        "security": "ssl",
+        "username": "help@acme.test",
+        "password": "Sekrit-pa55",
+        "folder": "INBOX",
+        "move_to": "",
+        "enabled": "y",
+    }
+    assert client.post("/admin/mailboxes/new", data=data).status_code == 303
+    (created,) = logged(ctx, "mailbox.created")
+    assert (created.kind, created.actor_id) == ("system", admin.id)
+    assert created.details["host"] == [None, "imap.acme.test"]
+    assert created.details["password_changed"] is True
+    mailbox_id = int(created.target.split(":")[1])
+    client.post(f"/admin/mailboxes/{mailbox_id}", data={**data, "password": "", "folder": "Help"})
+    (changed,) = logged(ctx, "mailbox.changed")
+    assert changed.details == {"folder": ["INBOX", "Help"], "password_changed": False}
+    client.post(f"/admin/mailboxes/{mailbox_id}/delete")
+    assert len(logged(ctx, "mailbox.deleted")) == 1
+    every = " ".join(str(e.details) for e in ctx.scalars(select(AuditEntry)))
+    assert "Sekrit" not in every
+    assert "Sekrit" not in client.get("/admin/audit").get_data(as_text=True)
