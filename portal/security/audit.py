@@ -79,9 +79,14 @@ KNOWN_ACTIONS = (
     "organization.deleted",
     "organization.member_added",
     "organization.member_removed",
+    "recovery_code.used",
+    "security.two_factor_required",
     "staff.sign_in",
-    "staff.sign_out",
     "staff.sign_in_failed",
+    "staff.sign_out",
+    "staff.two_factor_failed",
+    "two_factor.disabled",
+    "two_factor.enabled",
 )
 MAX_Q = 200
 MAX_IP = 45
@@ -184,9 +189,7 @@ def filtered(query: AuditQuery) -> Select:
         stmt = stmt.where(AuditEntry.brand_id == query.brand_id)
     if query.ip:
         prefix = _escape_like(query.ip.lower()) + "%"
-        stmt = stmt.where(
-            or_(AuditEntry.ip == query.ip, func.lower(AuditEntry.ip).like(prefix, escape="\\"))
-        )
+        stmt = stmt.where(func.lower(AuditEntry.ip).like(prefix, escape="\\"))  # exact too
     if query.q:
         pattern = "%" + _escape_like(query.q.lower()) + "%"
         matches = [

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 
 from flask import Response, abort, request, stream_with_context
@@ -102,7 +103,7 @@ def _csv_lines(query: audit.AuditQuery) -> Iterator[str]:
                 entry.target_name,
                 entry.brand_id or "",
                 entry.ip,
-                audit.details_summary(entry.details, limit=10_000),
+                json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True),
             )
         )
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,7 +185,7 @@ def test_a_bad_cursor_gives_the_first_page(client, login, ctx):
 def test_csv_has_bom_header_rows_and_neutralised_formulas(client, login, ctx):
     login("admin")
     entry(ctx, target_name='=HYPERLINK("http://evil")', actor_email="+1@example.test")
-    entry(ctx, target_name="한국 조직", at=DAY - timedelta(days=1))
+    entry(ctx, target_name="한국 조직", at=DAY - timedelta(days=1), details={"이름": "-1"})
     entry(ctx, "group.deleted", target_name="left out")
     response = client.get("/admin/audit.csv", query_string={"action": "organization.created"})
     assert response.status_code == 200
@@ -196,6 +197,7 @@ def test_csv_has_bom_header_rows_and_neutralised_formulas(client, login, ctx):
     assert rows[0][:3] == ["at (UTC)", "kind", "action"]
     assert [row[7] for row in rows[1:]] == ['\'=HYPERLINK("http://evil")', "한국 조직"]
     assert rows[1][5] == "'+1@example.test"
+    assert json.loads(rows[2][10]) == {"이름": "-1"}  # the details as JSON
 
 
 def test_csv_export_is_recorded_with_its_filter(client, login, ctx):
