@@ -156,11 +156,19 @@ PARAMETERS = ("from", "to", "action", "q", "ip", "brand", "kind")
 def _brand_id(session: Session, text: str) -> int | None:
     """A brand named by its id or its slug."""
     stmt = select(Brand.id)
-    if text.isdigit() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID:
+    if _number(text) is not None:
         stmt = stmt.where(or_(Brand.id == int(text), Brand.slug == text))
     else:
         stmt = stmt.where(Brand.slug == text.lower())
     return session.scalar(stmt.limit(1))
+
+
+def _number(text: str) -> int | None:
+    """An id typed in ASCII digits (not "²" or "١"), or None; at most MAX_ID."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def _escape_like(text: str) -> str:
@@ -180,7 +188,8 @@ def filtered(query: AuditQuery) -> Select:
     if query.date_from:
         stmt = stmt.where(AuditEntry.at >= _day_start(query.date_from))
     if query.date_to:
-        stmt = stmt.where(AuditEntry.at < _day_start(query.date_to + timedelta(days=1)))
+        if query.date_to < date.max:  # the last day there is has no day after it
+            stmt = stmt.where(AuditEntry.at < _day_start(query.date_to + timedelta(days=1)))
     if query.action:
         stmt = stmt.where(AuditEntry.action == query.action)
     if query.kind:
@@ -199,8 +208,8 @@ def filtered(query: AuditQuery) -> Select:
             func.lower(AuditEntry.target_name).like(pattern, escape="\\"),
         ]
         number = query.q.removeprefix("#")
-        if number.isdigit() and int(number) <= MAX_ID:
-            matches.append(AuditEntry.actor_id == int(number))
+        if _number(number) is not None:
+            matches.append(AuditEntry.actor_id == _number(number))
             matches.append(AuditEntry.target.like("%:" + number))
         stmt = stmt.where(or_(*matches))
     return stmt
@@ -215,7 +224,7 @@ class AuditPage:
 def parse_before(text: str | None) -> tuple[datetime, int] | None:
     """The cursor "<iso time>_<id>", or None when absent or not one (the first page)."""
     when, _sep, entry_id = (text or "").rpartition("_")
-    if not when or not entry_id.isdigit() or int(entry_id) > MAX_ID:
+    if not when or _number(entry_id) is None:
         return None
     try:
         at = datetime.fromisoformat(when)

@@ -175,11 +175,29 @@ def test_older_link_on_the_page(client, login, ctx):
     assert "entry-00" in second and "entry-01" not in second and 'rel="next"' not in second
 
 
-def test_a_bad_cursor_gives_the_first_page(client, login, ctx):
+@pytest.mark.parametrize("cursor", ["yesterday_x", "2026-11-20T09:30:00_" + "9" * 5000, "x_²"])
+def test_a_bad_cursor_gives_the_first_page(client, login, ctx, cursor):
     login("admin")
     entry(ctx, target_name="Globex")
-    response = client.get("/admin/audit?before=yesterday_x")
+    response = client.get("/admin/audit", query_string={"before": cursor})
     assert response.status_code == 200 and "Globex" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "found"),
+    [
+        ({"from": "0001-01-01", "to": "9999-12-31"}, 200, True),  # the first and last days
+        ({"q": "²"}, 200, False),  # a digit to Python, no id
+        ({"q": "#"}, 200, False),
+        ({"brand": "²"}, 400, False),
+    ],
+)
+def test_edge_values_answer_calmly(client, login, ctx, params, status, found):
+    login("admin")
+    entry(ctx, target_name="Globex")
+    response = client.get("/admin/audit", query_string=params)
+    assert response.status_code == status
+    assert ("Globex" in response.get_data(as_text=True)) is found
 
 
 def test_csv_has_bom_header_rows_and_neutralised_formulas(client, login, ctx):
