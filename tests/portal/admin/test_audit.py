@@ -239,6 +239,10 @@ def test_csv_with_a_bad_filter_is_the_page_with_its_error(client, login, ctx):
 def test_nav_links_the_log_for_admins_only(client, login, make):
     login("admin")
     assert 'href="/admin/audit"' in client.get("/admin/organizations").get_data(as_text=True)
+    client.post("/logout")
+    login("editor", brands=[make.brand()])
+    page = client.get("/admin/forms/")
+    assert page.status_code == 200 and 'href="/admin/audit"' not in page.get_data(as_text=True)
 
 
 # -- what the back office records ------------------------------------------------------------
