@@ -112,7 +112,7 @@ class AuditQuery:
     @classmethod
     def from_args(cls, args: Mapping[str, str], session: Session) -> "AuditQuery":
         """Parse query parameters `from`, `to`, `action`, `q`, `ip`, `brand`, `kind`."""
-        typed = {key: " ".join(str(args.get(key) or "").split()) for key in PARAMETERS}
+        typed = {key: _clean(args.get(key)) for key in PARAMETERS}
         query = cls(typed=typed)
         query.date_from = query._date("from")
         query.date_to = query._date("to")
@@ -151,6 +151,12 @@ class AuditQuery:
 
 
 PARAMETERS = ("from", "to", "action", "q", "ip", "brand", "kind")
+_CONTROL = dict.fromkeys(range(32))  # NUL and the like: PostgreSQL refuses NUL in a string
+
+
+def _clean(value: str | None) -> str:
+    """A parameter on one line, without control characters."""
+    return " ".join(str(value or "").translate(_CONTROL).split())
 
 
 def _brand_id(session: Session, text: str) -> int | None:

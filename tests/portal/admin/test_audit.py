@@ -190,6 +190,9 @@ def test_a_bad_cursor_gives_the_first_page(client, login, ctx, cursor):
         ({"q": "²"}, 200, False),  # a digit to Python, no id
         ({"q": "#"}, 200, False),
         ({"brand": "²"}, 400, False),
+        ({"q": "Glo\x01bex"}, 200, True),  # control characters are dropped
+        ({"brand": "\x01"}, 200, True),
+        ({"q": "Glo\x00bex"}, 400, False),  # the app refuses NUL anywhere (portal/__init__.py)
     ],
 )
 def test_edge_values_answer_calmly(client, login, ctx, params, status, found):
