@@ -1,5 +1,6 @@
-"""flask commands: demo, brand, scheduler, mail."""
+"""flask commands: demo, admin, brand, scheduler, mail."""
 
+import sys
 from datetime import timedelta
 
 import click
@@ -7,11 +8,13 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from kb import clock, publishing
-from kb.models import Brand
+from kb.models import Brand, Organization
+from kb.people import User
 from portal import config, jobs
-from portal.desk import sso
+from portal.desk import accounts, sso
 from portal.extensions import db
 from portal.mail import commands as mail_commands
+from portal.security import audit
 
 
 def register(app: Flask) -> None:
@@ -30,6 +33,39 @@ def register(app: Flask) -> None:
         click.echo("Demo support addresses (mail to them through 127.0.0.1:2525):")
         for address in demo_content.demo_mail.addresses():
             click.echo(f"  {address}")
+
+    @app.cli.group("admin")
+    def admin_group() -> None:
+        """Organization admins, for a fresh install set up without SQL."""
+
+    @admin_group.command("create")
+    @click.option("--email", required=True, help="The admin's email (their login).")
+    @click.option("--name", required=True, help="The admin's name.")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+    @click.option("--mail-link", is_flag=True, help="Mail a set-password link instead.")
+    def admin_create(email: str, name: str, password_stdin: bool, mail_link: bool) -> None:
+        """Make an organization admin: prompts for a password twice, reads it from stdin, or
+        mails a set-password link. Refuses an email that has an account already."""
+        if password_stdin and mail_link:
+            raise click.UsageError("Choose one: --password-stdin or --mail-link.")
+        email, name = accounts.normalize_email(email), " ".join(name.split())
+        local, at, domain = email.rpartition("@")
+        if not (local and at and "." in domain) or len(email) > 254:
+            raise click.ClickException(f"{email!r} is not an email address.")
+        if not name or len(name) > 200:
+            raise click.ClickException("Give a name of 1 to 200 characters.")
+        if accounts.user_by_email(db.session, email) is not None:
+            raise click.ClickException(f"An account with the email {email} exists already.")
+        password = None
+        if not mail_link:
+            password = _new_password(email, password_stdin)
+        user = _create_admin(email, name, password)
+        if mail_link:
+            hours = current_app.config["RESET_LINK_HOURS"]
+            _mail_set_password_link(user, hours)
+            click.echo(f"Admin {email} created; a set-password link (valid {hours} h) is queued.")
+        else:
+            click.echo(f"Admin {email} created; they can sign in at /login.")
 
     @app.cli.group("brand")
     def brand_group() -> None:
@@ -86,3 +122,63 @@ def register(app: Flask) -> None:
         upcoming = publishing.next_due(db.session, now)
         click.echo(f"Leader: {holder or 'none'}")
         click.echo(f"Next scheduled change: {upcoming.isoformat() if upcoming else 'none'}")
+
+
+def _new_password(email: str, from_stdin: bool) -> str:
+    """The new admin's password, from stdin (one line) or typed twice; refused as the account
+    rules say (portal.desk.accounts.password_problem)."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = accounts.password_problem(password, email)
+    if problem == "too_short":
+        raise click.ClickException(
+            f"The password is too short: at least {accounts.MIN_PASSWORD_LENGTH} characters."
+        )
+    if problem == "is_email":
+        raise click.ClickException("The password cannot be the email address.")
+    return password
+
+
+def _create_admin(email: str, name: str, password: str | None) -> User:
+    """The admin account, on the organization (made as "Portal" when there is none), recorded
+    as member.created in the same transaction."""
+    organization = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
+    if organization is None:
+        organization = Organization(name="Portal")
+        db.session.add(organization)
+        db.session.flush()
+    user = accounts.create_or_update_user(db.session, email, name, "admin", password)
+    user.organization_id = organization.id
+    db.session.flush()
+    audit.record(
+        db.session,
+        "member.created",
+        now=clock.now(),
+        target=f"user:{user.id}",
+        target_name=f"{user.name} <{user.email}>",
+        details={"role": "admin", "by": "flask admin create"},
+    )
+    db.session.commit()
+    return user
+
+
+def _mail_set_password_link(user: User, hours: float) -> None:
+    """Queue the reset-password mail (its link sets the first password), as the account pages
+    send it."""
+    from portal.mail.compose import absolute_url, queue_mail  # needs the app: imported late
+
+    token = accounts.issue_token(db.session, user, "reset", now=clock.now(), hours=hours)
+    queue_mail(
+        db.session,
+        "reset_password",
+        brand=None,
+        locale="en",
+        to=user.email,
+        name=user.name,
+        link=absolute_url("account.reset_password", token=token),
+        reason="reset",
+        hours=hours,
+    )
+    db.session.commit()

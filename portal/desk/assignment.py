@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from kb import clock
 from kb.people import BrandMember, User
 from portal.desk.models import (
     AgentGroup,
@@ -22,6 +23,7 @@ from portal.desk.models import (
     Ticket,
     TicketEvent,
 )
+from portal.security import audit
 from portal.web.ids import parse_id
 
 MAX_NAME = 100
@@ -190,9 +192,14 @@ def save_group(
     brand_id: int,
     name: str,
     member_ids: list[int],
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> AgentGroup:
     """Create (group None) or rename a group and set its members; GroupError: name_required,
-    name_too_long, name_taken, not_agent (someone who cannot work the brand's tickets)."""
+    name_too_long, name_taken, not_agent (someone who cannot work the brand's tickets).
+    Recorded (group.created, or group.changed when its name or members changed)."""
     name = " ".join((name or "").split())
     if not name:
         raise GroupError("name_required")
@@ -209,19 +216,62 @@ def save_group(
     wanted = set(member_ids)
     if wanted - allowed:
         raise GroupError("not_agent")
+    action, before = "group.created", {"name": "", "members": []}
     if group is None:
         group = AgentGroup(brand_id=brand_id, name=name)
         session.add(group)
         session.flush()
+    else:
+        action = "group.changed"
+        before = {"name": group.name, "members": [u.id for u in members(session, group)]}
     group.name = name
     session.execute(delete(AgentGroupMember).where(AgentGroupMember.group_id == group.id))
     session.add_all(AgentGroupMember(group_id=group.id, user_id=uid) for uid in sorted(wanted))
     session.flush()
+    after = {"name": name, "members": sorted(wanted)}
+    if (
+        action == "group.created"
+        or sorted(before["members"]) != after["members"]
+        or (before["name"] != after["name"])
+    ):
+        _record(session, action, group, actor, ip, now, before=before, after=after)
     return group
 
 
-def delete_group(session: Session, group: AgentGroup) -> None:
-    """Its tickets keep their assignee and lose the group; rules naming it go (cascade)."""
+def _record(session, action, group, actor, ip, now, **details) -> None:
+    """The audit entry of a group's change, in its transaction (`now` None: the clock's)."""
+    audit.record(
+        session,
+        action,
+        now=now or clock.now(),
+        actor=actor,
+        target=f"group:{group.id}",
+        target_name=group.name,
+        brand_id=group.brand_id,
+        ip=ip,
+        details=details,
+    )
+
+
+def delete_group(
+    session: Session,
+    group: AgentGroup,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Its tickets keep their assignee and lose the group; rules naming it go (cascade).
+    Recorded with the members it had."""
+    _record(
+        session,
+        "group.deleted",
+        group,
+        actor,
+        ip,
+        now,
+        members=[u.id for u in members(session, group)],
+    )
     session.execute(
         update(Ticket).where(Ticket.group_id == group.id).values(group_id=None),
         execution_options={"synchronize_session": False},

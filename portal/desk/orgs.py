@@ -8,13 +8,16 @@ for international names, no "@"); a domain belongs to one organization at most.
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kb import clock
 from kb.people import CustomerOrganization, User
 from portal.desk.models import InquiryForm, Ticket
+from portal.security import audit
 from portal.web.ids import MAX_ID
 
 MAX_NAME = 200
@@ -203,16 +206,56 @@ def _commit_or_name_taken(session: Session) -> None:
         raise InvalidOrganization({"name": "name_taken"}) from None
 
 
+def _record(
+    session: Session,
+    action: str,
+    org: CustomerOrganization,
+    actor: User | None,
+    ip: str,
+    now: datetime | None,
+    **details,
+) -> None:
+    """The audit entry of a change, in its transaction (`now` None: the clock's time)."""
+    audit.record(
+        session,
+        action,
+        now=now or clock.now(),
+        actor=actor,
+        target=f"organization:{org.id}",
+        target_name=org.name,
+        ip=ip,
+        details=details,
+    )
+
+
 def create_organization(
-    session: Session, name: str, domains: str | Iterable[str], shares_requests: bool = False
+    session: Session,
+    name: str,
+    domains: str | Iterable[str],
+    shares_requests: bool = False,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> CustomerOrganization:
-    """A new organization; `domains` is the typed text or a list."""
+    """A new organization; `domains` is the typed text or a list. Recorded with `actor`, `ip`."""
     name = _clean_name(name)
     cleaned, invalid = _validate(session, name, domains)
     if invalid:
         raise invalid
     org = CustomerOrganization(name=name, domains=cleaned, shares_requests=bool(shares_requests))
     session.add(org)
+    session.flush()
+    _record(
+        session,
+        "organization.created",
+        org,
+        actor,
+        ip,
+        now,
+        domains=cleaned,
+        shares_requests=org.shares_requests,
+    )
     _commit_or_name_taken(session)
     return org
 
@@ -223,18 +266,39 @@ def update_organization(
     name: str,
     domains: str | Iterable[str],
     shares_requests: bool,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> CustomerOrganization:
-    """Rename, change the domains (members who joined by a removed domain stay) and sharing."""
+    """Rename, change the domains (members who joined by a removed domain stay) and sharing.
+    Recorded, with what changed (before, after), when something did."""
     name = _clean_name(name)
     cleaned, invalid = _validate(session, name, domains, except_id=org.id)
     if invalid:
         raise invalid
+    before = {
+        "name": org.name,
+        "domains": org.domains or [],
+        "shares_requests": org.shares_requests,
+    }
     org.name, org.domains, org.shares_requests = name, cleaned, bool(shares_requests)
+    after = {"name": org.name, "domains": org.domains, "shares_requests": org.shares_requests}
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        _record(session, "organization.changed", org, actor, ip, now, **changed)
     _commit_or_name_taken(session)
     return org
 
 
-def delete_organization(session: Session, org: CustomerOrganization) -> None:
+def delete_organization(
+    session: Session,
+    org: CustomerOrganization,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> None:
     """Members keep their accounts without an organization; its requests keep their requester
     but no organization (as the foreign keys' ON DELETE SET NULL would: done here too, so it
     holds without SQLite's foreign_keys pragma). Private forms forget it: ids can be reused."""
@@ -246,6 +310,7 @@ def delete_organization(session: Session, org: CustomerOrganization) -> None:
         if org.id in (form.organization_ids or []):
             form.organization_ids = [i for i in form.organization_ids if i != org.id]
             form.version = InquiryForm.version + 1
+    _record(session, "organization.deleted", org, actor, ip, now, domains=org.domains or [])
     session.delete(org)
     session.commit()
 
@@ -274,7 +339,15 @@ def member_counts(session: Session, org_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
-def add_member(session: Session, org: CustomerOrganization, email: str) -> str | None:
+def add_member(
+    session: Session,
+    org: CustomerOrganization,
+    email: str,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> str | None:
     """Adds the customer account with this email; None when done, else an error code:
     email_required, account_unknown, not_customer (staff cannot be members), already_member,
     other_organization (remove them there first: a move should be deliberate)."""
@@ -291,15 +364,27 @@ def add_member(session: Session, org: CustomerOrganization, email: str) -> str |
     if user.customer_org_id is not None:
         return "other_organization"
     user.customer_org_id = org.id
+    _record(session, "organization.member_added", org, actor, ip, now, member=[user.id, user.email])
     session.commit()
     return None
 
 
-def remove_member(session: Session, org: CustomerOrganization, user: User) -> bool:
+def remove_member(
+    session: Session,
+    org: CustomerOrganization,
+    user: User,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> bool:
     """The account stays, without an organization; requests it sent stay the organization's."""
     if user.customer_org_id != org.id:
         return False
     user.customer_org_id = None
+    _record(
+        session, "organization.member_removed", org, actor, ip, now, member=[user.id, user.email]
+    )
     session.commit()
     return True
 

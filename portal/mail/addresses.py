@@ -14,12 +14,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kb import clock
 from kb.models import Brand
-from kb.people import CustomerOrganization
+from kb.people import CustomerOrganization, User
 from portal.desk.intake import form_usable_by
 from portal.desk.models import InquiryForm
 from portal.desk.orgs import normalise_domain
 from portal.mail.models import InboundMail, MailAddress, Mailbox
+from portal.security import audit
 
 MAX_ADDRESS = 254
 MAX_NAME = 200
@@ -127,8 +129,11 @@ def add(
     customer_org_id: int | None,
     name: str,
     now: datetime,
+    actor: User | None = None,
+    ip: str = "",
 ) -> MailAddress:
-    """A new support address: the brand's own (`customer_org_id` None) or an organization's."""
+    """A new support address: the brand's own (`customer_org_id` None) or an organization's.
+    Recorded in the system log."""
     address, name = normalise_address(address), _clean_name(name)
     _validate(session, address, brand_id, form_id, customer_org_id, name)
     row = MailAddress(
@@ -140,8 +145,34 @@ def add(
         created_at=now,
     )
     session.add(row)
+    session.flush()
+    _record(session, "mail_address.created", row, actor, ip, now, **_settings(row))
     _commit_or_taken(session)
     return row
+
+
+_SETTINGS = ("address", "brand_id", "form_id", "customer_org_id", "name")
+
+
+def _settings(row: MailAddress) -> dict:
+    return {name: getattr(row, name) for name in _SETTINGS}
+
+
+def _record(session, action, row, actor, ip, now, **details) -> None:
+    """The system-log entry of an address's change, in its transaction (`now` None: the
+    clock's)."""
+    audit.record(
+        session,
+        action,
+        now=now or clock.now(),
+        kind=audit.SYSTEM,
+        actor=actor,
+        target=f"mail_address:{row.id}",
+        target_name=row.address,
+        brand_id=row.brand_id,
+        ip=ip,
+        details=details,
+    )
 
 
 def change(
@@ -153,17 +184,32 @@ def change(
     form_id: int | None,
     customer_org_id: int | None,
     name: str,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> MailAddress:
-    """New settings for an address; mail already received keeps what it became."""
+    """New settings for an address; mail already received keeps what it became. Recorded
+    (before, after) when something changed."""
     address, name = normalise_address(address), _clean_name(name)
     _validate(session, address, brand_id, form_id, customer_org_id, name, except_id=row.id)
     row.address, row.brand_id, row.form_id = address, brand_id, form_id
+    before = _settings(row)
     row.customer_org_id, row.name = customer_org_id, name
+    changed = {k: [before[k], v] for k, v in _settings(row).items() if before[k] != v}
+    if changed:
+        _record(session, "mail_address.changed", row, actor, ip, now, **changed)
     _commit_or_taken(session)
     return row
 
 
-def remove(session: Session, row: MailAddress) -> None:
+def remove(
+    session: Session,
+    row: MailAddress,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> None:
     """Mail to it is no longer taken; the messages received through it and the mailbox
     fetched for it stay, without it (as ON DELETE SET NULL would: done here too, so it holds
     without SQLite's foreign_keys pragma)."""
@@ -171,6 +217,7 @@ def remove(session: Session, row: MailAddress) -> None:
         update(InboundMail).where(InboundMail.address_id == row.id).values(address_id=None)
     )
     session.execute(update(Mailbox).where(Mailbox.address_id == row.id).values(address_id=None))
+    _record(session, "mail_address.deleted", row, actor, ip, now, **_settings(row))
     session.delete(row)
     session.commit()
 

@@ -183,6 +183,13 @@ TEXTS = {
         "An organization's address needs a form for members of chosen organizations, "
         "this organization among them."
     ),
+    # -- the audit log's filter (portal.security.audit.AuditQuery) -------------------------------
+    "audit.date_invalid": _l("Give a date as YYYY-MM-DD."),
+    "audit.to_before_from": _l("The end date comes before the start date."),
+    "audit.action_unknown": _l("Choose one of the listed actions."),
+    "audit.ip_invalid": _l("Give an IP address or its beginning (digits, dots, colons)."),
+    "audit.kind_unknown": _l("Choose audit or system."),
+    "audit.brand_unknown": _l("No brand has this ID or slug."),
 }
 
 

@@ -19,6 +19,7 @@ HELP_ONLY = {
     "search reindex",
     "demo",
     "brand jwt-secret",
+    "admin create",
 }
 # These sign links in the mail they send: the README says they need the server's key.
 SIGNING = {"mail send", "mail fetch", "scheduler run-once"}

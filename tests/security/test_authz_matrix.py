@@ -177,6 +177,8 @@ ACCESS = {
     "admin.mail_in": "admin_only",
     "admin.mail_in_retry": "admin_only",
     "admin.mail_in_raw": "admin_only",
+    "admin.audit_log": "admin_only",
+    "admin.audit_csv": "admin_only",
     "agent.ticket_mail": "agent_ticket",
     "admin.mailboxes": "admin_only",
     "admin.mailbox_new": "admin_only",

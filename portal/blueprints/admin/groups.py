@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from kb.models import Brand
 from portal import access
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.audit_forms import who
 from portal.blueprints.admin.forms import GroupForm, RoutingForm
 from portal.desk import assignment
 from portal.desk.models import AgentGroup
@@ -104,7 +105,7 @@ def _save(brand, group):
     if form.validate_on_submit():  # every POST (CSRF is checked by portal.extensions.csrf)
         name, member_ids = form.name.data or "", form.members.data
         try:
-            group = assignment.save_group(db.session, group, brand.id, name, member_ids)
+            group = assignment.save_group(db.session, group, brand.id, name, member_ids, **who())
         except assignment.GroupError as error:
             db.session.rollback()
             return _form_page(brand, group, name, member_ids, error_text(error.code, "group"), 400)
@@ -133,7 +134,7 @@ def group_delete(group_id):
     group = _group_or_404(group_id)
     if request.method == "POST":
         name = group.name
-        assignment.delete_group(db.session, group)
+        assignment.delete_group(db.session, group, **who())
         db.session.commit()
         flash(_("Group “%(name)s” deleted.", name=name), "success")
         return redirect(url_for(".groups"), 303)

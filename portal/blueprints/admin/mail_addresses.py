@@ -10,6 +10,7 @@ from kb.models import Brand
 from kb.people import CustomerOrganization
 from portal import access
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.audit_forms import who
 from portal.blueprints.admin.mail_forms import ConfirmForm, mail_address_form, show_errors
 from portal.desk.forms import text_in
 from portal.desk.models import InquiryForm
@@ -94,7 +95,7 @@ def mail_address_new():
     form = _form()
     if form.validate_on_submit():
         try:
-            row = addresses.add(db.session, **form.values(), now=clock.now())
+            row = addresses.add(db.session, **form.values(), now=clock.now(), **who())
         except addresses.InvalidAddress as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -110,7 +111,7 @@ def mail_address_edit(address_id):
     form = _form(row)
     if form.validate_on_submit():
         try:
-            addresses.change(db.session, row, **form.values())
+            addresses.change(db.session, row, **form.values(), **who())
         except addresses.InvalidAddress as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -125,7 +126,7 @@ def mail_address_remove(address_id):
     row = _address_or_404(address_id)
     if ConfirmForm().validate_on_submit():
         address = row.address
-        addresses.remove(db.session, row)
+        addresses.remove(db.session, row, **who())
         flash(_("Address %(address)s removed.", address=address), "success")
         return redirect(url_for(".mail_addresses"), 303)
     return render("admin/mail_addresses/remove.html", row=row)

@@ -8,6 +8,7 @@ from kb import clock
 from kb.models import Brand
 from portal import access
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.audit_forms import who
 from portal.blueprints.admin.mailbox_forms import ConfirmForm, mailbox_form
 from portal.extensions import db
 from portal.mail.inbound import imap
@@ -52,7 +53,7 @@ def mailboxes():
 def mailbox_new():
     form = _form(None, request.args.get("brand", type=int))
     if form.validate_on_submit():
-        mailbox = imap.save_mailbox(db.session, None, form.settings(), form.password.data)
+        mailbox = imap.save_mailbox(db.session, None, form.settings(), form.password.data, **who())
         flash(_("Mailbox saved. Use “Check now” to try it."), "success")
         return _to_list(mailbox.id)
     return _form_page(form, None)
@@ -63,7 +64,7 @@ def mailbox_edit(mailbox_id):
     mailbox = _mailbox_or_404(mailbox_id)
     form = _form(mailbox)
     if form.validate_on_submit():
-        imap.save_mailbox(db.session, mailbox, form.settings(), form.password.data or "")
+        imap.save_mailbox(db.session, mailbox, form.settings(), form.password.data or "", **who())
         flash(_("Mailbox saved."), "success")
         return _to_list(mailbox.id)
     return _form_page(form, mailbox)
@@ -73,7 +74,7 @@ def mailbox_edit(mailbox_id):
 def mailbox_delete(mailbox_id):
     mailbox = _mailbox_or_404(mailbox_id)
     if ConfirmForm().validate_on_submit():
-        imap.delete_mailbox(db.session, mailbox)
+        imap.delete_mailbox(db.session, mailbox, **who())
         flash(_("Mailbox deleted. The messages it took stay."), "success")
         return redirect(url_for(".mailboxes"), 303)
     return render("admin/mailboxes/delete.html", mailbox=mailbox)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from kb.people import CustomerOrganization, User
 from portal import access
 from portal.blueprints.admin import bp
+from portal.blueprints.admin.audit_forms import who
 from portal.blueprints.admin.organization_forms import (
     ConfirmForm,
     MemberForm,
@@ -59,7 +60,11 @@ def organization_new():
     if form.validate_on_submit():
         try:
             org = orgs.create_organization(
-                db.session, form.name.data or "", form.domains.data or "", form.shares_requests.data
+                db.session,
+                form.name.data or "",
+                form.domains.data or "",
+                form.shares_requests.data,
+                **who(),
             )
         except orgs.InvalidOrganization as exc:
             db.session.rollback()
@@ -98,6 +103,7 @@ def organization_edit(org_id):
                 form.name.data or "",
                 form.domains.data or "",
                 form.shares_requests.data,
+                **who(),
             )
         except orgs.InvalidOrganization as exc:
             db.session.rollback()
@@ -114,7 +120,7 @@ def organization_member_add(org_id):
     org = _organization_or_404(org_id)
     member_form = MemberForm()
     if member_form.validate_on_submit():
-        code = orgs.add_member(db.session, org, member_form.email.data or "")
+        code = orgs.add_member(db.session, org, member_form.email.data or "", **who())
         if code is None:
             email = member_form.email.data.strip().lower()
             flash(_("%(email)s is now a member.", email=email), "success")
@@ -130,7 +136,7 @@ def organization_member_remove(org_id, user_id):
     user = _member_or_404(org, user_id)
     confirm = RemoveMemberForm()
     if confirm.validate_on_submit() and confirm.confirmed.data == "yes":
-        orgs.remove_member(db.session, org, user)
+        orgs.remove_member(db.session, org, user, **who())
         flash(_("%(email)s is no longer a member.", email=user.email), "success")
         return _to_edit(org, "#members")
     return render("admin/organizations/remove_member.html", organization=org, member=user)
@@ -142,7 +148,7 @@ def organization_delete(org_id):
     confirm = ConfirmForm()
     if confirm.validate_on_submit():
         name = org.name
-        orgs.delete_organization(db.session, org)
+        orgs.delete_organization(db.session, org, **who())
         flash(_("Organization “%(name)s” deleted.", name=name), "success")
         return redirect(url_for(".organizations"), 303)
     return render(

@@ -30,9 +30,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kb import clock
 from kb.models import Brand
+from kb.people import User
 from portal.mail.inbound import store
 from portal.mail.models import RECEIVED, InboundMail, MailAddress, Mailbox
+from portal.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -428,10 +431,21 @@ def address_choices(session: Session) -> list[tuple[MailAddress, Brand]]:
 
 
 def save_mailbox(
-    session: Session, mailbox: Mailbox | None, settings: MailboxSettings, password: str
+    session: Session,
+    mailbox: Mailbox | None,
+    settings: MailboxSettings,
+    password: str,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> Mailbox:
     """Create a mailbox or change one (committed). An empty password keeps the stored one.
-    A new server, user or folder is fetched from its first message again."""
+    A new server, user or folder is fetched from its first message again. Recorded in the
+    system log with the settings before and after, and whether the password changed (never
+    the password)."""
+    action = "mailbox.created" if mailbox is None else "mailbox.changed"
+    before = {} if mailbox is None else {name: getattr(mailbox, name) for name in vars(settings)}
     if mailbox is None:
         mailbox = Mailbox(password=password)
         session.add(mailbox)
@@ -447,12 +461,45 @@ def save_mailbox(
     for name, value in vars(settings).items():
         setattr(mailbox, name, value)
     mailbox.last_error = None
+    session.flush()
+    after = {name: getattr(mailbox, name) for name in vars(settings)}
+    changed = {
+        key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
+    }
+    if changed or password:
+        _record(
+            session, action, mailbox, actor, ip, now, **changed, password_changed=bool(password)
+        )
     session.commit()
     return mailbox
 
 
-def delete_mailbox(session: Session, mailbox: Mailbox) -> None:
-    """Stop fetching a mailbox (committed); the messages it took stay, without it."""
+def _record(session, action, mailbox, actor, ip, now, **details) -> None:
+    """The system-log entry of a mailbox's change, in its transaction (`now` None: the clock's)."""
+    audit.record(
+        session,
+        action,
+        now=now or clock.now(),
+        kind=audit.SYSTEM,
+        actor=actor,
+        target=f"mailbox:{mailbox.id}",
+        target_name=f"{mailbox.username}@{mailbox.host}",
+        brand_id=mailbox.brand_id,
+        ip=ip,
+        details=details,
+    )
+
+
+def delete_mailbox(
+    session: Session,
+    mailbox: Mailbox,
+    *,
+    actor: User | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Stop fetching a mailbox (committed); the messages it took stay, without it. Recorded."""
+    _record(session, "mailbox.deleted", mailbox, actor, ip, now, folder=mailbox.folder)
     session.execute(
         update(InboundMail).where(InboundMail.mailbox_id == mailbox.id).values(mailbox_id=None)
     )

@@ -109,6 +109,8 @@ ADMIN_ONLY = (
     "admin.mailbox_edit",
     "admin.mailbox_check",
     "admin.mailbox_delete",
+    "admin.audit_log",
+    "admin.audit_csv",
 )
 
 
