@@ -109,6 +109,7 @@ ADMIN_ONLY = (
     "admin.mailbox_edit",
     "admin.mailbox_check",
     "admin.mailbox_delete",
+    "admin.security_settings",
 )
 
 
