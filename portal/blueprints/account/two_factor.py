@@ -33,6 +33,10 @@ def _pending_key() -> str:
     return f"two-factor:{(session.get(PENDING_KEY) or {}).get('user', '')}"
 
 
+def _account_key() -> str:
+    return f"two-factor-account:{current_user.id if current_user.is_authenticated else ''}"
+
+
 def _record(action: str, user: User | None = None, email: str = "") -> None:
     audit.record(
         db.session,
@@ -203,6 +207,7 @@ def security_start():
 
 @bp.route("/account/security/confirm", methods=["GET", "POST"])
 @limiter.limit(_code_limit, methods=["POST"])
+@limiter.limit(_code_limit, methods=["POST"], key_func=_account_key)
 def security_confirm():
     if (away := _staff_or_away()) is not None or request.method == "GET":
         return away or redirect(url_for("account.security"), 303)
@@ -226,6 +231,7 @@ def security_confirm():
 
 @bp.route("/account/security/disable", methods=["GET", "POST"])
 @limiter.limit(_code_limit, methods=["POST"])
+@limiter.limit(_code_limit, methods=["POST"], key_func=_account_key)
 def security_disable():
     if (away := _staff_or_away()) is not None or request.method == "GET":
         return away or redirect(url_for("account.security"), 303)

@@ -33,6 +33,7 @@ from portal.blueprints.account.two_factor import (
     finish_sign_in,
     record_failed_sign_in,
     record_sign_out,
+    security_page,
 )
 from portal.desk import accounts
 from portal.desk.accounts import authenticate, normalize_email
@@ -346,9 +347,10 @@ def confirm(token):
         user = check.user
         accounts.confirm_email(db.session, user, now)
         db.session.commit()
-        sign_in(user)
-        flash(_("Your address is confirmed and you are signed in."), "success")
-        return redirect(_home_for(user, hc), 303)
+        response = finish_sign_in(user, False, _home_for(user, hc))  # staff: the code first
+        if current_user.is_authenticated:
+            flash(_("Your address is confirmed and you are signed in."), "success")
+        return response
     return _private(
         render("account/confirm.html", hc=hc, form=form, token=token, hc_args=_hc_args(hc))
     )
@@ -686,6 +688,8 @@ def too_many(exc):
             return _signup_page(hc, SignUpForm(), notice=notice, status=429)
     if request.endpoint == "account.login_two_factor":
         return code_page(notice=notice)
+    if request.endpoint in ("account.security_confirm", "account.security_disable"):
+        return security_page(error=notice, status=429)
     if request.endpoint == "account.reset_request":
         return _reset_request_page(
             _helpcenter_from_args(), ResetRequestForm(), notice=notice, status=429

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Organization
+from portal.desk import accounts
 from portal.extensions import limiter
 from portal.security import two_factor
 from portal.security.models import AuditEntry, RecoveryCode, SecuritySettings
@@ -216,6 +217,18 @@ def test_wrong_codes_are_rate_limited(client, ctx, make, frozen_now):
     assert client.get("/agent/").status_code == 302
 
 
+def test_a_password_reset_does_not_skip_the_second_factor(client, ctx, make, frozen_now):
+    user = make.user(role="agent", password=PASSWORD)
+    enrol(ctx, user, frozen_now)
+    _user, token = accounts.request_reset(ctx, user.email, now=frozen_now, hours=2)
+    ctx.commit()
+    new = "a much longer secret"
+    response = client.post(f"/account/reset/{token}", data={"password": new, "confirm": new})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login/two-factor"
+    assert client.get("/agent/").status_code == 302
+
+
 def test_staff_without_two_factor_sign_in_as_before(client, ctx, make):
     user = make.user(role="agent", password=PASSWORD)
     assert password(client, user).headers["Location"] == "/agent/"
@@ -291,6 +304,18 @@ def test_disable_needs_a_current_code(client, ctx, make, frozen_now):
     assert not two_factor.enabled(ctx, user)
     assert "two_factor.disabled" in actions(ctx)
     assert ctx.scalar(select(RecoveryCode).where(RecoveryCode.user_id == user.id)) is None
+
+
+def test_wrong_codes_on_the_security_page_are_rate_limited(client, ctx, make, frozen_now):
+    user = make.user(role="agent", password=PASSWORD)
+    password(client, user)
+    client.post("/account/security/start")
+    for _ in range(5):
+        assert client.post("/account/security/confirm", data={"code": "000000"}).status_code == 422
+    limited = client.post("/account/security/confirm", data={"code": "000000"})
+    assert limited.status_code == 429
+    body = limited.get_data(as_text=True)
+    assert "Too many requests" in body and 'id="two-factor-secret"' in body  # still enrolling
 
 
 def test_customers_have_no_security_page(client, make):
