@@ -183,6 +183,19 @@ def test_the_code_step_as_an_htmx_fragment(client, ctx, make, frozen_now):
     response = client.post("/login/two-factor", data={"code": "1"}, headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert "<html" not in body and "That code is not right" in body
+    page = client.post("/login/two-factor", data={"code": "1"}).get_data(as_text=True)
+    assert "<html" in page and "That code is not right" in page
+
+
+def test_a_wrong_enrolment_code_as_an_htmx_fragment(client, make):
+    user = make.user(role="agent", password=PASSWORD)
+    password(client, user)
+    client.post("/account/security/start")
+    fragment = client.post(
+        "/account/security/confirm", data={"code": "1"}, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="two-factor-state"' in fragment
+    assert "That code is not right" in fragment
 
 
 def test_the_code_step_expires_after_five_minutes(client, ctx, make, frozen_now):
