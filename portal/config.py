@@ -53,6 +53,9 @@ def defaults(instance_path: str) -> dict:
         "ARTICLE_READINGS_SECONDS": 10,
         "REDIS_URL": None,  # shared rate-limit counters; in-process memory when unset
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        # Staff second-factor codes: per address and per account waiting for its code.
+        "TWO_FACTOR_RATE_LIMIT": "5 per minute;30 per hour",
+        "TWO_FACTOR_PENDING_SECONDS": 300,  # from the right password to the code
         # Inquiry forms: per address, per email, and the least time a person takes to fill one.
         "INQUIRY_RATE_LIMIT": "10 per minute;60 per day",
         "INQUIRY_EMAIL_RATE_LIMIT": "5 per 10 minutes;20 per day",

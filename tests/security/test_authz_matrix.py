@@ -76,6 +76,7 @@ ACCESS = {
     "account.signup": "public",
     "account.reset_request": "public",
     "account.resend_confirmation": "public",
+    "account.login_two_factor": "public",  # without a pending sign-in: back to /login
     # Articles: public ones for everyone, restricted sections for their organizations, drafts 404.
     "helpcenter.article": "article",
     "helpcenter.vote": "article",
@@ -91,6 +92,10 @@ ACCESS = {
     "account.settings_email": "signed_in",
     "account.settings_password": "signed_in",
     "account.settings_profile": "signed_in",
+    "account.security": "signed_in",  # staff enrol; customers are sent to their settings
+    "account.security_start": "signed_in",
+    "account.security_confirm": "signed_in",
+    "account.security_disable": "signed_in",
     # Links mailed to a person: nothing without a valid token.
     "account.confirm": "account_token",
     "account.reset_password": "account_token",
@@ -185,6 +190,7 @@ ACCESS = {
     "admin.mailbox_edit": "admin_only",
     "admin.mailbox_check": "admin_only",
     "admin.mailbox_delete": "admin_only",
+    "admin.security_settings": "admin_only",
 }
 
 # POSTs that change what later requests see run last, in this order.

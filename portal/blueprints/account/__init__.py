@@ -6,3 +6,4 @@ bp = Blueprint("account", __name__)
 
 from portal.blueprints.account import views  # noqa: E402,F401,I001
 from portal.blueprints.account import sso  # noqa: E402,F401,I001
+from portal.blueprints.account import two_factor  # noqa: E402,F401,I001

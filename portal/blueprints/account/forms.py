@@ -148,3 +148,9 @@ class SsoForm(FlaskForm):
         if request.method == "POST":  # a posted token is read from the body only
             form.jwt.process(request.form)
         return form
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code (sign-in, enrol, disable)."""
+
+    code = StringField(_l("Code"), filters=[_strip], validators=[InputRequired(), Length(max=64)])

@@ -28,6 +28,13 @@ from portal.blueprints.account.forms import (
     ResetRequestForm,
     SignUpForm,
 )
+from portal.blueprints.account.two_factor import (
+    code_page,
+    finish_sign_in,
+    record_failed_sign_in,
+    record_sign_out,
+    security_page,
+)
 from portal.desk import accounts
 from portal.desk.accounts import authenticate, normalize_email
 from portal.extensions import db, limiter
@@ -188,9 +195,9 @@ def login():
             }
             unconfirmed, status = True, 403
         elif user is not None:
-            sign_in(user, remember=form.remember.data)
-            return redirect(target or _home_for(user, hc), 303)
+            return finish_sign_in(user, form.remember.data, target or _home_for(user, hc))
         else:
+            record_failed_sign_in(form.email.data)
             error, status = _("That email and password do not match an account."), 401
     elif request.method == "POST":
         error, status = _("Enter your email and password."), 401
@@ -209,6 +216,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    record_sign_out()
     sign_out()
     return redirect(url_for("helpcenter.index"), 303)
 
@@ -339,9 +347,10 @@ def confirm(token):
         user = check.user
         accounts.confirm_email(db.session, user, now)
         db.session.commit()
-        sign_in(user)
-        flash(_("Your address is confirmed and you are signed in."), "success")
-        return redirect(_home_for(user, hc), 303)
+        response = finish_sign_in(user, False, _home_for(user, hc))  # staff: the code first
+        if current_user.is_authenticated:
+            flash(_("Your address is confirmed and you are signed in."), "success")
+        return response
     return _private(
         render("account/confirm.html", hc=hc, form=form, token=token, hc_args=_hc_args(hc))
     )
@@ -441,9 +450,10 @@ def reset_password(token):
             db.session.rollback()
             return _link_expired("reset", hc, accounts.TokenCheck("used"))
         db.session.commit()
-        sign_in(user)
-        flash(_("Your password is changed and you are signed in."), "success")
-        return redirect(_home_for(user, hc), 303)
+        response = finish_sign_in(user, False, _home_for(user, hc))  # staff: the code first
+        if current_user.is_authenticated:
+            flash(_("Your password is changed and you are signed in."), "success")
+        return response
     status = 422 if request.method == "POST" else 200
     return _private(
         render(
@@ -676,6 +686,10 @@ def too_many(exc):
         hc = _helpcenter(args.get("brand"), args.get("locale"))
         if hc is not None:
             return _signup_page(hc, SignUpForm(), notice=notice, status=429)
+    if request.endpoint == "account.login_two_factor":
+        return code_page(notice=notice)
+    if request.endpoint in ("account.security_confirm", "account.security_disable"):
+        return security_page(error=notice, status=429)
     if request.endpoint == "account.reset_request":
         return _reset_request_page(
             _helpcenter_from_args(), ResetRequestForm(), notice=notice, status=429

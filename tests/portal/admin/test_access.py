@@ -111,6 +111,7 @@ ADMIN_ONLY = (
     "admin.mailbox_delete",
     "admin.audit_log",
     "admin.audit_csv",
+    "admin.security_settings",
 )
 
 
