@@ -83,6 +83,7 @@ KNOWN_ACTIONS = (
     "security.two_factor_required",
     "staff.sign_in",
     "staff.sign_in_failed",
+    "customer.sign_in_failed",
     "staff.sign_out",
     "staff.two_factor_failed",
     "two_factor.disabled",

@@ -72,14 +72,16 @@ def finish_sign_in(user: User, remember: bool, target: str):
 
 
 def record_failed_sign_in(email: str) -> None:
-    """A wrong password for a staff account, or an address no account has, is logged."""
+    """Every failed sign-in is logged: a staff account's, a customer's, or an address no
+    account has. (The same work for each, so the answer's timing tells no one which address
+    has an account.)"""
     user = accounts.user_by_email(db.session, email or "")
     if user is None:
         _record("staff.sign_in_failed", email=accounts.normalize_email(email or ""))
     elif user.role in STAFF_ROLES:
         _record("staff.sign_in_failed", user)
     else:
-        return
+        _record("customer.sign_in_failed", user)
     db.session.commit()
 
 
