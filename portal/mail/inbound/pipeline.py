@@ -72,6 +72,7 @@ class Arrival:
     mail: ParsedMail | None = None
     message_id: str = ""  # the Message-ID header, or <sha256:...> of the bytes without one
     address: MailAddress | None = None  # the support address it was sent to
+    recipients: list[str] = field(default_factory=list)  # envelope, then To and Cc
     brand: Brand | None = None
     key: str = ""  # one mail, one ticket or message (from its Message-ID)
     account: User | None = None  # the sender's account, if the address has one
@@ -228,11 +229,7 @@ def address_stage(session: Session, arrival: Arrival) -> None:
     # Known before the ticket's first mail is written: it is sent from this address, in the
     # thread of this message (written with the next statement).
     _note_facts(row, arrival)
-    for candidate in candidates:  # a reply address names its ticket (checked later)
-        ticket_id = tokens.ticket_in_address(candidate, current_app.config["SECRET_KEY"])
-        if ticket_id is not None:
-            _consider(session, arrival, ticket_id, "address_token")
-            break
+    arrival.recipients = candidates  # (a reply address among them names its ticket: threading)
 
 
 def duplicate_stage(session: Session, arrival: Arrival) -> None:
@@ -294,10 +291,15 @@ def identify_stage(session: Session, arrival: Arrival) -> None:
 
 
 def thread_stage(session: Session, arrival: Arrival) -> None:
-    """The ticket it answers: In-Reply-To, then References (newest first) of mail we sent or
-    received about a ticket, then the reply address's tag (address_stage), then `[#id]` in the
-    subject. It joins only when its sender takes part in that ticket."""
+    """The ticket it answers: the signed tag of the reply address it was sent to, then
+    In-Reply-To, then References (newest first) of mail we sent or received about a ticket,
+    then `[#id]` in the subject. It joins only when its sender takes part in that ticket."""
     mail = arrival.mail
+    for recipient in arrival.recipients:
+        ticket_id = tokens.ticket_in_address(recipient, current_app.config["SECRET_KEY"])
+        if ticket_id is not None:
+            _consider(session, arrival, ticket_id, "address_token")
+            break
     if arrival.ticket is None and arrival.not_joined is None:
         for how, ids in (("in_reply_to", mail.in_reply_to), ("references", mail.references[::-1])):
             ticket_id = _ticket_of_message_ids(session, ids)
@@ -388,12 +390,7 @@ def _takes_part(session: Session, arrival: Arrival, ticket: Ticket) -> bool:
     )
     if shared is not None:
         return True
-    if arrival.account is None:
-        # identify_stage runs after the address; look the account up for this check.
-        arrival.account = session.scalar(
-            select(User).where(func.lower(User.email) == email, User.active.is_(True))
-        )
-    if arrival.account is None:
+    if arrival.account is None:  # (identify_stage ran before)
         return False
     customer = Customer.of(session, arrival.account)
     return ticket_for(session, customer, ticket.brand_id, ticket.id) is not None
