@@ -308,6 +308,8 @@ def test_refused_files_are_named_to_agents_and_to_the_sender(app, make, ctx):
     assert len(note) == 1 and "setup.exe" in note[0].body
     to_sender = [m for m in _outbox(ctx, "mina@example.com") if "setup.exe" in m.text_body]
     assert len(to_sender) == 1
+    assert "- setup.exe: a kind of file we do not accept" in to_sender[0].text_body
+    assert "<li>setup.exe: a kind of file we do not accept</li>" in to_sender[0].html_body
 
 
 def test_mail_to_an_organization_address_lands_in_its_private_requests(app, make, ctx):
