@@ -6,10 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kb import clock
 from portal.blueprints.admin import mail_in
+from portal.desk.models import Ticket
 from portal.mail.models import DONE, FAILED, HELD, IGNORED, InboundMail
+from tests.portal.mail.inbound_helpers import message, receiving_brand
 from tests.security.test_headers import _check_common
 
 RAW = (
@@ -220,11 +223,6 @@ def test_a_message_that_neither_failed_nor_was_held_is_not_retried(client, ctx, 
 def test_retrying_a_held_message_makes_its_ticket(client, ctx, make, admin):
     """The end-to-end run: a message the sender's limit held, retried by an admin from the
     list, becomes a ticket; the list then shows it done with a link to that ticket."""
-    from sqlalchemy import select
-
-    from portal.desk.models import Ticket
-    from tests.portal.mail.inbound_helpers import message, receiving_brand
-
     desk = receiving_brand(make, ctx, slug="acme")
     raw = message(desk.address, subject="Held by the limit").as_bytes()
     mail = InboundMail(

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from kb import clock
 from kb.people import CustomerOrganization
 from portal.desk import replies
+from portal.desk.accounts import claim_requests
 from portal.desk.forms import create_form
 from portal.desk.models import OutboxMail, Ticket, TicketFile, TicketMessage, TicketShare
 from portal.extensions import db
@@ -383,8 +384,6 @@ def test_agents_are_told_about_a_held_sender_on_their_queues(app, make, ctx, cli
 
 
 def test_a_mail_sender_who_signs_up_later_finds_the_request_as_theirs(app, make, ctx):
-    from portal.desk.accounts import claim_requests
-
     desk = receiving_brand(make, ctx)
     deliver(app, message(desk.address, sender="Mina <Mina@Example.com>", cc="jonas@example.com"))
     mina = make.user("customer", email="mina@example.com")

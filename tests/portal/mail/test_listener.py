@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from kb import clock
 from portal.desk import replies
-from portal.desk.models import Ticket, TicketMessage
+from portal.desk.models import OutboxMail, Ticket, TicketMessage
 from portal.extensions import db
 from portal.mail.inbound.listener import Listener
 from portal.mail.models import DONE, RECEIVED, InboundMail
@@ -166,8 +166,6 @@ def test_an_auto_reply_storm_makes_nothing(app, make, ctx, listener):
     _wait_until(lambda: len([r for r in _rows(ctx) if r.status != RECEIVED]) == 30)
     assert tickets(ctx) == []
     ctx.expire_all()
-    from portal.desk.models import OutboxMail
-
     assert ctx.scalar(select(func.count()).select_from(OutboxMail)) == 0
 
 
