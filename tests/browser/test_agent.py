@@ -161,6 +161,9 @@ def open_from_queue(page: Page, base_url: str, subject: str) -> None:
     row.get_by_role("link", name=subject, exact=True).click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(base_url)}/agent/tickets/\d+"))
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
+    # htmx is a deferred script: a Send clicked before the page has loaded posts the plain form,
+    # and the browser, not arrival.js, follows the #anchor (it scrolls there but moves no focus).
+    page.wait_for_load_state()
 
 
 def conversation(page: Page):
