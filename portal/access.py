@@ -8,9 +8,38 @@ from sqlalchemy.orm import Session
 from kb.models import Article, Brand, Category, Revision, Section, Translation
 from kb.people import BrandMember
 from portal.desk.models import InquiryForm, Ticket
+from portal.security import roles
 
 STAFF_ROLES = ("admin", "editor", "agent")
 CONTENT_ROLES = ("admin", "editor")
+
+
+def _grants() -> dict[int | None, frozenset[str]]:
+    """The signed-in user's permissions per brand, read once per request."""
+    if not current_user.is_authenticated:
+        return {}
+    cached = getattr(current_user, "_grants", None)
+    if cached is None:
+        from portal.extensions import db
+
+        cached = current_user._grants = roles.grants(db.session, current_user.user)
+    return cached
+
+
+def may(permission: str, brand_id: int | None = None) -> bool:
+    """Whether the signed-in user holds `permission` on `brand_id` (on some brand when None)."""
+    held = _grants()
+    if brand_id is None:
+        return any(permission in perms for perms in held.values())
+    return permission in held.get(roles.EVERY_BRAND, ()) or permission in held.get(brand_id, ())
+
+
+def permitted_brand_ids(permission: str) -> list[int] | None:
+    """The brands on which the signed-in user holds `permission`: None means every brand."""
+    held = _grants()
+    if permission in held.get(roles.EVERY_BRAND, ()):
+        return None
+    return sorted(b for b, perms in held.items() if b is not None and permission in perms)
 
 
 def role() -> str | None:
