@@ -50,6 +50,8 @@ class TranslationInput:
     status: str = "draft"
     publish_at: datetime | None = None
     unpublish_at: datetime | None = None
+    # False for writers without the right to publish: drafts only, published text untouched.
+    may_publish: bool = True
 
 
 @dataclass
@@ -111,6 +113,12 @@ def _check_translation(
         errors["locale"] = "locale_not_enabled"
     if data.status not in TRANSLATION_STATUSES:
         errors["status"] = "status_unknown"
+    elif not data.may_publish and (
+        data.status != "draft"
+        or data.publish_at is not None
+        or (existing is not None and existing.status != "draft")
+    ):
+        errors["status"] = "publish_not_allowed"
     slug = slugify(data.slug or title)
     if title and _slug_taken(session, brand.id, locale, slug, translation_id):
         errors["slug"] = "slug_taken"

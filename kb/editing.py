@@ -16,7 +16,7 @@ from kb.models import (
     Section,
     Translation,
 )
-from kb.people import User
+from kb.people import User, members_holding
 from kb.visibility import is_scheduled
 
 ADMIN_PAGE_SIZE = 50
@@ -137,9 +137,9 @@ def articles(session: Session, f: ArticleFilters, now: datetime) -> tuple[list[R
 
 
 def authors(session: Session) -> list[User]:
-    """The people who write articles (admins and editors), by name: the list's author filter."""
+    """The people who write articles (holders of kb.write), by name: the list's author filter."""
     return list(
-        session.scalars(select(User).where(User.role.in_(("admin", "editor"))).order_by(User.name))
+        session.scalars(select(User).where(members_holding("kb.write")).order_by(User.name))
     )
 
 

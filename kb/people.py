@@ -6,13 +6,25 @@ they live here, below both: `kb` creates its tables without the help desk.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    cast,
+    false,
+    select,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.clock import now
 from kb.db import Base, UTCDateTime
 
-ROLES = ("admin", "editor", "agent", "customer")
+# Staff hold roles per brand (Role, BrandMember below); customers hold none.
+ROLES = ("staff", "customer")
 
 
 class User(Base):
@@ -42,10 +54,34 @@ class User(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     # Agents: whether round-robin gives them new tickets (off on vacation, for example).
     receives_tickets: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Staff: organization admins manage members and security (no tickets or content unless
+    # they also hold a working role); a role held on every brand, present and future.
+    org_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # (No foreign key: SQLite could then not drop the column without rebuilding users, which
+    # cascades; deleting a role that anyone holds is refused instead.)
+    every_brand_role_id: Mapped[int | None] = mapped_column(Integer)
+    # Staff: a sign-in name besides the address (letters, digits, . _ -), unique.
+    login_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # Set when invited; cleared when the invitation's set-password link is used.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Role(Base):
+    """A named set of permissions (portal.security.roles.PERMISSIONS). Built-in roles have a
+    key (admin, editor, agent, light_agent) and cannot be edited; custom roles have none."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    permissions: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class BrandMember(Base):
-    """A staff account's membership of a brand: editors and agents work only in their brands."""
+    """A staff account's role on one brand: a member can be agent on one brand and editor on
+    another."""
 
     __tablename__ = "brand_members"
     __table_args__ = (UniqueConstraint("user_id", "brand_id"),)
@@ -53,6 +89,7 @@ class BrandMember(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
 
 
 class CustomerOrganization(Base):
@@ -66,3 +103,20 @@ class CustomerOrganization(Base):
     domains: Mapped[list] = mapped_column(JSON, default=list)
     shares_requests: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+def roles_with(permission: str):
+    """A select() of the ids of roles holding `permission` (the JSON list read as text: the
+    same on SQLite and PostgreSQL, and permission names hold no LIKE wildcards)."""
+    return select(Role.id).where(cast(Role.permissions, String).like(f'%"{permission}"%'))
+
+
+def members_holding(permission: str):
+    """A condition on User: active staff holding `permission` on some brand (or every one)."""
+    with_it = roles_with(permission)
+    on_a_brand = select(BrandMember.user_id).where(BrandMember.role_id.in_(with_it))
+    return (
+        (User.role == "staff")
+        & User.active.is_(True)
+        & (User.id.in_(on_a_brand) | User.every_brand_role_id.in_(with_it))
+    )

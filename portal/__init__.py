@@ -162,7 +162,7 @@ def _select_locale() -> str:
         if chosen in UI_LOCALES:
             return chosen
     last_read = request.cookies.get("locale")
-    if last_read in UI_LOCALES and not (signed_in and current_user.user.role != "customer"):
+    if last_read in UI_LOCALES and not (signed_in and current_user.user.role == "staff"):
         return last_read
     return request.accept_languages.best_match(list(UI_LOCALES)) or "en"
 
@@ -210,3 +210,10 @@ def _register_login(app: Flask) -> None:
         return LoginUser(user, parse_session_id(session_id)[2]) if user is not None else None
 
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    from portal import access  # answers per signed-in member: templates ask it too
+
+    app.jinja_env.globals.update(
+        may=access.may,
+        may_everywhere=access.may_everywhere,
+        may_enter_back_office=access.may_enter_back_office,
+    )

@@ -6,12 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import Article, Brand, Category, Revision, Section, Translation
-from kb.people import BrandMember
 from portal.desk.models import InquiryForm, Ticket
+from portal.extensions import db
 from portal.security import roles
-
-STAFF_ROLES = ("admin", "editor", "agent")
-CONTENT_ROLES = ("admin", "editor")
 
 
 def _grants() -> dict[int | None, frozenset[str]]:
@@ -20,8 +17,6 @@ def _grants() -> dict[int | None, frozenset[str]]:
         return {}
     cached = getattr(current_user, "_grants", None)
     if cached is None:
-        from portal.extensions import db
-
         cached = current_user._grants = roles.grants(db.session, current_user.user)
     return cached
 
@@ -42,35 +37,33 @@ def permitted_brand_ids(permission: str) -> list[int] | None:
     return sorted(b for b, perms in held.items() if b is not None and permission in perms)
 
 
-def role() -> str | None:
-    return current_user.role if current_user.is_authenticated else None
+def may_everywhere(permission: str) -> bool:
+    """Whether the user holds `permission` on every brand: what pages about the installation
+    as a whole ask (mail settings, customer organizations), as they show every brand's data."""
+    return permitted_brand_ids(permission) is None and may(permission)
 
 
-def is_content_staff() -> bool:
-    return role() in CONTENT_ROLES
+def is_staff() -> bool:
+    return current_user.is_authenticated and current_user.user.role == "staff"
 
 
-AGENT_ROLES = ("admin", "agent")
+def may_enter_back_office() -> bool:
+    """The back office (/admin) is for members holding one of its permissions."""
+    return any(may(permission) for permission in roles.BACK_OFFICE_PERMISSIONS)
 
 
 def is_agent() -> bool:
-    """Agents (their brands' tickets) and admins (every brand's)."""
-    return role() in AGENT_ROLES
+    """Members who see tickets (on the brands where they hold tickets.view)."""
+    return may("tickets.view")
 
 
 def agent_brand_ids(session: Session) -> list[int] | None:
-    """Brands whose tickets the current agent handles: None means every brand (admins)."""
-    if role() == "admin":
-        return None
-    if role() != "agent":
-        return []
-    return list(
-        session.scalars(select(BrandMember.brand_id).where(BrandMember.user_id == current_user.id))
-    )
+    """Brands whose tickets the current member sees: None means every brand."""
+    return permitted_brand_ids("tickets.view")
 
 
 def ticket_for_agent_or_404(session: Session, ticket_id: int) -> Ticket:
-    """A ticket of a brand this agent belongs to (any brand for admins); others 404."""
+    """A ticket of a brand this member sees tickets of; others 404."""
     ticket = session.get(Ticket, ticket_id)
     brands = agent_brand_ids(session)
     if ticket is None or (brands is not None and ticket.brand_id not in brands):
@@ -85,25 +78,14 @@ def reader_org_id() -> int | None:
     return getattr(current_user.user, "customer_org_id", None)
 
 
-def is_admin() -> bool:
-    """Admins run the installation itself (mail, settings): more than any one brand."""
-    return role() == "admin"
+def content_brand_ids(session: Session, permission: str = "kb.write") -> list[int] | None:
+    """Brands whose content (or forms, ...) the current member may edit: None means every."""
+    return permitted_brand_ids(permission)
 
 
-def content_brand_ids(session: Session) -> list[int] | None:
-    """Brands whose content the current user may edit: None means every brand (admins)."""
-    if role() == "admin":
-        return None
-    if role() != "editor":
-        return []
-    return list(
-        session.scalars(select(BrandMember.brand_id).where(BrandMember.user_id == current_user.id))
-    )
-
-
-def content_brands(session: Session) -> list[Brand]:
-    """The brands the current user edits, by name (the filter every admin list starts from)."""
-    ids = content_brand_ids(session)
+def content_brands(session: Session, permission: str = "kb.write") -> list[Brand]:
+    """The brands the current member edits, by name (the filter every admin list starts from)."""
+    ids = content_brand_ids(session, permission)
     stmt = select(Brand).order_by(Brand.name)
     if ids is not None:
         stmt = stmt.where(Brand.id.in_(ids))
@@ -111,31 +93,34 @@ def content_brands(session: Session) -> list[Brand]:
 
 
 def scope_to_content_brands(session: Session, stmt, brand_column):
-    """Limit a select() to the current user's brands."""
+    """Limit a select() to the current member's brands."""
     ids = content_brand_ids(session)
     return stmt if ids is None else stmt.where(brand_column.in_(ids))
 
 
-def may_edit_brand(session: Session, brand_id: int) -> bool:
-    ids = content_brand_ids(session)
-    return ids is None or brand_id in ids
+def may_edit_brand(session: Session, brand_id: int, permission: str = "kb.write") -> bool:
+    return may(permission, brand_id)
 
 
-def brand_for_editor_or_404(session: Session, slug: str | None) -> Brand:
+def brand_for_editor_or_404(
+    session: Session, slug: str | None, permission: str = "kb.write"
+) -> Brand:
     brand = session.scalar(select(Brand).where(Brand.slug == (slug or "")))
-    if brand is None or not may_edit_brand(session, brand.id):
+    if brand is None or not may(permission, brand.id):
         abort(404)
     return brand
 
 
-def chosen_content_brand(session: Session, slug: str | None) -> tuple[Brand | None, list[Brand]]:
+def chosen_content_brand(
+    session: Session, slug: str | None, permission: str = "kb.write"
+) -> tuple[Brand | None, list[Brand]]:
     """The brand a per-brand admin page asks for (404 when not the editor's), else the editor's
     only brand, else None (the page asks to choose); with the editor's brands."""
-    brands = content_brands(session)
+    brands = content_brands(session, permission)
     slug = slug or (brands[0].slug if len(brands) == 1 else None)
     if slug is None:
         return None, brands
-    return brand_for_editor_or_404(session, slug), brands
+    return brand_for_editor_or_404(session, slug, permission), brands
 
 
 def article_for_editor_or_404(session: Session, article_id: int) -> Article:
@@ -163,7 +148,7 @@ def section_for_editor_or_404(session: Session, section_id: int) -> Section:
 def form_for_editor_or_404(session: Session, form_id: int) -> InquiryForm:
     """An inquiry form of a brand the current user edits; unknown and forbidden answer 404."""
     form = session.get(InquiryForm, form_id)
-    if form is None or not may_edit_brand(session, form.brand_id):
+    if form is None or not may("forms", form.brand_id):
         abort(404)
     return form
 

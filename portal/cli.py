@@ -14,7 +14,7 @@ from portal import config, jobs
 from portal.desk import accounts, sso
 from portal.extensions import db
 from portal.mail import commands as mail_commands
-from portal.security import audit
+from portal.security import audit, roles
 
 
 def register(app: Flask) -> None:
@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
         click.echo(f"Demo brands loaded: {', '.join(loaded) or 'already present'}")
         click.echo(f"Demo logins (password: {demo_content.DEMO_PASSWORD}):")
         for email, _name, role in demo_content.DEMO_ACCOUNTS:
-            click.echo(f"  {role:<9} {email}")
+            click.echo(f"  {role.replace('_', ' '):<11} {email}")
         click.echo("Demo support addresses (mail to them through 127.0.0.1:2525):")
         for address in demo_content.demo_mail.addresses():
             click.echo(f"  {address}")
@@ -142,16 +142,19 @@ def _new_password(email: str, from_stdin: bool) -> str:
 
 
 def _create_admin(email: str, name: str, password: str | None) -> User:
-    """The admin account, on the organization (made as "Portal" when there is none), recorded
-    as member.created in the same transaction."""
+    """The admin account (an organization admin, and admin of every brand), on the
+    organization (made as "Portal" when there is none), recorded as member.created in the same
+    transaction."""
     organization = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
     if organization is None:
         organization = Organization(name="Portal")
         db.session.add(organization)
         db.session.flush()
-    user = accounts.create_or_update_user(db.session, email, name, "admin", password)
+    user = accounts.create_or_update_user(db.session, email, name, "staff", password)
     user.organization_id = organization.id
     db.session.flush()
+    roles.grant(db.session, user, "owner")  # members and security ...
+    roles.grant(db.session, user, "admin", every_brand=True)  # ... and every brand's work
     audit.record(
         db.session,
         "member.created",

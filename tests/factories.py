@@ -19,7 +19,7 @@ from kb.models import (
     SectionTranslation,
     Translation,
 )
-from kb.people import BrandMember, User
+from kb.people import User
 from kb.slugs import slugify
 from portal.desk.models import Ticket
 
@@ -46,16 +46,25 @@ class Factory:
         return self._org
 
     def user(self, role="editor", brands=(), email=None, password="x", name=None) -> User:
+        """An account: "customer", or staff by role: "admin" (organization admin and admin of
+        every brand), "owner" (organization admin only), or a built-in role on `brands`."""
         from portal.desk.accounts import create_or_update_user  # the web app's account rules
+        from portal.security import roles
 
         n = next(_seq)
         user = create_or_update_user(
-            self.session, email or f"{role}{n}@example.test", name or f"{role.title()} {n}", role
+            self.session,
+            email or f"{role}{n}@example.test",
+            name or f"{role.title()} {n}",
+            "customer" if role == "customer" else "staff",
         )
         user.password_hash = _cheap_hash(password)
         self.session.flush()
-        for brand in brands:
-            self.session.add(BrandMember(user_id=user.id, brand_id=brand.id))
+        if role == "admin":
+            roles.grant(self.session, user, "owner")
+            roles.grant(self.session, user, "admin", brands, every_brand=True)
+        elif role != "customer":
+            roles.grant(self.session, user, role, brands)
         self.session.commit()
         return user
 

@@ -20,18 +20,25 @@ from kb.models import (
     SectionTranslation,
     Translation,
 )
-from kb.people import BrandMember
+from kb.people import Role
 from kb.slugs import slugify
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
 from portal.desk.accounts import create_or_update_user
+from portal.security import audit, roles
 
 DEMO_PASSWORD = "portal-demo"
+WRITER = "Writer (drafts only)"
+# (address, name, role): "admin" is an organization admin who is also admin of every brand;
+# "owner" an organization admin only (members, security: no tickets, no content); editor,
+# agent and light agent hold their role on each demo brand.
 DEMO_ACCOUNTS = [
     ("admin@example.com", "Ada Admin", "admin"),
+    ("owner@example.com", "Olivia Owner", "owner"),
     ("editor@example.com", "Eddie Editor", "editor"),
     ("agent@example.com", "Agnes Agent", "agent"),
+    ("light@example.com", "Leo Light", "light_agent"),
     ("customer@example.com", "Chris Customer", "customer"),
     ("colleague@example.com", "Kim Colleague", "customer"),
     ("outsider@example.com", "Olle Outsider", "customer"),
@@ -51,9 +58,13 @@ def load(session: Session) -> list[str]:
         org = Organization(name="Demo Company")
         session.add(org)
     users = {
-        email: create_or_update_user(session, email, name, role, DEMO_PASSWORD)
+        email: create_or_update_user(
+            session, email, name, "customer" if role == "customer" else "staff", DEMO_PASSWORD
+        )
         for email, name, role in DEMO_ACCOUNTS
     }
+    for user in users.values():
+        user.organization_id = user.organization_id or (org.id if user.role == "staff" else None)
     session.flush()
     loaded = []
     for path in brand_files():
@@ -61,15 +72,41 @@ def load(session: Session) -> list[str]:
         slug = data["brand"]["slug"]
         if session.scalar(select(Brand).where(Brand.slug == slug)) is None:
             brand = load_brand(session, org, data, users["editor@example.com"].id, now)
-            for email in ("editor@example.com", "agent@example.com"):
-                session.add(BrandMember(user_id=users[email].id, brand_id=brand.id))
             demo_forms.load(session, {slug: brand})
             loaded.append(slug)
     brands = {b.slug: b for b in session.scalars(select(Brand))}
+    _members(session, users, list(brands.values()), now)
     demo_requests.load(session, brands, users)
     demo_mail.load(session, brands)
     session.commit()
     return loaded
+
+
+def _members(session: Session, users: dict, brands: list[Brand], now) -> None:
+    """The demo's roles, and the custom role "Writer" (drafts only), recorded in the audit log
+    the first time as a set-up would be."""
+    first_time = session.scalar(select(Role.id).where(Role.name == WRITER)) is None
+    for email, _name, role in DEMO_ACCOUNTS:
+        user = users[email]
+        if role == "admin":
+            roles.grant(session, user, "owner")
+            roles.grant(session, user, "admin", every_brand=True)
+        elif role != "customer":
+            roles.grant(session, user, role, brands)
+    if not first_time:
+        return
+    for email, _name, role in DEMO_ACCOUNTS:
+        if role != "customer":
+            user = users[email]
+            audit.record(
+                session,
+                "member.created",
+                now=now,
+                target=f"user:{user.id}",
+                target_name=f"{user.name} <{user.email}>",
+                details={"role": role, "by": "flask demo"},
+            )
+    roles.create_role(session, WRITER, ["kb.write"], actor=None, now=now)
 
 
 def load_brand(session: Session, org: Organization, data: dict, author_id: int, now) -> Brand:

@@ -20,7 +20,7 @@ from portal.desk.orgs import organization_for_email
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
-TOKEN_PURPOSES = ("confirm", "reset", "email")
+TOKEN_PURPOSES = ("confirm", "reset", "email", "invite")
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -58,10 +58,18 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+def user_for_sign_in(session: Session, name: str) -> User | None:
+    """The account an address names, or a staff member's login ID (no "@")."""
+    if "@" in (name or ""):
+        return user_by_email(session, name)
+    login_id = (name or "").strip().lower()
+    return session.scalar(select(User).where(User.login_id == login_id)) if login_id else None
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same work either way).
-    The caller decides what an unconfirmed address may do."""
-    user = user_by_email(session, email)
+    """The active user with this email (or login ID) and password, or None (same work either
+    way). The caller decides what an unconfirmed address may do."""
+    user = user_for_sign_in(session, email)
     ok = check_password(user, password or "")
     return user if ok and user.active else None
 

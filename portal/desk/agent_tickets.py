@@ -23,12 +23,17 @@ from portal.desk.models import (
     TicketTag,
 )
 from portal.desk.tickets import MAX_DESCRIPTION
+from portal.security import roles
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
 OTHER_REQUESTS = 10
 # Events that only say a message was added: the message itself stands in the timeline.
 MESSAGE_EVENTS = ("reply", "note")
+
+
+# Changes that need tickets.assign; the others (status, priority, type, tags) need tickets.reply.
+ASSIGNING = ("assignee_id", "group_id")
 
 
 class PropertyError(ValueError):
@@ -181,6 +186,10 @@ def change_properties(
     for the group's round-robin, tags: a list) and record one event per change, with who and
     when. Solving an unassigned ticket assigns it to `agent`. Checks everything first:
     PropertyError changes nothing."""
+    for name in changes:
+        needed = "tickets.assign" if name in ASSIGNING else "tickets.reply"
+        if not roles.holds(session, agent, needed, ticket.brand_id):
+            raise PropertyError(name, "change_not_allowed")
     if "status" in changes and changes["status"] not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")
     if "priority" in changes and changes["priority"] not in TICKET_PRIORITIES:

@@ -10,11 +10,11 @@ ticket gets one assignee.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kb import clock
-from kb.people import BrandMember, User
+from kb.people import User
 from portal.desk.models import (
     AgentGroup,
     AgentGroupMember,
@@ -23,7 +23,7 @@ from portal.desk.models import (
     Ticket,
     TicketEvent,
 )
-from portal.security import audit
+from portal.security import audit, roles
 from portal.web.ids import parse_id
 
 MAX_NAME = 100
@@ -41,16 +41,9 @@ class GroupError(ValueError):
 
 
 def can_work(brand_id: int | list[int] | None):
-    """A condition on User: active agents of this brand (of any of these brands; None: of
-    any brand), and admins (every brand)."""
-    members = select(BrandMember.user_id)
-    if isinstance(brand_id, int):
-        members = members.where(BrandMember.brand_id == brand_id)
-    elif brand_id is not None:
-        members = members.where(BrandMember.brand_id.in_(brand_id))
-    return User.active.is_(True) & or_(
-        User.role == "admin", (User.role == "agent") & User.id.in_(members)
-    )
+    """A condition on User: active members who may answer this brand's tickets (any of these
+    brands'; None: any brand's), that is who hold tickets.reply there."""
+    return roles.holding("tickets.reply", brand_id)
 
 
 def receivers(session: Session, group: AgentGroup) -> list[User]:

@@ -23,6 +23,7 @@ from portal.desk.agent_tickets import PropertyError
 from portal.desk.customer_requests import can_reopen
 from portal.desk.models import ScheduledReply, Ticket, TicketMessage
 from portal.mail.requesters import mail_about_request
+from portal.security import roles
 
 # A refused reply: `field` and `code` name what was wrong (the doors word it).
 ReplyError = PropertyError
@@ -114,6 +115,12 @@ def reply(
             raise ValueError("a requester's reply is public, sent now, and sets no status")
         return _requester_reply(session, actor, ticket, body, files_key, now, reopen_days)
     agent = actor
+    if not roles.holds(
+        session, agent, "tickets.reply" if public else "tickets.note", ticket.brand_id
+    ):
+        raise agent_tickets.PropertyError(
+            "body", "reply_not_allowed" if public else "note_not_allowed"
+        )
     if seen_up_to is not None:
         arrived = presence.newer_public_messages(session, ticket.id, seen_up_to)
         if arrived:

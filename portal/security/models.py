@@ -23,6 +23,8 @@ class AuditEntry(Base):
         Index("ix_audit_entries_at", "at", "id"),
         Index("ix_audit_entries_action_at", "action", "at"),
         Index("ix_audit_entries_actor_at", "actor_id", "at"),
+        Index("ix_audit_entries_kind_at", "kind", "at"),
+        Index("ix_audit_entries_brand_at", "brand_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

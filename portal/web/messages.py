@@ -31,6 +31,34 @@ TEXTS = {
     "article.kind_unknown": _l("Choose a kind."),
     "article.too_many_labels": _l("Use at most 20 labels."),
     "article.status_unknown": _l("Choose a status."),
+    "member.member_name_missing": _l("Give the member's name."),
+    "member.member_name_long": _l("Use at most 200 characters for the name."),
+    "member.member_email_invalid": _l("Give a valid email address."),
+    "member.member_email_taken": _l("An account with this address exists already."),
+    "member.member_login_id_invalid": _l(
+        "A login ID is 2 to 63 lower-case letters, digits, dots, dashes or underscores."
+    ),
+    "member.member_login_id_taken": _l("Another member has this login ID."),
+    "member.member_no_role": _l("Give the member a role (on a brand or every brand)."),
+    "member.member_not_invited": _l("This member has set their password already."),
+    "member.member_self": _l("You cannot deactivate yourself."),
+    "member.org_admin_only": _l("Only organization admins make or change organization admins."),
+    "member.last_org_admin": _l(
+        "The organization needs at least one active organization admin: make someone else one "
+        "first."
+    ),
+    "member.role_unknown": _l("Choose one of the listed roles."),
+    "role.role_name_missing": _l("Give the role a name."),
+    "role.role_name_long": _l("Use at most 100 characters for the name."),
+    "role.role_name_taken": _l("Another role has this name."),
+    "role.permission_unknown": _l("Choose among the listed permissions."),
+    "role.permissions_none": _l("Choose at least one permission."),
+    "role.role_builtin": _l("Built-in roles cannot be changed."),
+    "role.role_in_use": _l("Members hold this role: give them another one first."),
+    "article.publish_not_allowed": _l(
+        "Your role saves drafts only: someone who may publish puts it live (or changes a "
+        "published article)."
+    ),
     "article.body_unrenderable": _l("The text could not be rendered; it may be too long."),
     "article.unpublish_before_publish": _l("The unpublish time must come after the publish time."),
     "article.locale_not_enabled": _l("This language is not enabled for the brand."),
@@ -140,6 +168,9 @@ TEXTS = {
     "ticket.invalid_delay": _l("Choose when to send it: now, or within 24 hours."),
     "ticket.required": _l("Write a reply or a note first."),
     "ticket.invalid": _l("Choose one of the listed values."),
+    "ticket.reply_not_allowed": _l("Your role writes internal notes only: choose Internal note."),
+    "ticket.note_not_allowed": _l("Your role may not add notes to this brand's tickets."),
+    "ticket.change_not_allowed": _l("Your role may not change this on this brand's tickets."),
     "ticket.not_in_brand": _l("Choose an agent of this ticket's brand."),
     "ticket.nobody_receives": _l(
         "Nobody in this ticket's group receives tickets: choose an agent."

@@ -34,7 +34,7 @@ def test_password_from_stdin_makes_an_admin_who_can_sign_in(create, ctx, client)
     result = create("--password-stdin", input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     user = account(ctx)
-    assert (user.role, user.name) == ("admin", "Bo Ss")
+    assert (user.role, user.org_admin, user.name) == ("staff", True, "Bo Ss")
     organization = ctx.get(Organization, user.organization_id)
     assert organization.name == "Portal"  # a fresh install had none
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
@@ -91,7 +91,7 @@ def test_mail_link_queues_a_set_password_mail_that_works(create, ctx, client):
     result = create("--mail-link")
     assert result.exit_code == 0, result.output
     user = account(ctx)
-    assert user.role == "admin" and user.password_hash is None
+    assert user.org_admin and user.password_hash is None
     (mail,) = ctx.scalars(select(OutboxMail).where(OutboxMail.recipient == user.email))
     link = re.search(r"https?://\S+/account/reset/\S+", mail.text_body).group(0)
     path = "/" + link.split("/", 3)[3]

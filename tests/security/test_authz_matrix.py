@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from kb import clock
 from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Translation
-from kb.people import CustomerOrganization
+from kb.people import BrandMember, CustomerOrganization
 from kb.slugs import slugify
 from portal.desk import assignment, forms, orgs, tickets
 from portal.desk.models import (
@@ -37,6 +37,7 @@ from portal.desk.models import (
 )
 from portal.mail import addresses
 from portal.mail.models import InboundMail, Mailbox
+from portal.security import roles
 from tests.conftest import PASSWORD
 
 # -- actors ------------------------------------------------------------------------------------
@@ -48,8 +49,25 @@ MEMBER = "org_member"  # a colleague of A in organization A
 OTHER = "other_org"  # a customer of organization C (which does not share)
 AGENT1, EDITOR1 = "agent_1", "editor_1"  # of brand alpha
 AGENT2, EDITOR2 = "agent_2", "editor_2"  # of brand beta
-ADMIN = "admin"
-ACTORS = (ANON, A, B, MEMBER, OTHER, AGENT1, EDITOR1, AGENT2, EDITOR2, ADMIN)
+ADMIN = "admin"  # organization admin, and admin of every brand
+OWNER = "owner"  # organization admin only: members and security, no tickets, no content
+LIGHT1 = "light_1"  # light agent of brand alpha: reads tickets, writes internal notes
+WRITER1 = "writer_1"  # the custom role "Writer" (kb.write only) on brand alpha
+ACTORS = (
+    ANON,
+    A,
+    B,
+    MEMBER,
+    OTHER,
+    AGENT1,
+    EDITOR1,
+    AGENT2,
+    EDITOR2,
+    ADMIN,
+    OWNER,
+    LIGHT1,
+    WRITER1,
+)
 CUSTOMERS = (A, B, MEMBER, OTHER)
 
 # Expectations: OK (the view did its work: 2xx/3xx for GET, any answer below 500 but 403/404 for
@@ -182,15 +200,26 @@ ACCESS = {
     "admin.mail_in": "admin_only",
     "admin.mail_in_retry": "admin_only",
     "admin.mail_in_raw": "admin_only",
-    "admin.audit_log": "admin_only",
-    "admin.audit_csv": "admin_only",
+    "admin.audit_log": "security_admin",
+    "admin.audit_csv": "security_admin",
     "agent.ticket_mail": "agent_ticket",
     "admin.mailboxes": "admin_only",
     "admin.mailbox_new": "admin_only",
     "admin.mailbox_edit": "admin_only",
     "admin.mailbox_check": "admin_only",
     "admin.mailbox_delete": "admin_only",
-    "admin.security_settings": "admin_only",
+    "admin.security_settings": "security_admin",
+    # Members and roles: holders of "members" (organization admins).
+    "admin.members_list": "security_admin",
+    "admin.member_invite": "security_admin",
+    "admin.member_edit": "security_admin",
+    "admin.member_action": "security_admin",
+    "admin.member_resend": "security_admin",
+    "admin.roles_list": "security_admin",
+    "admin.role_new": "security_admin",
+    "admin.role_edit": "security_admin",
+    "admin.role_delete": "security_admin",
+    "account.accept_invitation": "account_token",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -205,21 +234,23 @@ LAST = (
     "admin.group_delete",
     "admin.mail_address_remove",
     "admin.mailbox_delete",
+    "admin.role_delete",
+    "admin.member_action",
     "account.logout",
 )
 
 # Text that only these actors may ever see, in any answer (cases may grant more: a private link).
 MARKERS = {
     # Requests of brand alpha: their people, and alpha's agent and the admin in /agent.
-    "ZqT1": {A, MEMBER, AGENT1, ADMIN},  # A's request; A's organization shares requests
-    "ZqT2": {A, MEMBER, B, AGENT1, ADMIN},  # A's request shared with B
-    "ZqT3": {OTHER, AGENT1, ADMIN},  # the other organization's request
-    "ZqInternal": {AGENT1, ADMIN},  # an internal note (and its file): agent views only
-    "ZqDraft Alpha": {EDITOR1, ADMIN},
+    "ZqT1": {A, MEMBER, AGENT1, LIGHT1, ADMIN},  # A's request; A's organization shares them
+    "ZqT2": {A, MEMBER, B, AGENT1, LIGHT1, ADMIN},  # A's request shared with B
+    "ZqT3": {OTHER, AGENT1, LIGHT1, ADMIN},  # the other organization's request
+    "ZqInternal": {AGENT1, LIGHT1, ADMIN},  # an internal note (and its file): agent views only
+    "ZqDraft Alpha": {EDITOR1, WRITER1, ADMIN},
     "ZqDraft Beta": {EDITOR2, ADMIN},
-    "ZqRestricted": {A, MEMBER, EDITOR1, ADMIN},  # a section for organization A
+    "ZqRestricted": {A, MEMBER, EDITOR1, WRITER1, ADMIN},  # a section for organization A
     # A form for organization A (alpha's agent sees its name in the queues' form filter).
-    "ZqOrgForm": {A, MEMBER, EDITOR1, AGENT1, ADMIN},
+    "ZqOrgForm": {A, MEMBER, EDITOR1, AGENT1, LIGHT1, ADMIN},
     "ZqSignedInForm": set(ACTORS) - {ANON},  # a form for signed-in people
 }
 
@@ -236,23 +267,32 @@ def only(readers, others=404, anonymous=None) -> dict:
     return expect
 
 
-def staff(scope: str) -> dict:
-    """/admin: sign in first; customers and agents 403; editors within their brands."""
-    expect = {ANON: LOGIN, **dict.fromkeys((*CUSTOMERS, AGENT1, AGENT2), 403)}
+def staff(scope: str, permission: str = "kb.write") -> dict:
+    """/admin: sign in first; customers, agents and organization admins without a working role
+    403; editors (and writers, for the knowledge base) within their brands."""
+    no_back_office = (*CUSTOMERS, AGENT1, AGENT2, LIGHT1, OWNER)
+    expect = {ANON: LOGIN, **dict.fromkeys(no_back_office, 403)}
     expect.update({EDITOR1: OK, EDITOR2: OK, ADMIN: OK})
+    expect[WRITER1] = OK if permission == "kb.write" else 403
     if scope == "alpha":
         expect[EDITOR2] = 404
     elif scope == "beta":
         expect[EDITOR1] = 404
+        if permission == "kb.write":
+            expect[WRITER1] = 404
     elif scope == "admin":
-        expect[EDITOR1] = expect[EDITOR2] = 403
+        expect[EDITOR1] = expect[EDITOR2] = expect[WRITER1] = 403
+    elif scope == "security":
+        expect[EDITOR1] = expect[EDITOR2] = expect[WRITER1] = 403
+        expect[OWNER] = OK
     return expect
 
 
 def agents(scope: str = "any") -> dict:
-    """/agent: sign in first; customers and editors 403; agents within their brands."""
-    expect = {ANON: LOGIN, **dict.fromkeys((*CUSTOMERS, EDITOR1, EDITOR2), 403)}
-    expect.update({AGENT1: OK, AGENT2: OK, ADMIN: OK})
+    """/agent: sign in first; customers, editors and organization admins 403; agents (light
+    ones too) within their brands."""
+    expect = {ANON: LOGIN, **dict.fromkeys((*CUSTOMERS, EDITOR1, EDITOR2, WRITER1, OWNER), 403)}
+    expect.update({AGENT1: OK, AGENT2: OK, ADMIN: OK, LIGHT1: OK})
     if scope == "alpha":
         expect[AGENT2] = 404
     return expect
@@ -437,6 +477,9 @@ def build_world(app, ctx, make) -> World:
         (AGENT2, "agent", beta, None),
         (EDITOR2, "editor", beta, None),
         (ADMIN, "admin", None, None),
+        (OWNER, "owner", None, None),
+        (LIGHT1, "light_agent", alpha, None),
+        (WRITER1, "editor", None, None),  # staff without a role yet: the custom one below
     ):
         user = make.user(
             role=role,
@@ -448,6 +491,12 @@ def build_world(app, ctx, make) -> World:
             user.customer_org_id = org.id
             ctx.commit()
         users[actor] = user
+
+    writer = roles.create_role(ctx, "Writer", ["kb.write"], actor=None, now=clock.now())
+    ctx.add(BrandMember(user_id=users[WRITER1].id, brand_id=alpha.id, role_id=writer.id))
+    ctx.commit()
+    spare_staff = make.user(role="agent", brands=[beta], email="spare-agent@example.test")
+    world.ids.update(role_id=writer.id, staff_id=spare_staff.id)
 
     content = {
         "alpha": _brand_content(ctx, make, world, uploads, alpha, "Alpha"),
@@ -645,9 +694,11 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             Case(
                 "restricted article's file",
                 file(ids["restricted_att_id"]),
-                only((A, MEMBER, EDITOR1, ADMIN)),
+                only((A, MEMBER, EDITOR1, WRITER1, ADMIN)),
             ),
-            Case("alpha draft's file", file(alpha["draft_att_id"]), only((EDITOR1, ADMIN))),
+            Case(
+                "alpha draft's file", file(alpha["draft_att_id"]), only((EDITOR1, WRITER1, ADMIN))
+            ),
             Case("beta draft's file", file(beta["draft_att_id"]), only((EDITOR2, ADMIN))),
         ]
 
@@ -764,27 +815,40 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             )
         return found
 
+    # The forms' pages ask for "forms", the knowledge base's for "kb.write".
+    permission = "forms" if endpoint.startswith("admin.inquiry_") else "kb.write"
+
     if access == "staff":
-        on_alpha, on_beta = staff("any"), staff("any")
+        on_alpha, on_beta = staff("any", permission), staff("any", permission)
         on_alpha[EDITOR2] = (OK, 404)  # a list without the other brand's rows, or 404
         on_beta[EDITOR1] = (OK, 404)
+        if permission == "kb.write":
+            on_beta[WRITER1] = (OK, 404)
+        everywhere = staff("any", permission)
+        if endpoint == "admin.index":  # to the first page the member may use
+            everywhere[OWNER] = on_alpha[OWNER] = on_beta[OWNER] = OK
         return [
-            Case("list", {}, staff("any")),
+            Case("list", {}, everywhere),
             Case("list of alpha", {}, on_alpha, query="?brand=alpha"),
             Case("list of beta", {}, on_beta, query="?brand=beta"),
         ]
 
     if access == "staff_brand":
-        return [
-            Case(
-                f"{name}'s object",
-                content,
-                staff(name),
-                query=f"?brand={name}&locale=en",
-                data={"brand": name},
+        found = []
+        for name, content in (("alpha", alpha), ("beta", beta)):
+            expect = staff(name, permission)
+            if endpoint == "admin.kb_restore" and name == "alpha":
+                expect[WRITER1] = 403  # restoring a published article's text publishes it
+            found.append(
+                Case(
+                    f"{name}'s object",
+                    content,
+                    expect,
+                    query=f"?brand={name}&locale=en",
+                    data={"brand": name},
+                )
             )
-            for name, content in (("alpha", alpha), ("beta", beta))
-        ]
+        return found
 
     if access == "agent":
         return [
@@ -803,11 +867,15 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         }
         # (?canned= chooses the response for the insert URL without an id in its path)
         query = f"?canned={ids['canned_id']}"
-        return [Case("a ticket of alpha", values, agents("alpha"), query=query)]
+        expect = agents("alpha")
+        if endpoint == "agent.scheduled_reply_cancel":
+            expect[LIGHT1] = 403  # a reply to the customer is not a light agent's to stop
+        return [Case("a ticket of alpha", values, expect, query=query)]
 
     if access == "agent_scheduled_author":
         values = {"ticket_id": ids["t1"], "reply_id": ids["scheduled_id"]}
-        expect = agents("alpha") | {ADMIN: 403}  # alpha's agent wrote it; others may only see it
+        # alpha's agent wrote it; others may only see it
+        expect = agents("alpha") | {ADMIN: 403, LIGHT1: 403}
         return [Case("agent_1's scheduled reply", values, expect)]
 
     if access == "agent_customer":
@@ -832,6 +900,10 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]
+
+    if access == "security_admin":
+        values = {"user_id": ids["staff_id"], "role_id": ids["role_id"], "action": "deactivate"}
+        return [Case("members and security", values, staff("security"))]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from kb import clock
 from kb.people import User
-from portal.access import STAFF_ROLES
 from portal.blueprints.account import bp
 from portal.blueprints.account.forms import ActionForm, TwoFactorCodeForm
 from portal.desk import accounts
@@ -56,7 +55,7 @@ def _record(action: str, user: User | None = None, email: str = "") -> None:
 def finish_sign_in(user: User, remember: bool, target: str):
     """After the right password: a staff member with two-factor sign-in is asked for a code
     first; anyone else is signed in (staff sign-ins are logged) and sent on to `target`."""
-    if user.role in STAFF_ROLES and two_factor.enabled(db.session, user):
+    if user.role == "staff" and two_factor.enabled(db.session, user):
         session.pop(PENDING_KEY, None)
         session[PENDING_KEY] = {
             "user": user.id,
@@ -65,7 +64,7 @@ def finish_sign_in(user: User, remember: bool, target: str):
             "next": target,
         }
         return redirect(url_for("account.login_two_factor"), 303)
-    if user.role in STAFF_ROLES:
+    if user.role == "staff":
         _record("staff.sign_in", user)
     sign_in(user, remember=remember)  # commits
     return redirect(target, 303)
@@ -78,7 +77,7 @@ def record_failed_sign_in(email: str) -> None:
     user = accounts.user_by_email(db.session, email or "")
     if user is None:
         _record("staff.sign_in_failed", email=accounts.normalize_email(email or ""))
-    elif user.role in STAFF_ROLES:
+    elif user.role == "staff":
         _record("staff.sign_in_failed", user)
     else:
         _record("customer.sign_in_failed", user)
@@ -87,7 +86,7 @@ def record_failed_sign_in(email: str) -> None:
 
 def record_sign_out() -> None:
     """Before a staff member's sign-out ends the session."""
-    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+    if current_user.is_authenticated and current_user.role == "staff":
         _record("staff.sign_out", current_user.user)
         db.session.commit()
 
@@ -160,7 +159,7 @@ def enrol_first():
 def _staff_or_away():
     if not current_user.is_authenticated:
         return redirect(url_for("account.login", next=url_for("account.security")))
-    if current_user.role not in STAFF_ROLES:
+    if current_user.role != "staff":
         return redirect(url_for("account.settings"))
     return None
 

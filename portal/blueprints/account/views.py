@@ -38,6 +38,7 @@ from portal.blueprints.account.two_factor import (
 from portal.desk import accounts
 from portal.desk.accounts import authenticate, normalize_email
 from portal.extensions import db, limiter
+from portal.security import members, roles
 from portal.web.navigation import safe_next
 from portal.web.rendering import render
 from portal.web.sessions import sign_in, sign_out
@@ -128,10 +129,15 @@ def _hc_args(hc) -> dict:
 
 
 def _home_for(user, hc=None) -> str:
-    if user.role == "agent":
-        return url_for("agent.queues")
-    if user.role in ("admin", "editor"):
-        return url_for("admin.kb_articles")
+    if user.role == "staff":
+        held = set().union(*roles.grants(db.session, user).values())
+        if "tickets.view" in held:
+            return url_for("agent.queues")
+        if "kb.write" in held:
+            return url_for("admin.kb_articles")
+        if held & roles.BACK_OFFICE_PERMISSIONS:
+            return url_for("admin.index")
+        return url_for("account.settings")
     if hc is not None:
         if user.role == "customer" and "requests.my_requests" in current_app.view_functions:
             return url_for("requests.my_requests", brand=hc.brand.slug, locale=hc.locale)
@@ -277,7 +283,7 @@ def _absolute(endpoint: str, **values) -> str:
 def signup(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     if current_user.is_authenticated:
-        return redirect(_home_for(current_user, hc))
+        return redirect(_home_for(current_user.user, hc))
     form = SignUpForm()
     if form.validate_on_submit():
         _sign_up(hc, form)
@@ -463,6 +469,40 @@ def reset_password(token):
             form=form,
             token=token,
             hc_args=_hc_args(hc),
+            status=status,
+        )
+    )
+
+
+@bp.route("/account/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    """An invited member chooses their password (the link is good once, for 72 hours)."""
+    check = accounts.check_token(db.session, token, "invite", clock.now())
+    if not check.ok:
+        return _link_expired("invite", None, check)
+    form = NewPasswordForm(account_email=check.user.email)
+    if form.validate_on_submit():
+        user = members.accept_invitation(
+            db.session, check, form.password.data, now=clock.now(), ip=request.remote_addr or ""
+        )
+        if user is None:
+            db.session.rollback()
+            return _link_expired("invite", None, accounts.TokenCheck("used"))
+        db.session.commit()
+        response = finish_sign_in(user, False, _home_for(user))
+        if current_user.is_authenticated:
+            flash(_("Welcome, %(name)s: your password is set.", name=user.name), "success")
+        return response
+    status = 422 if request.method == "POST" else 200
+    return _private(
+        render(
+            "account/reset_password.html",
+            "form",
+            hc=None,
+            form=form,
+            token=token,
+            hc_args={},
+            invitation=check.user,
             status=status,
         )
     )

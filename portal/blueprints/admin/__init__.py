@@ -15,7 +15,7 @@ def staff_only():
     """Guards every /admin route, including ones added later and htmx partials."""
     if not current_user.is_authenticated:
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
-    if not access.is_content_staff():
+    if not access.may_enter_back_office():
         abort(403)
     # As on the agents' pages: times in the person's zone (their first brand's), said on each
     # page; a page about one brand's article switches to that brand's zone (views.py).
@@ -35,3 +35,4 @@ from portal.blueprints.admin import labels  # noqa: E402,F401,I001
 from portal.blueprints.admin import mailboxes  # noqa: E402,F401,I001
 from portal.blueprints.admin import audit  # noqa: E402,F401,I001
 from portal.blueprints.admin import security  # noqa: E402,F401,I001
+from portal.blueprints.admin import members  # noqa: E402,F401,I001

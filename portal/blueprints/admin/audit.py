@@ -36,7 +36,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 @bp.before_request
 def audit_admins_only():
     """Every route of this module (endpoints "admin.audit..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.audit") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.audit") and not access.may("security"):
         abort(403)
 
 

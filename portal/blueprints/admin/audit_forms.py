@@ -6,4 +6,4 @@ from flask_login import current_user
 
 def who() -> dict:
     """`actor` and `ip` keyword arguments for the domain functions that record a change."""
-    return {"actor": current_user._get_current_object(), "ip": request.remote_addr or ""}
+    return {"actor": current_user.user, "ip": request.remote_addr or ""}

@@ -20,7 +20,9 @@ from portal.web.rendering import render
 def groups_admins_only():
     """Every route of this module (endpoints "admin.group..." and "admin.routing..")."""
     endpoint = request.endpoint or ""
-    if endpoint.startswith(("admin.group", "admin.routing")) and not access.is_admin():
+    if endpoint.startswith(("admin.group", "admin.routing")) and not access.may_everywhere(
+        "settings"
+    ):
         abort(403)
 
 

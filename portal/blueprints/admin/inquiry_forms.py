@@ -44,7 +44,7 @@ def _back_to_form(inquiry_form: InquiryForm, anchor: str = ""):
 
 @bp.get("/forms/")
 def inquiry_forms():
-    brands = access.content_brands(db.session)
+    brands = access.content_brands(db.session, "forms")
     brand = {b.slug: b for b in brands}.get(request.args.get("brand", ""))
     shown = [brand] if brand else brands
     rows: dict[int, list] = {b.id: [] for b in shown}
@@ -82,9 +82,9 @@ def _form_page(form, brand, inquiry_form=None):
 
 @bp.route("/forms/new", methods=["GET", "POST"])
 def inquiry_form_new():
-    brands = access.content_brands(db.session)
+    brands = access.content_brands(db.session, "forms")
     only = brands[0].slug if len(brands) == 1 else None
-    brand = access.brand_for_editor_or_404(db.session, request.args.get("brand") or only)
+    brand = access.brand_for_editor_or_404(db.session, request.args.get("brand") or only, "forms")
     form = form_settings_form(brand, organization_choices=_organization_choices())
     if form.validate_on_submit():
         try:

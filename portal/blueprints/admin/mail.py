@@ -16,7 +16,7 @@ SINK_ROWS = 200
 @bp.before_request
 def admins_only():
     """Every route of this module (endpoints "admin.mail..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.mail") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.mail") and not access.may_everywhere("settings"):
         abort(403)
 
 

@@ -23,7 +23,9 @@ from portal.web.rendering import render
 @bp.before_request
 def mail_addresses_admins_only():
     """Every route of this module (endpoints "admin.mail_address..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.mail_address") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.mail_address") and not access.may_everywhere(
+        "settings"
+    ):
         abort(403)
 
 

@@ -26,7 +26,9 @@ PER_PAGE = 50
 @bp.before_request
 def mail_in_admins_only():
     """Every route of this module (endpoints "admin.mail_in..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.mail_in") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.mail_in") and not access.may_everywhere(
+        "settings"
+    ):
         abort(403)
 
 

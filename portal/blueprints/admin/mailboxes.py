@@ -19,7 +19,9 @@ from portal.web.rendering import render
 @bp.before_request
 def mailboxes_admins_only():
     """Every route of this module (endpoints "admin.mailbox..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.mailbox") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.mailbox") and not access.may_everywhere(
+        "settings"
+    ):
         abort(403)
 
 

@@ -23,7 +23,9 @@ from portal.web.rendering import render
 @bp.before_request
 def organizations_admins_only():
     """Every route of this module (endpoints "admin.organization..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.organization") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.organization") and not access.may_everywhere(
+        "customers.edit"
+    ):
         abort(403)
 
 

@@ -16,7 +16,7 @@ from portal.web.rendering import render
 @bp.before_request
 def security_admins_only():
     """Every route of this module (endpoints "admin.security..."): admins, not editors."""
-    if (request.endpoint or "").startswith("admin.security") and not access.is_admin():
+    if (request.endpoint or "").startswith("admin.security") and not access.may("security"):
         abort(403)
 
 

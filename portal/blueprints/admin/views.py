@@ -48,6 +48,14 @@ from portal.web.messages import error_text
 from portal.web.rendering import render as render_page
 
 PREVIEW_SALT = "draft-preview"
+# /admin/ leads to the first of these the member may use.
+FIRST_PAGES = (
+    ("kb.write", "admin.kb_articles"),
+    ("forms", "admin.inquiry_forms"),
+    ("members", "admin.members_list"),
+    ("security", "admin.security_settings"),
+    ("settings", "admin.groups"),
+)
 
 
 def _int_arg(name: str) -> int | None:
@@ -55,9 +63,23 @@ def _int_arg(name: str) -> int | None:
     return parse_id(value)
 
 
+@bp.before_request
+def content_permissions():
+    """The knowledge base's pages are for writers (kb.write), the forms' for forms."""
+    endpoint = request.endpoint or ""
+    if endpoint.startswith(("admin.kb_", "admin.attachment")) and not access.may("kb.write"):
+        abort(403)
+    if endpoint.startswith("admin.inquiry_") and not access.may("forms"):
+        abort(403)
+
+
 @bp.get("/")
 def index():
-    return redirect(url_for(".kb_articles"))
+    """The first back-office page the member may use."""
+    for permission, endpoint in FIRST_PAGES:
+        if access.may(permission):
+            return redirect(url_for(endpoint))
+    abort(403)
 
 
 @bp.get("/kb/")
@@ -120,6 +142,7 @@ def _translation_input(form: TranslationForm, brand) -> TranslationInput:
         status=form.status.data,
         publish_at=to_utc(form.publish_at.data, brand.timezone),
         unpublish_at=to_utc(form.unpublish_at.data, brand.timezone),
+        may_publish=access.may("kb.publish", brand.id),
     )
 
 
@@ -401,9 +424,11 @@ def kb_revisions(article_id, locale):
 @bp.post("/kb/articles/<id:article_id>/<locale>/revisions/<id:revision_id>/restore")
 def kb_restore(article_id, locale, revision_id):
     article = access.article_for_editor_or_404(db.session, article_id)
-    _translation_or_404(article, locale)
+    current = _translation_or_404(article, locale)
     revision = access.revision_for_editor_or_404(db.session, article, revision_id)
     PreviewForm()  # CSRF is checked for every POST by CSRFProtect
+    if current.status != "draft" and not access.may("kb.publish", article.brand_id):
+        abort(403)  # restoring changes the live text: publishing
     restore_revision(db.session, revision, current_user.id, clock.now())
     flash(_("Version %(version)s restored as a new version.", version=revision.version), "success")
     return redirect(url_for(".kb_translation", article_id=article.id, locale=locale), 303)

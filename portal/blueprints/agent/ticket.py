@@ -81,7 +81,9 @@ def _show(
     """The ticket page (or one `block` of it), every decision about what it shows made here
     and in ticket_page (the template only displays)."""
     errors = errors or {}
-    reply = {"body": "", "kind": "public", "status": "pending", "delay": "0", **(reply or {})}
+    replies_publicly = access.may("tickets.reply", ticket.brand_id)  # light agents: notes
+    kind = "public" if replies_publicly else "internal"
+    reply = {"body": "", "kind": kind, "status": "pending", "delay": "0", **(reply or {})}
     reply.setdefault("files_key", files_key(ticket, current_user.id, None))
     brand = db.session.get(Brand, ticket.brand_id)
     timeline = agent_tickets.timeline(db.session, ticket)
@@ -314,6 +316,8 @@ def scheduled_reply_edit(ticket_id, reply_id):
 @bp.post("/tickets/<id:ticket_id>/scheduled/<id:reply_id>/cancel")
 def scheduled_reply_cancel(ticket_id, reply_id):
     ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    if not access.may("tickets.reply", ticket.brand_id):
+        abort(403)  # light agents: a reply to the customer is not theirs to stop
     row = _scheduled_or_404(ticket, reply_id)
     if replies.cancel_scheduled(db.session, current_user.user, row, clock.now()):
         db.session.commit()

@@ -336,7 +336,7 @@ def search(brand, locale):
         popular=page.popular,
         staff_notice=page.results.fallback
         and current_user.is_authenticated
-        and current_user.role in ("admin", "editor", "agent"),
+        and current_user.user.role == "staff",
     )
 
 

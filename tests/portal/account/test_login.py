@@ -7,7 +7,7 @@ from tests.conftest import PASSWORD, _test_config
 
 
 def test_editor_signs_in_and_lands_on_the_article_list(client, make):
-    user = make.user(role="editor", password=PASSWORD)
+    user = make.user(role="editor", brands=[make.brand()], password=PASSWORD)
     response = client.post("/login", data={"email": user.email.upper(), "password": PASSWORD})
     assert response.status_code == 303
     assert response.headers["Location"] == "/admin/kb/"
@@ -36,7 +36,7 @@ def test_login_follows_a_safe_next_only(client, make):
     "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"]
 )
 def test_login_next_to_another_site_is_ignored(client, make, target):
-    user = make.user(password=PASSWORD)
+    user = make.user(brands=[make.brand()], password=PASSWORD)
     response = client.post(
         "/login", data={"email": user.email, "password": PASSWORD, "next": target}
     )
@@ -59,8 +59,8 @@ def test_login_htmx_post_returns_the_form_fragment(client, make):
     assert "do not match" in response.get_data(as_text=True)
 
 
-def test_logout_ends_the_session(client, login):
-    login("editor")
+def test_logout_ends_the_session(client, login, make):
+    login("editor", brands=[make.brand()])
     assert client.get("/admin/kb/").status_code == 200
     assert client.post("/logout").status_code == 303
     assert client.get("/admin/kb/").status_code == 302

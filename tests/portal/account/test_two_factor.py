@@ -106,7 +106,7 @@ def test_required_follows_the_organization_for_staff_only(ctx, make):
 
 
 def test_staff_with_two_factor_is_not_signed_in_until_the_code(client, ctx, make, frozen_now):
-    user = make.user(role="editor", password=PASSWORD)
+    user = make.user(role="editor", brands=[make.brand()], password=PASSWORD)
     secret, _codes = enrol(ctx, user, frozen_now)
     later = frozen_now + timedelta(minutes=1)
     clock.freeze(later)
@@ -243,7 +243,7 @@ def test_a_password_reset_does_not_skip_the_second_factor(client, ctx, make, fro
 
 
 def test_staff_without_two_factor_sign_in_as_before(client, ctx, make):
-    user = make.user(role="agent", password=PASSWORD)
+    user = make.user(role="agent", brands=[make.brand()], password=PASSWORD)
     assert password(client, user).headers["Location"] == "/agent/"
     assert "staff.sign_in" in actions(ctx)
 

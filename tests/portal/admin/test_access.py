@@ -50,6 +50,8 @@ def world(make, ctx):
         "address_id": 1,
         "mail_id": 1,
         "mailbox_id": 1,
+        "role_id": 1,
+        "action": "deactivate",
     }
 
 
@@ -112,6 +114,15 @@ ADMIN_ONLY = (
     "admin.audit_log",
     "admin.audit_csv",
     "admin.security_settings",
+    "admin.members_list",
+    "admin.member_invite",
+    "admin.member_edit",
+    "admin.member_action",
+    "admin.member_resend",
+    "admin.roles_list",
+    "admin.role_new",
+    "admin.role_edit",
+    "admin.role_delete",
 )
 
 

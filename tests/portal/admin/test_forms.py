@@ -97,8 +97,10 @@ def test_a_posted_sso_token_is_read_from_the_body_only(app):
 
 
 def test_authors_are_the_admins_and_editors_by_name(ctx, make):
-    make.user(role="editor", name="Bo")
-    make.user(role="agent", name="Cy")
+    brand = make.brand()
+    make.user(role="editor", name="Bo", brands=[brand])
+    make.user(role="agent", name="Cy", brands=[brand])
+    make.user(role="editor", name="Di")  # no role on any brand: writes nothing
     make.user(role="admin", name="Al")
     assert [u.name for u in editing.authors(ctx)] == ["Al", "Bo"]
 
