@@ -191,6 +191,9 @@ ACCESS = {
     "admin.mailbox_check": "admin_only",
     "admin.mailbox_delete": "admin_only",
     "admin.security_settings": "admin_only",
+    "admin.security_allowlist": "admin_only",
+    "admin.tenant_settings": "admin_only",
+    "admin.tenant_api_key": "admin_only",
 }
 
 # POSTs that change what later requests see run last, in this order.

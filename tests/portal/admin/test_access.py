@@ -112,6 +112,9 @@ ADMIN_ONLY = (
     "admin.audit_log",
     "admin.audit_csv",
     "admin.security_settings",
+    "admin.security_allowlist",
+    "admin.tenant_settings",
+    "admin.tenant_api_key",
 )
 
 
