@@ -39,8 +39,11 @@ class User(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # Customer accounts (portal.desk): shown to agents instead of the name when set.
+    # Shown instead of the name when set: a customer's to agents; a staff member's to customers
+    # (replies, mail: display_name_for_customers below).
     nickname: Mapped[str | None] = mapped_column(String(100))
+    # Staff: a phone number colleagues can reach them at (their personal settings).
+    phone: Mapped[str | None] = mapped_column(String(40))
     # None until the address is confirmed: sign-up passes None explicitly (other accounts are
     # made confirmed). Nothing works for an unconfirmed customer.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now)
@@ -77,6 +80,12 @@ class Role(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     permissions: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+def display_name_for_customers(user: User) -> str:
+    """How a staff member is named to customers (their replies on the request page, reply
+    mail, the {{agent_name}} placeholder): the nickname when they set one, else the name."""
+    return user.nickname or user.name or ""
 
 
 class BrandMember(Base):

@@ -108,8 +108,9 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.jinja_env.filters["when_zoned"] = times.when_zoned
 
     app.wsgi_app = BrandHosts(app)
-    if app.config["PROXY_FIX_HOPS"]:
-        hops = app.config["PROXY_FIX_HOPS"]
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (portal.web.addresses.client_ip) through this many proxies only.
+        hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 

@@ -16,6 +16,7 @@ ENV_KEYS = (
     "PORTAL_BASE_DOMAIN",
     "PORTAL_ENV",
     "REDIS_URL",
+    "TRUSTED_PROXIES",
     "PROXY_FIX_HOPS",
     "PORTAL_PAGE_CACHE",
     "PORTAL_SCHEDULER",
@@ -39,6 +40,12 @@ def defaults(instance_path: str) -> dict:
         "SECRET_KEY": None,
         "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "portal.db"),
         "PORTAL_BASE_DOMAIN": None,
+        # How many reverse proxies in front of Portal append to X-Forwarded-For (and set
+        # X-Forwarded-Proto and -Host). Client addresses (the audit log, rate limits, the staff
+        # IP allowlist) are read through that many hops only: 0, the default, ignores the
+        # headers, as anyone can send them. PROXY_FIX_HOPS is its older name, read when
+        # TRUSTED_PROXIES is not set.
+        "TRUSTED_PROXIES": None,
         "PROXY_FIX_HOPS": 0,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "BABEL_DEFAULT_LOCALE": "en",
@@ -125,7 +132,7 @@ def load(app, test_config: dict | None = None) -> None:
             app.config[key] = os.environ[key]
     if test_config:
         app.config.update(test_config)
-    app.config["PROXY_FIX_HOPS"] = int(app.config["PROXY_FIX_HOPS"] or 0)
+    app.config["TRUSTED_PROXIES"] = _trusted_proxies(app.config)
     app.config["PAGE_CACHE"] = str(app.config["PORTAL_PAGE_CACHE"]).lower() not in (
         "0",
         "off",
@@ -137,6 +144,21 @@ def load(app, test_config: dict | None = None) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     _check_secret(app)
     _warn_about_per_process_limits(app)
+
+
+def _trusted_proxies(config) -> int:
+    """TRUSTED_PROXIES as a count (PROXY_FIX_HOPS when it is not set); a clear refusal for
+    anything that is not a whole number from 0 up."""
+    value = config.get("TRUSTED_PROXIES")
+    if value is None or value == "":
+        value = config.get("PROXY_FIX_HOPS") or 0
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        hops = -1
+    if hops < 0:
+        raise ConfigError(f"TRUSTED_PROXIES must be a whole number from 0 up, not {value!r}.")
+    return hops
 
 
 def _normalise_url(url: str) -> str:

@@ -2,7 +2,6 @@
 
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -10,6 +9,7 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 
 from kb.db import Base
+from portal.web.addresses import client_ip
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
@@ -18,4 +18,4 @@ babel = Babel()
 login = LoginManager()
 htmx = Htmx()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// by default, Redis when REDIS_URL is set.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=client_ip, default_limits=[])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kb import attachments, clock
 from kb.models import Brand
-from kb.people import CustomerOrganization, User
+from kb.people import CustomerOrganization, User, display_name_for_customers
 from portal.desk.models import (
     AgentGroup,
     AgentGroupMember,
@@ -218,7 +218,7 @@ def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> 
                 TicketMessage(
                     ticket_id=ticket.id,
                     author_id=agent.id,
-                    author_name=agent.nickname or agent.name,
+                    author_name=display_name_for_customers(agent),
                     author_email=agent.email,
                     from_requester=False,
                     body=answer,

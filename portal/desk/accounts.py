@@ -279,6 +279,32 @@ def confirm_email(session: Session, user: User, now: datetime) -> None:
     claim_requests(session, user)
 
 
+# -- personal settings -------------------------------------------------------------------------
+
+
+def save_profile(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    nickname: str | None,
+    locale: str,
+    phone: str | None = None,
+    receives_tickets: bool | None = None,
+) -> None:
+    """Everyone's name, nickname and language; staff also their phone and whether round-robin
+    gives them new tickets (portal.desk.assignment.receivers). A customer's phone and switch
+    are left alone whatever is passed."""
+    user.name = name
+    user.nickname = nickname or None
+    user.locale = locale
+    if user.role == "staff":
+        user.phone = phone or None
+        if receives_tickets is not None:
+            user.receives_tickets = bool(receives_tickets)
+    session.flush()
+
+
 # -- passwords ---------------------------------------------------------------------------------
 
 

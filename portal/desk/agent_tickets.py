@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kb.models import Article, Translation
-from kb.people import CustomerOrganization, User
+from kb.people import CustomerOrganization, User, display_name_for_customers
 from portal.desk import assignment, placeholders
 from portal.desk.models import (
     TICKET_PRIORITIES,
@@ -103,7 +103,7 @@ def add_reply(
     message = TicketMessage(
         ticket_id=ticket.id,
         author_id=agent.id,
-        author_name=agent.nickname or agent.name,
+        author_name=display_name_for_customers(agent),
         author_email=agent.email,
         from_requester=False,
         public=public,

@@ -3,7 +3,7 @@ every reply path (the ticket page, scheduled replies, bulk replies)."""
 
 import re
 
-from kb.people import User
+from kb.people import User, display_name_for_customers
 from portal.desk.models import Ticket
 
 NAMES = ("requester_name", "requester_email", "ticket_id", "subject", "agent_name")
@@ -24,7 +24,7 @@ def fill(body: str, ticket: Ticket, agent: User) -> str:
         "requester_email": ticket.requester_email or "",
         "ticket_id": str(ticket.id),
         "subject": ticket.subject or "",
-        "agent_name": agent.nickname or agent.name or "",
+        "agent_name": display_name_for_customers(agent),
     }
     # One pass over the text, so a value containing a placeholder is never filled again.
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)

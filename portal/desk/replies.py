@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kb.models import Brand
-from kb.people import User
+from kb.people import User, display_name_for_customers
 from portal.desk import agent_tickets, files, presence, scheduled_replies
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.customer_requests import can_reopen
@@ -226,7 +226,7 @@ def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage,
             email,
             brand=brand,
             message=message,
-            agent_name=agent.nickname or agent.name,
+            agent_name=display_name_for_customers(agent),
             auto_submitted=None,  # an agent wrote it
         )
 

@@ -63,6 +63,7 @@ def record(
 
 # The actions Portal records, in the filter's select (an unknown action is refused).
 KNOWN_ACTIONS = (
+    "api_key.rotated",
     "audit.exported",
     "group.created",
     "group.changed",
@@ -93,12 +94,15 @@ KNOWN_ACTIONS = (
     "role.created",
     "role.changed",
     "role.deleted",
+    "security.ip_allowlist_changed",
     "security.two_factor_required",
     "staff.sign_in",
     "staff.sign_in_failed",
+    "staff.sign_in_refused",
     "customer.sign_in_failed",
     "staff.sign_out",
     "staff.two_factor_failed",
+    "tenant.renamed",
     "two_factor.disabled",
     "two_factor.enabled",
 )

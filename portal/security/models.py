@@ -80,3 +80,20 @@ class SecuritySettings(Base):
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     ip_allowlist: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class OrganizationApiKey(Base):
+    """An organization's API key (at most one): only the SHA-256 hash of its secret and a
+    prefix to recognise it by are kept; the secret is shown once. Rotating it writes a new
+    hash over the old one, so the old key stops working in the same commit."""
+
+    __tablename__ = "organization_api_keys"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # "pk_ab12cd": shown as "pk_ab12cd…"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_by_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: kept
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -61,7 +61,7 @@ def enabled(session: Session, user: User) -> bool:
     return row is not None and row.confirmed_at is not None
 
 
-def _organization_id(user: User):
+def organization_id_clause(user: User):
     """The user's organization, or, for an account that names none (an installation with one
     organization), the installation's first: a value or a scalar subquery."""
     if user.organization_id is not None:
@@ -82,7 +82,7 @@ def required(session: Session, user: User) -> bool:
     return bool(
         session.scalar(
             select(SecuritySettings.require_two_factor).where(
-                SecuritySettings.organization_id == _organization_id(user)
+                SecuritySettings.organization_id == organization_id_clause(user)
             )
         )
     )

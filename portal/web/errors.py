@@ -15,11 +15,18 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def page(status: int, description: str | None = None):
+def page(status: int, description: str | None = None, **context):
+    """The error page for `status`; `description` names a particular case the page words
+    ("csrf", "ip_not_allowed"), with the values it shows in `context`."""
     if _wants_json():
         return jsonify(error={"status": status, "message": description or ""}), status
     return render(
-        "errors/error.html", status=status, code=status, description=description, hc=g.get("hc")
+        "errors/error.html",
+        status=status,
+        code=status,
+        description=description,
+        hc=g.get("hc"),
+        **context,
     )
 
 

@@ -221,6 +221,23 @@ TEXTS = {
     "audit.ip_invalid": _l("Give an IP address or its beginning (digits, dots, colons)."),
     "audit.kind_unknown": _l("Choose audit or system."),
     "audit.brand_unknown": _l("No brand has this ID or slug."),
+    # -- the organization running Portal (portal.security.tenant) --------------------------------
+    "tenant.name_required": _l("Give the organization a name."),
+    # -- the staff IP allowlist (portal.security.allowlist), one message per bad line ------------
+    "allowlist.invalid": _l(
+        "Line %(line)s: “%(text)s” is not an IP address or a CIDR range "
+        "(like 203.0.113.7, 203.0.113.0/24 or 2001:db8::/32)."
+    ),
+    "allowlist.host_bits": _l(
+        "Line %(line)s: “%(text)s” has bits set after its prefix length: did you mean "
+        "%(suggestion)s?"
+    ),
+    "allowlist.too_long": _l("Line %(line)s is too long for an address or a range."),
+    "allowlist.too_many": _l("Use at most %(count)s addresses and ranges."),
+    "allowlist.lock_out": _l(
+        "Your address %(address)s is not in the list: saving it would shut you out at once. "
+        "Add your address, or a range that contains it."
+    ),
 }
 
 

@@ -220,6 +220,9 @@ ACCESS = {
     "admin.role_edit": "security_admin",
     "admin.role_delete": "security_admin",
     "account.accept_invitation": "account_token",
+    "admin.security_allowlist": "security_admin",
+    "admin.tenant_settings": "security_admin",
+    "admin.tenant_api_key": "security_admin",
 }
 
 # POSTs that change what later requests see run last, in this order.

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from kb.locales import UI_LOCALES
 from portal.desk.accounts import MIN_PASSWORD_LENGTH, normalize_email, password_problem
@@ -97,6 +97,33 @@ class ProfileForm(FlaskForm):
         choices=[SelectChoice(code, name) for code, name in UI_LOCALES.items()],
         validators=[InputRequired()],
     )
+
+
+# Digits with the signs people write around them: +82 10-1234-5678, (555) 010 0199, 555.0199.
+_PHONE = r"^\+?[0-9][0-9 ().-]{2,38}$"
+
+
+class StaffProfileForm(ProfileForm):
+    """A staff member's profile: the nickname is what customers see, and two more settings."""
+
+    nickname = StringField(
+        _l("Nickname"),
+        description=_l(
+            "Shown to customers on your replies and in mail instead of your name, if you like."
+        ),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100)],
+    )
+    phone = StringField(
+        _l("Phone"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(_PHONE, message=_l("Use digits, with + ( ) - . or spaces if you like.")),
+        ],
+    )
+    receives_tickets = BooleanField(_l("Receive new tickets (round-robin assignment)"))
 
 
 class PasswordChangeForm(NewPasswordForm):

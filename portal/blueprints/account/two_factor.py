@@ -9,11 +9,12 @@ from flask_login import current_user
 
 from kb import clock
 from kb.people import User
-from portal.blueprints.account import bp
+from portal.blueprints.account import bp, staff_addresses
 from portal.blueprints.account.forms import ActionForm, TwoFactorCodeForm
 from portal.desk import accounts
 from portal.extensions import db, limiter
 from portal.security import audit, two_factor
+from portal.web.addresses import client_ip
 from portal.web.rendering import render
 from portal.web.sessions import sign_in
 
@@ -45,7 +46,7 @@ def _record(action: str, user: User | None = None, email: str = "") -> None:
         actor=user,
         actor_email=email,
         target=f"user:{user.id}" if user is not None else "",
-        ip=request.remote_addr or "",
+        ip=client_ip(),
     )
 
 
@@ -53,8 +54,12 @@ def _record(action: str, user: User | None = None, email: str = "") -> None:
 
 
 def finish_sign_in(user: User, remember: bool, target: str):
-    """After the right password: a staff member with two-factor sign-in is asked for a code
-    first; anyone else is signed in (staff sign-ins are logged) and sent on to `target`."""
+    """After the right password: staff from an address the organization's allowlist does not
+    hold are refused; a staff member with two-factor sign-in is asked for a code first; anyone
+    else is signed in (staff sign-ins are logged) and sent on to `target`."""
+    if not staff_addresses.may_sign_in(user):
+        flash(staff_addresses.refusal_text(), "error")
+        return redirect(url_for("account.login"), 303)
     if user.role == "staff" and two_factor.enabled(db.session, user):
         session.pop(PENDING_KEY, None)
         session[PENDING_KEY] = {
@@ -130,7 +135,7 @@ def login_two_factor():
     if not form.validate_on_submit():
         error = _("Enter the code from your app.") if request.method == "POST" else None
         return code_page(form, error, 422 if error else 200)
-    ip = request.remote_addr or ""
+    ip = client_ip()
     if not two_factor.verify(db.session, user, form.code.data, clock.now(), ip):
         _record("staff.two_factor_failed", user)
         db.session.commit()
@@ -216,7 +221,7 @@ def security_confirm():
     user = current_user.user
     codes = None
     if form.validate_on_submit():
-        ip = request.remote_addr or ""
+        ip = client_ip()
         codes = two_factor.confirm(db.session, user, form.code.data, clock.now(), ip)
     if codes is None:
         db.session.rollback()
@@ -238,7 +243,7 @@ def security_disable():
         return away or redirect(url_for("account.security"), 303)
     form = TwoFactorCodeForm()
     user = current_user.user
-    ip = request.remote_addr or ""
+    ip = client_ip()
     if not form.validate_on_submit() or not two_factor.disable(
         db.session, user, form.code.data, clock.now(), ip
     ):

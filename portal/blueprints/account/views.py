@@ -16,7 +16,7 @@ from kb.locales import UI_LOCALES
 from kb.models import Brand
 from kb.people import User
 from kb.slugs import BRAND_SLUG
-from portal.blueprints.account import bp
+from portal.blueprints.account import bp, staff_addresses
 from portal.blueprints.account.forms import (
     ActionForm,
     EmailChangeForm,
@@ -27,6 +27,7 @@ from portal.blueprints.account.forms import (
     ProfileForm,
     ResetRequestForm,
     SignUpForm,
+    StaffProfileForm,
 )
 from portal.blueprints.account.two_factor import (
     code_page,
@@ -39,6 +40,7 @@ from portal.desk import accounts
 from portal.desk.accounts import authenticate, normalize_email
 from portal.extensions import db, limiter
 from portal.security import members, roles
+from portal.web.addresses import client_ip
 from portal.web.navigation import safe_next
 from portal.web.rendering import render
 from portal.web.sessions import sign_in, sign_out
@@ -200,6 +202,8 @@ def login():
                 **_hc_args(hc),
             }
             unconfirmed, status = True, 403
+        elif user is not None and not staff_addresses.may_sign_in(user):
+            error, status = staff_addresses.refusal_text(), 403
         elif user is not None:
             return finish_sign_in(user, form.remember.data, target or _home_for(user, hc))
         else:
@@ -483,7 +487,7 @@ def accept_invitation(token):
     form = NewPasswordForm(account_email=check.user.email)
     if form.validate_on_submit():
         user = members.accept_invitation(
-            db.session, check, form.password.data, now=clock.now(), ip=request.remote_addr or ""
+            db.session, check, form.password.data, now=clock.now(), ip=client_ip()
         )
         if user is None:
             db.session.rollback()
@@ -558,11 +562,22 @@ def _current_password_ok(user, field) -> bool:
     return False
 
 
+def _profile_form_class(user):
+    """Staff set a phone and whether they receive tickets too; their nickname is for customers."""
+    return StaffProfileForm if user.role == "staff" else ProfileForm
+
+
 def _settings_page(block=None, status=200, **forms):
     user = current_user.user
-    profile = forms.get("profile") or ProfileForm(
+    profile = forms.get("profile") or _profile_form_class(user)(
         formdata=None,
-        data={"name": user.name, "nickname": user.nickname or "", "locale": user.locale or "en"},
+        data={
+            "name": user.name,
+            "nickname": user.nickname or "",
+            "locale": user.locale or "en",
+            "phone": user.phone or "",
+            "receives_tickets": user.receives_tickets,
+        },
     )
     password = forms.get("password") or PasswordChangeForm(formdata=None)
     email = forms.get("email") or EmailChangeForm(formdata=None)
@@ -594,13 +609,20 @@ def settings():
 def settings_profile():
     if (away := _settings_form_or_redirect()) is not None:
         return away
-    form = ProfileForm()
+    user = current_user.user
+    form = _profile_form_class(user)()
     if not form.validate_on_submit():
         return _settings_page("profile_form", 422, profile=form)
-    user = current_user.user
-    user.name = form.name.data
-    user.nickname = form.nickname.data or None
-    user.locale = form.locale.data
+    staff = isinstance(form, StaffProfileForm)
+    accounts.save_profile(
+        db.session,
+        user,
+        name=form.name.data,
+        nickname=form.nickname.data,
+        locale=form.locale.data,
+        phone=form.phone.data if staff else None,
+        receives_tickets=bool(form.receives_tickets.data) if staff else None,
+    )
     db.session.commit()
     # Said in the language just chosen, which the next page is in (the help center's in it,
     # when it has that language).

@@ -36,3 +36,4 @@ from portal.blueprints.admin import mailboxes  # noqa: E402,F401,I001
 from portal.blueprints.admin import audit  # noqa: E402,F401,I001
 from portal.blueprints.admin import security  # noqa: E402,F401,I001
 from portal.blueprints.admin import members  # noqa: E402,F401,I001
+from portal.blueprints.admin import tenant  # noqa: E402,F401,I001

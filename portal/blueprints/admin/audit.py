@@ -13,6 +13,7 @@ from portal import access
 from portal.blueprints.admin import bp
 from portal.extensions import db
 from portal.security import audit
+from portal.web.addresses import client_ip
 from portal.web.messages import error_text
 from portal.web.rendering import render
 
@@ -69,7 +70,7 @@ def audit_csv():
         now=now(),
         kind=audit.SYSTEM,
         actor=current_user._get_current_object(),
-        ip=request.remote_addr or "",
+        ip=client_ip(),
         details={"filter": query.as_args()},
     )
     db.session.commit()

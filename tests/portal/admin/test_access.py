@@ -123,6 +123,9 @@ ADMIN_ONLY = (
     "admin.role_new",
     "admin.role_edit",
     "admin.role_delete",
+    "admin.security_allowlist",
+    "admin.tenant_settings",
+    "admin.tenant_api_key",
 )
 
 
