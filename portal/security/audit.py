@@ -88,6 +88,11 @@ KNOWN_ACTIONS = (
     "staff.two_factor_failed",
     "two_factor.disabled",
     "two_factor.enabled",
+    "requester.blocked",
+    "requester.unblocked",
+    "ticket.trashed",
+    "ticket.restored",
+    "ticket.purged",
 )
 MAX_Q = 200
 MAX_IP = 45
