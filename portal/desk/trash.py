@@ -126,7 +126,11 @@ def _delete_rows(session: Session, ticket_id: int) -> list[str]:
             .values({column.key: None, "updated_at": Ticket.updated_at})
         )
     session.execute(delete(Ticket).where(Ticket.id == ticket_id))
-    session.expunge_all()  # (the ORM's copies of those rows are gone)
+    # The ORM's copies of those rows are gone: the ticket's taken out, the rest read again.
+    ticket = session.get(Ticket, ticket_id, populate_existing=False)
+    if ticket is not None:
+        session.expunge(ticket)
+    session.expire_all()
     return gone
 
 
