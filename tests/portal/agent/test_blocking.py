@@ -191,3 +191,14 @@ def test_a_reply_by_mail_from_a_blocked_requester_is_held_too(app, make, ctx):
     assert (row.status, row.reason) == (HELD, "blocked sender")
     count = select(func.count()).select_from(TicketMessage)
     assert ctx.scalar(count.where(TicketMessage.ticket_id == ticket.id)) == 1  # the first only
+
+
+def test_held_mail_of_a_blocked_sender_is_not_announced_as_a_runaway_sender(
+    app, make, ctx, client, login
+):
+    desk = receiving_brand(make, ctx)
+    _block(ctx, make, "mina@example.com", desk.brand)
+    deliver(app, message(desk.address))
+    login("agent", brands=[desk.brand])
+    page = client.get("/agent/").get_data(as_text=True)
+    assert "Mail held by the sender limit" not in page
