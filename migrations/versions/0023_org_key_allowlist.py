@@ -33,12 +33,12 @@ def upgrade():
     sa.PrimaryKeyConstraint('organization_id', name=op.f('pk_organization_api_keys')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_organization_api_keys_key_hash'))
     )
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=True))
+    # Plain ADD/DROP COLUMN: a batch rebuild of users on SQLite cascades into the tables that
+    # point at it.
+    op.add_column('users', sa.Column('phone', sa.String(length=40), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('phone')
+    op.drop_column('users', 'phone')
 
     op.drop_table('organization_api_keys')

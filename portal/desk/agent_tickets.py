@@ -23,6 +23,7 @@ from portal.desk.models import (
     TicketTag,
 )
 from portal.desk.tickets import MAX_DESCRIPTION
+from portal.desk.trash import live
 from portal.security import roles
 
 MAX_TAGS = 20
@@ -355,7 +356,7 @@ def requester_profile(
     )
     stmt = (
         select(Ticket)
-        .where(same_person, Ticket.id != ticket.id)
+        .where(same_person, Ticket.id != ticket.id, live())
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(OTHER_REQUESTS)
     )

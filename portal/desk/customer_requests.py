@@ -13,6 +13,7 @@ from kb.models import Brand
 from kb.people import CustomerOrganization, User
 from portal.desk.models import Ticket, TicketFile, TicketMessage, TicketShare
 from portal.desk.tickets import valid_email
+from portal.desk.trash import live
 from portal.mail.requesters import mail_about_request
 
 TABS = ("mine", "shared", "organization")
@@ -69,20 +70,23 @@ def _organization_scope(customer: Customer):
 
 def visible_to(customer: Customer):
     """The one rule: the requester, people it is shared with, and the requester's organization
-    when it shares requests (or this one was shared with it)."""
-    return or_(
-        Ticket.requester_id == customer.id,
-        _shared_with(customer),
-        _organization_scope(customer),
+    when it shares requests (or this one was shared with it); never a ticket in the trash."""
+    return and_(
+        live(),
+        or_(
+            Ticket.requester_id == customer.id,
+            _shared_with(customer),
+            _organization_scope(customer),
+        ),
     )
 
 
 def tab_scope(customer: Customer, tab: str):
     if tab == "shared":
-        return and_(Ticket.requester_id != customer.id, _shared_with(customer))
+        return and_(live(), Ticket.requester_id != customer.id, _shared_with(customer))
     if tab == "organization":
-        return and_(Ticket.requester_id != customer.id, _organization_scope(customer))
-    return Ticket.requester_id == customer.id
+        return and_(live(), Ticket.requester_id != customer.id, _organization_scope(customer))
+    return and_(live(), Ticket.requester_id == customer.id)
 
 
 def ticket_for(session: Session, customer: Customer, brand_id: int, ticket_id: int):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kb.models import Brand
 from kb.people import CustomerOrganization, User
 from portal.desk.models import Ticket, TicketMessage
+from portal.desk.trash import live
 
 MAX_REQUESTS = 50
 MAX_DEVICES = 5
@@ -63,7 +64,7 @@ def profile(
     stmt = (
         select(Ticket, Brand.name)
         .join(Brand, Brand.id == Ticket.brand_id)
-        .where(whose)
+        .where(whose, live())
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
         .limit(MAX_REQUESTS)
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Brand
 from kb.people import User
-from portal.desk import assignment, files
+from portal.desk import assignment, blocking, files
 from portal.desk.models import (
     CHOICE_TYPES,
     FormField,
@@ -419,6 +419,7 @@ REFRESHED = "refreshed"  # only the questions the answers open were asked for: n
 DROPPED = "dropped"  # the honeypot was filled: thanked, nothing made
 TOO_QUICK = "too_quick"  # sent sooner than a person can fill a form in
 REFUSED = "refused"  # answers to fix, refused files, or questions the answers newly opened
+BLOCKED = "blocked"  # requests from this address are not accepted (blocking): nothing made
 
 
 @dataclass(frozen=True)
@@ -508,7 +509,8 @@ def submit(
     and queues the confirmation mail, in one transaction. A retried key lands on the same
     ticket (one ticket, one mail). `details` are what the door knows besides (user agent, the
     article the visitor came from). `also(ticket)`: what the door records in the same
-    transaction as a new ticket (the mail it came from, done)."""
+    transaction as a new ticket (the mail it came from, done). An address that is blocked
+    (portal.desk.blocking) makes nothing: BLOCKED."""
     # A mail answers none of the form's own questions: only name, address, subject and text.
     ask_fields = inquiry.channel != "email"
     sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in, ask_fields)
@@ -527,6 +529,10 @@ def submit(
         return outcome
     if min_seconds and issued is not None and (now - issued).total_seconds() < min_seconds:
         outcome.state, outcome.counts_as = TOO_QUICK, ABUSE
+        return outcome
+    if blocking.is_blocked(session, actor.account.email if actor.signed_in else sub.email):
+        # Everything typed and every file kept stays with the form, as for any refusal.
+        outcome.state, outcome.counts_as = BLOCKED, ABUSE
         return outcome
     outcome.newly_shown = _ask_newly_shown(form, inquiry, sub)
     files_refuse = bool(outcome.file_errors) and inquiry.channel != "email"

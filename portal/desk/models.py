@@ -122,6 +122,7 @@ class Ticket(Base):
         Index("ix_tickets_assignee_updated", "assignee_id", "updated_at", "id"),
         Index("ix_tickets_priority_updated", "priority", "updated_at", "id"),
         Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_deleted", "deleted_at", "id"),  # the trash, and its daily purge
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +177,9 @@ class Ticket(Base):
     link_secret: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    # In the trash (portal.desk.trash): gone from every list, purged 30 days later.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"
@@ -488,3 +492,15 @@ class TicketCount(Base):
     assignee_id: Mapped[int | None] = mapped_column(Integer)
     group_id: Mapped[int | None] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class BlockedRequester(Base):
+    """An address whose requests are not accepted (portal.desk.blocking): its forms and replies
+    are refused, its mail is held (kept, shown to admins)."""
+
+    __tablename__ = "blocked_requesters"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)  # lower case
+    blocked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(500), default="")

@@ -14,6 +14,7 @@ from kb.people import BrandMember
 from portal.desk.assignment import group_ids_of
 from portal.desk.models import Ticket, TicketMessage
 from portal.desk.queues import queue_condition
+from portal.desk.trash import live
 
 PERIODS = ("today", "week", "month")
 FIGURES = ("unassigned", "in_progress", "solved", "closed", "replies", "first_reply_minutes")
@@ -62,6 +63,8 @@ def _count(condition):
 
 
 def _scoped(stmt, brand_ids: list[int] | None):
+    """The agent's brands' tickets, those in the trash left out."""
+    stmt = stmt.where(live())
     return stmt if brand_ids is None else stmt.where(Ticket.brand_id.in_(brand_ids))
 
 

@@ -37,6 +37,7 @@ from portal.desk.models import (
     TicketCount,
     TicketTag,
 )
+from portal.desk.trash import live
 from portal.web.ids import parse_id
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ def agent_forms(session: Session, brands: list[Brand]) -> list[InquiryForm]:
 def _organizations(brand_ids: list[int] | None):
     """The organizations an agent may pick: those with a ticket in the agent's brands (each
     a probe of the (customer_org_id, brand_id, ...) index)."""
-    tickets = select(Ticket.id).where(Ticket.customer_org_id == CustomerOrganization.id)
+    tickets = select(Ticket.id).where(Ticket.customer_org_id == CustomerOrganization.id, live())
     if brand_ids is not None:
         tickets = tickets.where(Ticket.brand_id.in_(brand_ids))
     return select(CustomerOrganization).where(tickets.exists())
@@ -245,7 +246,8 @@ def _escape_like(text: str) -> str:
 
 
 def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery, t=Ticket):
-    """The agent's brands and the filters (not the queue): what counts and pages share. Over
+    """The agent's brands and the filters (not the queue), tickets in the trash left out: what
+    counts and pages share. Over
     ticket_counts (`t` TicketCount) only the brand, status and priority filters apply."""
     if brand_ids is not None:
         stmt = stmt.where(t.brand_id.in_(brand_ids))
@@ -256,7 +258,8 @@ def _filtered(stmt, brand_ids: list[int] | None, query: QueueQuery, t=Ticket):
     if query.priority:
         stmt = stmt.where(t.priority == query.priority)
     if t is TicketCount:
-        return stmt
+        return stmt  # (trashed tickets are not counted there: the triggers leave them out)
+    stmt = stmt.where(live())
     if query.tag:
         # The tag's tickets from its index (tag, ticket_id), not a probe per ticket.
         stmt = stmt.where(

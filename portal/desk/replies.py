@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Brand
 from kb.people import User, display_name_for_customers
-from portal.desk import agent_tickets, files, presence, scheduled_replies
+from portal.desk import agent_tickets, blocking, files, presence, scheduled_replies
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.customer_requests import can_reopen
 from portal.desk.models import ScheduledReply, Ticket, TicketMessage
@@ -247,10 +247,14 @@ def _requester_reply(
     or a sender by mail: a request closed, or solved longer than `reopen_days` ago, gets a new
     follow-up ticket with the reply; a solved or pending one opens again. The holder of the
     request's private link writes as its requester: a solved or pending request opens again.
-    ReplyError for an empty or too long text."""
+    ReplyError for an empty or too long text, or ("body", "requester_blocked") from an
+    address that is blocked (portal.desk.blocking)."""
     body = clean_body(body)
     asked_on = ticket
     author = actor.account
+    writer = author.email if author is not None else actor.email or ticket.requester_email
+    if blocking.is_blocked(session, writer):
+        raise ReplyError("body", "requester_blocked")
     if author is None and actor.mail is None:
         message = _requester_message(ticket, body, now)
     else:

@@ -24,6 +24,7 @@ from portal.desk.models import (
     TicketEvent,
     TicketFile,
 )
+from portal.desk.trash import live
 
 MAX_DELAY = timedelta(hours=24)
 # What the reply form offers, in seconds ("0": now).
@@ -173,6 +174,8 @@ def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
                 ScheduledReply.sent_at.is_(None),
                 ScheduledReply.cancelled_at.is_(None),
                 ScheduledReply.send_at <= now,
+                # A ticket in the trash says nothing more; restored, its replies go out.
+                ScheduledReply.ticket_id.in_(select(Ticket.id).where(live())),
             )
             .order_by(ScheduledReply.send_at, ScheduledReply.id)
             .limit(limit)

@@ -49,6 +49,8 @@ def ticket_for_link(session: Session, secret_key: str, ticket_id: int, token: st
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or not secrets.compare_digest(ticket.link_secret, secret):
         return None
+    if ticket.deleted_at is not None:  # in the trash: gone for the customer
+        return None
     return ticket
 
 

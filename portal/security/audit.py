@@ -105,6 +105,11 @@ KNOWN_ACTIONS = (
     "tenant.renamed",
     "two_factor.disabled",
     "two_factor.enabled",
+    "requester.blocked",
+    "requester.unblocked",
+    "ticket.trashed",
+    "ticket.restored",
+    "ticket.purged",
 )
 MAX_Q = 200
 MAX_IP = 45

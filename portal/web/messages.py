@@ -16,6 +16,10 @@ TEXTS = {
     "title_too_long": _l("The title is too long."),
     "name_too_long": _l("The name is too long (at most 200 characters)."),
     "organizations_required": _l("Choose at least one organization."),
+    "requester_blocked": _l("Requests from this address are not accepted."),
+    # -- blocking a requester (portal.desk.blocking) ---------------------------------------------
+    "block.invalid_email": _l("This is not an email address that can be blocked."),
+    "block.own_address": _l("You cannot block your own address."),
     # -- agent groups and assignment rules (portal.desk.assignment.GroupError) ------------------
     "group.name_required": _l("Give the group a name."),
     "group.name_too_long": _l("The name is too long (at most 100 characters)."),

@@ -82,6 +82,7 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/security", None),
         ("admin@example.com", f"{base}/admin/organization", None),
         ("agent@example.com", f"{base}/account/settings", None),
+        ("admin@example.com", f"{base}/agent/trash", None),
     ]
     contexts = {}
     try:

@@ -223,6 +223,14 @@ ACCESS = {
     "admin.security_allowlist": "security_admin",
     "admin.tenant_settings": "security_admin",
     "admin.tenant_api_key": "security_admin",
+    # Deleting tickets and blocking requesters: "tickets.delete" / "tickets.block" on the brand
+    # (admins today; agents hold neither: 403 on a ticket or requester they see).
+    "agent.ticket_trash": "agent_ticket_delete",
+    "agent.trash_list": "agent_trash",
+    "agent.trash_restore": "agent_trashed",
+    "agent.trash_purge": "agent_trashed",
+    "agent.requester_block": "agent_block",
+    "agent.requester_unblock": "agent_block",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -255,6 +263,9 @@ MARKERS = {
     # A form for organization A (alpha's agent sees its name in the queues' form filter).
     "ZqOrgForm": {A, MEMBER, EDITOR1, AGENT1, LIGHT1, ADMIN},
     "ZqSignedInForm": set(ACTORS) - {ANON},  # a form for signed-in people
+    # A's request in the trash: gone for A and for agents who may not delete (only the trash
+    # and its page show it, to those who may).
+    "ZqTrashed": {ADMIN},
 }
 
 
@@ -532,6 +543,9 @@ def build_world(app, ctx, make) -> World:
     t1 = _ticket(ctx, alpha, users[A], "ZqT1 card declined", org_a)
     t2 = _ticket(ctx, alpha, users[A], "ZqT2 refund", org_a)
     t3 = _ticket(ctx, alpha, users[OTHER], "ZqT3 invoice", org_c)
+    trashed = _ticket(ctx, alpha, users[A], "ZqTrashed old question", org_a)
+    trashed.deleted_at = clock.now()
+    ctx.commit()
     note = TicketMessage(
         ticket_id=t1.id,
         author_id=users[AGENT1].id,
@@ -546,6 +560,8 @@ def build_world(app, ctx, make) -> World:
         t1=t1.id,
         t2=t2.id,
         t3=t3.id,
+        trashed=trashed.id,
+        trashed_token=tickets.link_token(app.config["SECRET_KEY"], trashed),
         t1_token=tickets.link_token(app.config["SECRET_KEY"], t1),
         t3_token=tickets.link_token(app.config["SECRET_KEY"], t3),
         f1=_ticket_file(ctx, world, uploads, t1, "t1.txt", b"file of request one").id,
@@ -874,6 +890,25 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         if endpoint == "agent.scheduled_reply_cancel":
             expect[LIGHT1] = 403  # a reply to the customer is not a light agent's to stop
         return [Case("a ticket of alpha", values, expect, query=query)]
+
+    if access == "agent_ticket_delete":
+        # alpha's agents see it, may not delete it
+        expect = agents("alpha") | {AGENT1: 403, LIGHT1: 403}
+        return [Case("a ticket of alpha", {"ticket_id": ids["t1"]}, expect)]
+
+    if access == "agent_trash":
+        return [Case("the trash", {}, agents() | {AGENT1: 403, AGENT2: 403, LIGHT1: 403})]
+
+    if access == "agent_trashed":
+        expect = agents() | {AGENT1: 404, AGENT2: 404, LIGHT1: 404}  # (a ticket gone, for them)
+        return [Case("A's request in the trash", {"ticket_id": ids["trashed"]}, expect)]
+
+    if access == "agent_block":
+        # A asked alpha something: blocking A is for those holding "tickets.block" there.
+        query = f"?email={world.users[A].email}&brand={ids['alpha_id']}"
+        expect = agents("alpha") | {AGENT1: 403, LIGHT1: 403}
+        methods = ("POST",) if endpoint == "agent.requester_unblock" else ("GET", "POST")
+        return [Case("customer A in alpha", {}, expect, query=query, methods=methods)]
 
     if access == "agent_scheduled_author":
         values = {"ticket_id": ids["t1"], "reply_id": ids["scheduled_id"]}

@@ -133,7 +133,10 @@ def _selected_tickets(ids: list[str]) -> list[Ticket]:
         abort(404)
     # One query fills the session, so the per-id check below reads from it.
     db.session.scalars(select(Ticket).where(Ticket.id.in_(numbers))).all()
-    return [access.ticket_for_agent_or_404(db.session, n) for n in numbers]
+    chosen = [access.ticket_for_agent_or_404(db.session, n) for n in numbers]
+    if any(t.deleted_at is not None for t in chosen):  # in the trash: changed nowhere
+        abort(404)
+    return chosen
 
 
 def _changes(form: BulkForm, agent) -> dict:

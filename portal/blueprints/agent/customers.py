@@ -6,7 +6,7 @@ from flask import abort, redirect, request, url_for
 from portal import access
 from portal.blueprints.agent import bp
 from portal.blueprints.agent.forms import CustomerLookup
-from portal.desk import customers
+from portal.desk import blocking, customers
 from portal.extensions import db
 from portal.web.rendering import render
 
@@ -14,7 +14,15 @@ from portal.web.rendering import render
 def _page(found):
     if found is None:
         abort(404)
-    response = render("agent/customer.html", customer=found)
+    # Blocking is done for a brand of their requests where the agent may block (the log's).
+    brand_ids = dict.fromkeys(r.ticket.brand_id for r in found.requests)
+    block_brand = next((b for b in brand_ids if access.may("tickets.block", b)), None)
+    response = render(
+        "agent/customer.html",
+        customer=found,
+        blocked=blocking.block_of(db.session, found.email),
+        block_brand_id=block_brand,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -193,3 +193,40 @@ def _form_name(form, brands) -> str:
     brand = next(b for b in brands if b.id == form.brand_id)
     name = form.names.get(brand.default_locale) or next(iter(form.names.values()), "") or form.id
     return f"{name} ({brand.name})" if len(brands) > 1 else str(name)
+
+
+class ConfirmForm(FlaskForm):
+    """An action confirmed on its own page (trash, restore, purge): the CSRF token and
+    confirmed=yes. Anything else (a GET, a POST without it) shows the question again."""
+
+    confirmed = HiddenField(validators=[AnyOf(["yes"])])
+
+
+class BlockForm(ConfirmForm):
+    """Blocking a requester, confirmed: whom (their address; the brand it is done for comes
+    from the query) and why, for the system log."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        filters=[_strip],
+        validators=[
+            Length(max=500, message=_l("The reason is too long (at most 500 characters)."))
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class RequesterQuery:
+    """?email=&brand= of the block and unblock pages: the requester's address (too long:
+    none) and the brand's id it is done for."""
+
+    email: str = ""
+    brand_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "RequesterQuery":
+        email = (args.get("email") or "").strip().lower()
+        return cls(
+            email=email if len(email) <= MAX_EMAIL else "",
+            brand_id=parse_id(args.get("brand")),
+        )

@@ -21,10 +21,12 @@ from portal.blueprints.agent.ticket_forms import (
 from portal.desk import (
     agent_tickets,
     assignment,
+    blocking,
     canned,
     placeholders,
     replies,
     scheduled_replies,
+    trash,
 )
 from portal.desk import files as ticket_files
 from portal.desk.models import (
@@ -134,6 +136,10 @@ def _show(
             requester_url=ticket_page.requester_url(ticket),
             shared_with=shared_with,
             bouncing=ticket_page.bouncing(db.session, [profile.email, *shared_with]),
+            blocked=blocking.block_of(db.session, profile.email),
+            may_block=access.may("tickets.block", ticket.brand_id),
+            may_trash=access.may("tickets.delete", ticket.brand_id),
+            purge_at=ticket.deleted_at + trash.KEPT_FOR if ticket.deleted_at else None,
         )
     )
     response.headers["Cache-Control"] = "private, no-store"

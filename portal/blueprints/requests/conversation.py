@@ -175,16 +175,23 @@ class RequestPage(MethodView):
         error = _reply_problem(hc, body, reply_key)
         if error:
             return _show(hc, ticket, viewer, reply=body, error=error, status=422)
-        done = replies.reply(
-            db.session,
-            replies.Requester(current_user.user if viewer.customer is not None else None),
-            ticket,
-            body,
-            public=True,
-            files_key=reply_key,
-            now=clock.now(),
-            reopen_days=current_app.config["REOPEN_DAYS"],
-        )
+        try:
+            done = replies.reply(
+                db.session,
+                replies.Requester(current_user.user if viewer.customer is not None else None),
+                ticket,
+                body,
+                public=True,
+                files_key=reply_key,
+                now=clock.now(),
+                reopen_days=current_app.config["REOPEN_DAYS"],
+            )
+        except replies.ReplyError as refused:  # a blocked address: its files are not kept
+            db.session.rollback()
+            staged = ticket_files.staged(db.session, reply_key)
+            ticket_files.unstage(db.session, reply_key, {f.token for f in staged})
+            error = error_message(refused.code)
+            return _show(hc, ticket, viewer, reply=body, error=error, status=422)
         db.session.commit()
         if done.follow_up:
             flash(_("This request was closed, so we opened a new one with your reply."))

@@ -177,6 +177,8 @@ def _notice(outcome: intake.Outcome) -> str | None:
         return _("This form was open for a long time. Please check it and send it again.")
     if outcome.state == intake.TOO_QUICK:
         return _("That was quick! Please check your request and send it again.")
+    if outcome.state == intake.BLOCKED:
+        return error_message("requester_blocked")
     if outcome.state == intake.REFUSED and outcome.newly_shown and not outcome.errors:
         return _("Your answers opened more questions. Please answer them and send again.")
     return None

@@ -1,6 +1,7 @@
 """The ordered stages every received message goes through, whichever door it came in by.
 
-store (store.keep, before the sender is answered) -> parse -> classify -> identify the sender
+store (store.keep, before the sender is answered) -> parse -> classify -> a blocked sender's
+mail held -> identify the sender
 -> match the thread -> attachments -> a new ticket (portal.desk.intake.submit) or a reply
 (portal.desk.replies.reply), the operations the portal's own pages call. Each stage is a small
 function of what the ones before learned (`Arrival`); `process` runs them for one stored
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, undefer
 
 from kb.models import Brand
 from kb.people import CustomerOrganization, User
-from portal.desk import files, intake, replies
+from portal.desk import blocking, files, intake, replies
 from portal.desk.customer_requests import MAX_SHARES, Customer, ticket_for
 from portal.desk.models import InquiryForm, OutboxMail, Ticket, TicketShare
 from portal.desk.tickets import valid_email
@@ -281,6 +282,14 @@ def classify_stage(session: Session, arrival: Arrival) -> None:
             raise Stop(HELD, f"{sender} sent more than {limit} mails in {seconds // 60} minutes")
 
 
+def blocked_stage(session: Session, arrival: Arrival) -> None:
+    """Mail from a blocked address is held, whatever it is about: kept, listed for admins
+    with the reason, and made into a ticket or reply only when retried after an unblock (a
+    retry while still blocked holds it again)."""
+    if blocking.is_blocked(session, arrival.mail.sender.email):
+        raise Stop(HELD, blocking.MAIL_REASON)
+
+
 def identify_stage(session: Session, arrival: Arrival) -> None:
     """The sender's account, by the From address alone (our own X- headers on inbound mail
     are never read)."""
@@ -338,6 +347,7 @@ STAGES = (
     address_stage,
     duplicate_stage,
     classify_stage,
+    blocked_stage,
     identify_stage,
     thread_stage,
     attachments_stage,
@@ -369,8 +379,8 @@ def _consider(session: Session, arrival: Arrival, ticket_id: int, how: str) -> N
     """Join `ticket_id` when it is of this brand and the sender takes part in it; a ticket of
     this brand it may not join is remembered, to be named by the new ticket."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.brand_id != arrival.brand.id:
-        return
+    if ticket is None or ticket.brand_id != arrival.brand.id or ticket.deleted_at is not None:
+        return  # (a ticket in the trash is as gone: the mail makes a new one)
     if _takes_part(session, arrival, ticket):
         arrival.ticket, arrival.joined_by = ticket, how
     else:

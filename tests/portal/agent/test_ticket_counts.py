@@ -59,8 +59,9 @@ def new_ticket(desk, rng: random.Random) -> Ticket:
 
 def change(ctx, desk, rng: random.Random, ids: list[int]) -> None:
     """One random change, the ways the app makes them: an ORM attribute, a bulk UPDATE, a
-    DELETE, a new ticket."""
-    kind = rng.choice(("status", "assignee", "group", "brand", "priority", "bulk", "delete", "new"))
+    DELETE, a new ticket, a move to the trash or out of it."""
+    kinds = ("status", "assignee", "group", "brand", "priority", "bulk", "delete", "new", "trash")
+    kind = rng.choice(kinds)
     if kind == "new" or not ids:
         row = new_ticket(desk, rng)
         ctx.add(row)
@@ -81,6 +82,8 @@ def change(ctx, desk, rng: random.Random, ids: list[int]) -> None:
             row.group_id = rng.choice([None, *(g.id for g in desk["groups"])])
         elif kind == "brand":
             row.brand_id = rng.choice(desk["brands"]).id
+        elif kind == "trash":  # (the trash leaves it out of every count; restored, back in)
+            row.deleted_at = None if row.deleted_at else clock.now()
         else:
             row.priority = rng.choice(PRIORITIES)
         ctx.flush()
