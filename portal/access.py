@@ -62,6 +62,15 @@ def agent_brand_ids(session: Session) -> list[int] | None:
     return permitted_brand_ids("tickets.view")
 
 
+def customer_brand_ids(session: Session) -> list[int] | None:
+    """Brands whose requesters' profiles (with their requests) the member sees: where they hold
+    both customers.view and tickets.view. None means every brand."""
+    customers, tickets = permitted_brand_ids("customers.view"), agent_brand_ids(session)
+    if customers is None or tickets is None:
+        return tickets if customers is None else customers
+    return sorted(set(customers) & set(tickets))
+
+
 def ticket_for_agent_or_404(session: Session, ticket_id: int) -> Ticket:
     """A ticket of a brand this member sees tickets of; others 404."""
     ticket = session.get(Ticket, ticket_id)

@@ -81,6 +81,11 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/audit", None),
         ("admin@example.com", f"{base}/admin/security", None),
         ("admin@example.com", f"{base}/admin/organization", None),
+        ("owner@example.com", f"{base}/admin/members", None),
+        ("owner@example.com", f"{base}/admin/members/invite", None),
+        ("owner@example.com", f"{base}/admin/roles", None),
+        ("owner@example.com", f"{base}/admin/roles/new", None),
+        ("light@example.com", f"{base}/agent/", None),
         ("agent@example.com", f"{base}/account/settings", None),
         ("admin@example.com", f"{base}/agent/trash", None),
     ]

@@ -29,14 +29,14 @@ def _page(found):
 
 @bp.get("/customers/<id:user_id>", endpoint="customer")
 def show_customer(user_id):
-    brand_ids = access.agent_brand_ids(db.session)
+    brand_ids = access.customer_brand_ids(db.session)
     return _page(customers.profile(db.session, brand_ids, user_id=user_id))
 
 
 @bp.get("/customers/by-email", endpoint="customer_by_email")
 def show_customer_by_email():
     email = CustomerLookup.from_args(request.args).email
-    brand_ids = access.agent_brand_ids(db.session)
+    brand_ids = access.customer_brand_ids(db.session)
     # An address with an account: its profile gathers the requests sent with and without it.
     account = customers.account_id_for(db.session, email)
     if account is not None and customers.profile(db.session, brand_ids, user_id=account):
