@@ -1,0 +1,33 @@
+"""CSV downloads that spreadsheets open safely: UTF-8 with a byte order mark (Excel then reads
+Korean and Japanese as UTF-8), a line at a time (streamed, never the whole file in memory), and
+no cell a spreadsheet would run as a formula (security.md, "CSV exports")."""
+
+import csv
+import io
+from collections.abc import Iterable
+
+BOM = "\ufeff"
+# A spreadsheet runs a cell starting with these as a formula (or, after a tab or a carriage
+# return, as whatever follows them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value) -> str:
+    """A value as a cell's text: None is empty; a would-be formula is quoted with "'"."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class CsvLines:
+    """Formats one row at a time as a CSV line (the csv module's quoting, CRLF line ends),
+    every cell through `cell`."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def line(self, cells: Iterable) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow([cell(value) for value in cells])
+        return self._buffer.getvalue()
