@@ -190,6 +190,16 @@ TEXTS = {
     "audit.ip_invalid": _l("Give an IP address or its beginning (digits, dots, colons)."),
     "audit.kind_unknown": _l("Choose audit or system."),
     "audit.brand_unknown": _l("No brand has this ID or slug."),
+    # -- the ticket export (admin/export_forms.ExportForm) ---------------------------------------
+    "export.brand_required": _l("Choose a brand."),
+    "export.date_invalid": _l("Give a date as YYYY-MM-DD."),
+    "export.to_before_from": _l("The end date comes before the start date."),
+    "export.format_unknown": _l("Choose CSV or JSON."),
+    # -- attachment retention (portal.desk.retention) -------------------------------------------
+    "retention.days_not_a_number": _l(
+        "Give a whole number of days, or leave it empty to keep files forever."
+    ),
+    "retention.days_out_of_range": _l("Give between %(min)s and %(max)s days."),
 }
 
 

@@ -80,6 +80,8 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/mailboxes/new", None),
         ("admin@example.com", f"{base}/admin/audit", None),
         ("admin@example.com", f"{base}/admin/security", None),
+        ("admin@example.com", f"{base}/admin/export", None),
+        ("admin@example.com", f"{base}/admin/retention", None),
     ]
     contexts = {}
     try:

@@ -191,6 +191,10 @@ ACCESS = {
     "admin.mailbox_check": "admin_only",
     "admin.mailbox_delete": "admin_only",
     "admin.security_settings": "admin_only",
+    # A permission on the brand named in the query string (tickets.export, settings).
+    "admin.export_page": "brand_permission",
+    "admin.export_download": "brand_permission",
+    "admin.retention_settings": "brand_permission",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -832,6 +836,19 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]
+
+    if access == "brand_permission":
+        # Exports (tickets.export) and brand settings (settings): admins hold them on every
+        # brand, editors and agents on none (for now: roles per brand will grant them).
+        return [
+            Case(
+                "alpha by its slug",
+                {"fmt": "csv"},
+                staff("admin"),
+                query="?brand=alpha&format=csv",
+                data={"brand": "alpha", "days": "400"},
+            )
+        ]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

@@ -50,6 +50,7 @@ def world(make, ctx):
         "address_id": 1,
         "mail_id": 1,
         "mailbox_id": 1,
+        "fmt": "csv",  # the ticket export's download
     }
 
 
@@ -112,6 +113,9 @@ ADMIN_ONLY = (
     "admin.audit_log",
     "admin.audit_csv",
     "admin.security_settings",
+    "admin.export_page",
+    "admin.export_download",
+    "admin.retention_settings",
 )
 
 
