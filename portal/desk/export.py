@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from kb.models import Brand
@@ -164,6 +164,17 @@ _TICKET_COLUMNS = (
 )
 
 
+def ticket_batch(
+    brand_ids: Sequence[int], period: Period, after: tuple[datetime, int] | None, size: int
+) -> Select:
+    """The next `size` tickets after the keyset cursor `after` (created_at, id of the last
+    one read; None: from the first), read from ix_tickets_brand_created."""
+    stmt = _filtered(select(*_TICKET_COLUMNS), brand_ids, period)
+    if after is not None:
+        stmt = stmt.where(tuple_(Ticket.created_at, Ticket.id) > after)
+    return stmt.order_by(Ticket.created_at, Ticket.id).limit(size)
+
+
 def tickets(
     session: Session,
     brand_ids: Sequence[int],
@@ -186,58 +197,72 @@ def tickets(
     assignees: dict[int, tuple[str, str]] = {}  # the brands' agents: a few, kept
     after = None
     while True:
-        stmt = _filtered(select(*_TICKET_COLUMNS), brand_ids, period)
-        if after is not None:
-            stmt = stmt.where(tuple_(Ticket.created_at, Ticket.id) > after)
-        rows = session.execute(stmt.order_by(Ticket.created_at, Ticket.id).limit(batch)).all()
+        rows = session.execute(ticket_batch(brand_ids, period, after, batch)).all()
         if not rows:
             return
         ids = [row.id for row in rows]
-        messages = _messages(session, ids, include_notes)
         files = _files(session, ids)
+        messages = _messages(session, ids, include_notes, files)
         tags = _tags(session, ids)
         _add_people(session, assignees, {r.assignee_id for r in rows} - assignees.keys())
-        for row in rows:
-            ticket_files = files.get(row.id, {})
+        for (
+            ticket_id,
+            brand_id,
+            subject,
+            description,
+            status,
+            priority,
+            kind,
+            channel,
+            locale,
+            requester_name,
+            requester_email,
+            assignee_id,
+            group_id,
+            form_name,
+            answers,
+            created_at,
+            updated_at,
+            solved_at,
+        ) in rows:  # (unpacked: faster than a Row's attributes, a hundred thousand times)
             yield {
-                "id": row.id,
-                "brand": slugs.get(row.brand_id, ""),
-                "subject": row.subject,
-                "description": row.description,
-                "status": row.status,
-                "priority": row.priority,
-                "type": row.type,
-                "channel": row.channel,
-                "locale": row.locale,
-                "requester": {"name": row.requester_name, "email": row.requester_email},
-                "assignee": _person(assignees.get(row.assignee_id)),
-                "group": groups.get(row.group_id),
-                "tags": tags.get(row.id, []),
-                "form": row.form_name or "",
+                "id": ticket_id,
+                "brand": slugs.get(brand_id, ""),
+                "subject": subject,
+                "description": description,
+                "status": status,
+                "priority": priority,
+                "type": kind,
+                "channel": channel,
+                "locale": locale,
+                "requester": {"name": requester_name, "email": requester_email},
+                "assignee": _person(assignees.get(assignee_id)),
+                "group": groups.get(group_id),
+                "tags": tags.get(ticket_id, []),
+                "form": form_name or "",
                 "answers": [
                     {
                         "key": a.get("key"),
                         "label": a.get("label"),
                         "value": a.get("display") if a.get("display") else a.get("value"),
                     }
-                    for a in row.answers or []
+                    for a in answers or []
                 ],
-                "files": ticket_files.get(None, []),
-                "created_at": row.created_at,
-                "updated_at": row.updated_at,
-                "solved_at": row.solved_at,
-                "messages": [
-                    {**message, "attachments": ticket_files.get(message["id"], [])}
-                    for message in messages.get(row.id, [])
-                ],
+                "files": files.get((ticket_id, None), []),
+                "created_at": created_at,
+                "updated_at": updated_at,
+                "solved_at": solved_at,
+                "messages": messages.get(ticket_id, []),
             }
         if len(rows) < batch:
             return
         after = (rows[-1].created_at, rows[-1].id)
 
 
-def _messages(session: Session, ticket_ids: list[int], include_notes: bool) -> dict:
-    """ticket id -> its messages (dicts), oldest first."""
+def _messages(
+    session: Session, ticket_ids: list[int], include_notes: bool, files: dict
+) -> dict[int, list[dict]]:
+    """ticket id -> its messages (dicts, with their attachments' names), oldest first."""
     stmt = (
         select(
             TicketMessage.id,
@@ -257,18 +282,29 @@ def _messages(session: Session, ticket_ids: list[int], include_notes: bool) -> d
     if not include_notes:
         stmt = stmt.where(TicketMessage.public.is_(True))
     found: dict[int, list[dict]] = {}
-    for m in session.execute(stmt):
-        found.setdefault(m.ticket_id, []).append(
+    for (
+        message_id,
+        ticket_id,
+        from_requester,
+        name,
+        email,
+        public,
+        at,
+        body,
+        role,
+    ) in session.execute(stmt):
+        found.setdefault(ticket_id, []).append(
             {
-                "id": m.id,
+                "id": message_id,
                 "author": {
-                    "kind": _author_kind(m.from_requester, m.role),
-                    "name": m.author_name,
-                    "email": m.author_email or "",
+                    "kind": _author_kind(from_requester, role),
+                    "name": name,
+                    "email": email or "",
                 },
-                "public": bool(m.public),
-                "created_at": m.created_at,
-                "body": m.body,
+                "public": bool(public),
+                "created_at": at,
+                "body": body,
+                "attachments": files.get((ticket_id, message_id), []),
             }
         )
     return found
@@ -280,17 +316,17 @@ def _author_kind(from_requester: bool, role: str | None) -> str:
     return CUSTOMER if role in (None, "customer") else AGENT
 
 
-def _files(session: Session, ticket_ids: list[int]) -> dict[int, dict[int | None, list[str]]]:
-    """ticket id -> message id (None: sent with the form) -> file names, in the order sent.
+def _files(session: Session, ticket_ids: list[int]) -> dict[tuple[int, int | None], list[str]]:
+    """(ticket id, message id or None: sent with the form) -> file names, in the order sent.
     Files removed under the retention policy are named too: they were part of the message."""
     stmt = (
         select(TicketFile.ticket_id, TicketFile.message_id, TicketFile.filename)
         .where(TicketFile.ticket_id.in_(ticket_ids))
         .order_by(TicketFile.id)
     )
-    found: dict[int, dict[int | None, list[str]]] = {}
+    found: dict[tuple[int, int | None], list[str]] = {}
     for ticket_id, message_id, name in session.execute(stmt):
-        found.setdefault(ticket_id, {}).setdefault(message_id, []).append(name)
+        found.setdefault((ticket_id, message_id), []).append(name)
     return found
 
 

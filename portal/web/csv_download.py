@@ -10,12 +10,15 @@ BOM = "\ufeff"
 # A spreadsheet runs a cell starting with these as a formula (or, after a tab or a carriage
 # return, as whatever follows them).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def cell(value) -> str:
     """A value as a cell's text: None is empty; a would-be formula is quoted with "'"."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text[:1] in _FORMULA_FIRST else text
 
 
 class CsvLines:
@@ -27,7 +30,11 @@ class CsvLines:
         self._writer = csv.writer(self._buffer)
 
     def line(self, cells: Iterable) -> str:
+        return self.lines((cells,))
+
+    def lines(self, rows: Iterable[Iterable]) -> str:
+        """Several rows at once (a ticket's messages), one string."""
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._writer.writerow([cell(value) for value in cells])
+        self._writer.writerows([cell(value) for value in cells] for cells in rows)
         return self._buffer.getvalue()

@@ -90,7 +90,7 @@ def _csv(tickets: Iterable[dict], tz: tzinfo) -> Iterator[str]:
     lines = CsvLines()
     yield BOM + lines.line(export.CSV_HEADER)
     for ticket in tickets:
-        yield "".join(lines.line(row) for row in export.csv_rows(ticket, tz))
+        yield lines.lines(export.csv_rows(ticket, tz))
 
 
 def _json(tickets: Iterable[dict], tz: tzinfo) -> Iterator[str]:
