@@ -81,13 +81,18 @@ def created_between(tz: tzinfo, first_day: date | None, last_day: date | None) -
     """The days from `first_day` to `last_day`, both included, as the brand's clocks read them
     (local midnight to local midnight), in UTC."""
 
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    def midnight(day: date | None) -> datetime | None:
+        """None for no day, and for a midnight before year 1 or after year 9999 in UTC (the
+        first and last days there are: no ticket lies beyond them)."""
+        try:
+            return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC) if day else None
+        except OverflowError:
+            return None
 
-    end = None
+    after_last = None
     if last_day is not None and last_day < date.max:  # the last day there is has no day after it
-        end = midnight(last_day + timedelta(days=1))
-    return Period(midnight(first_day) if first_day else None, end)
+        after_last = last_day + timedelta(days=1)
+    return Period(midnight(first_day), midnight(after_last))
 
 
 def _filtered(stmt, brand_ids: Sequence[int], period: Period):

@@ -50,7 +50,8 @@ def export_page():
     return render("admin/export/page.html", form=form, status=400)
 
 
-@bp.get("/export/tickets.<any(csv, json):fmt>")
+@bp.get("/export/tickets.csv", defaults={"fmt": "csv"})
+@bp.get("/export/tickets.json", defaults={"fmt": "json"})
 def export_download(fmt):
     """The tickets of one brand created in the days asked (the brand's days), their messages
     (internal notes only for those who may read them on that brand), streamed."""

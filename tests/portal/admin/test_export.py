@@ -270,6 +270,14 @@ def test_dates_are_the_brands_days_both_included(client, login, make, acme):
     )
 
 
+def test_the_first_and_last_days_there_are_mean_no_limit(client, login, make, acme):
+    login("admin")
+    make.ticket(acme, subject="ZqAnyTime")
+    for days in ({"from": "0001-01-01"}, {"to": "9999-12-31"}, {"to": "9999-12-30"}):
+        response, text = download(client, brand="acme", **days)
+        assert response.status_code == 200 and "ZqAnyTime" in text, days
+
+
 def test_batches_walk_every_ticket_once_in_creation_order(ctx, make, acme):
     same = MORNING
     made = [
