@@ -56,6 +56,8 @@ class Brand(Base):
     jwt_secret: Mapped[str | None] = mapped_column(String(200))
     # Bumped in the same transaction as any change to the brand's content (kb.changes).
     content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Ticket files are removed this many days after their ticket closed (None: kept forever).
+    attachment_retention_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     organization: Mapped[Organization] = relationship(back_populates="brands")

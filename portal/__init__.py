@@ -106,6 +106,7 @@ def create_app(test_config: dict | None = None) -> Portal:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["when"] = times.when
     app.jinja_env.filters["when_zoned"] = times.when_zoned
+    app.jinja_env.filters["day"] = times.day
 
     app.wsgi_app = BrandHosts(app)
     if app.config["TRUSTED_PROXIES"]:

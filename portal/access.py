@@ -172,3 +172,21 @@ def revision_for_editor_or_404(session: Session, article: Article, revision_id: 
     if revision is None:
         abort(404)
     return revision
+
+
+def brands_with(session: Session, permission: str) -> list[Brand]:
+    """The brands on which the signed-in user holds `permission`, by name."""
+    ids = permitted_brand_ids(permission)
+    stmt = select(Brand).order_by(Brand.name)
+    if ids is not None:
+        stmt = stmt.where(Brand.id.in_(ids))
+    return list(session.scalars(stmt))
+
+
+def brand_with_permission_or_404(session: Session, slug: str | None, permission: str) -> Brand:
+    """The brand named by `slug` when the signed-in user holds `permission` on it; unknown and
+    forbidden brands answer the same 404."""
+    brand = session.scalar(select(Brand).where(Brand.slug == (slug or "")))
+    if brand is None or not may(permission, brand.id):
+        abort(404)
+    return brand

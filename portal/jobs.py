@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kb import attachments, clock, publishing
-from portal.desk import accounts, files, replies, trash
+from portal.desk import accounts, files, replies, retention, trash
 from portal.extensions import db
 from portal.mail import sender
 from portal.mail.inbound import imap
@@ -56,6 +56,11 @@ SWEEP_SECONDS = 3600
 PURGE_JOB_FUNC = "portal.jobs:purge_trash_job"
 PURGE_JOB = "trash-purge-daily"
 PURGE_SECONDS = 24 * 3600
+
+# And, every day, removes ticket files past their brand's retention (portal.desk.retention).
+RETENTION_JOB_FUNC = "portal.jobs:retention_job"
+RETENTION_JOB = "retention-daily"
+RETENTION_SECONDS = 24 * 3600
 _EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -185,13 +190,16 @@ class Leader:
         # Added before start(), so they replace the previous leader's interval jobs before those
         # could fire (a stale one-shot job finds no leader of its name and does nothing).
         # The first runs are now: catch up on what fell due while no one led (the hourly sweep
-        # of abandoned files waits its hour; the trash is purged at once, then daily).
+        # of abandoned files waits its hour; the trash is purged at once, then daily, and the
+        # daily retention run does not wait its day, or a leader replaced more often than daily
+        # would never run it).
         for func, job_id, seconds, first_run in (
             (JOB_FUNC, INTERVAL_JOB, self.interval_seconds, now),
             (MAIL_JOB_FUNC, MAIL_JOB, self.mail_interval_seconds, now),
             (FETCH_JOB_FUNC, FETCH_JOB, self.fetch_interval_seconds, now),
             (SWEEP_JOB_FUNC, SWEEP_JOB, SWEEP_SECONDS, None),
             (PURGE_JOB_FUNC, PURGE_JOB, PURGE_SECONDS, now),
+            (RETENTION_JOB_FUNC, RETENTION_JOB, RETENTION_SECONDS, now),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
             first = {"next_run_time": first_run} if first_run else {}
@@ -316,6 +324,15 @@ class Leader:
                 return None
             return trash.purge_trash(db.session, now, uploads_dir=uploads_dir())
 
+    def purge_expired_files(self) -> int | None:
+        """Remove the ticket files past their brand's retention (how many), if this process
+        still holds the lease."""
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return retention.purge_expired_files(db.session, now, uploads_dir())
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -353,6 +370,13 @@ def purge_trash_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.purge_trash()
+
+
+def retention_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): ticket files past their brand's retention."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.purge_expired_files()
 
 
 # --- wiring -----------------------------------------------------------------------------------

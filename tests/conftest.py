@@ -3,6 +3,7 @@
 import os
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -96,6 +97,16 @@ def client(app):
 def make(ctx):
     """Factories bound to the test's session: make.brand(...), make.article(...)."""
     return factories.Factory(ctx)
+
+
+@pytest.fixture
+def uploads(app):
+    """The instance's uploads folder (real files); what a test stored there is removed after it."""
+    folder = Path(app.instance_path) / "uploads"
+    before = set(folder.rglob("*")) if folder.exists() else set()
+    yield folder
+    for path in sorted(set(folder.rglob("*")) - before, reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
 
 
 @pytest.fixture

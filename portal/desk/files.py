@@ -199,9 +199,14 @@ def bytes_in_use(session: Session, sha256: str) -> bool:
 
 
 def in_tickets(session: Session, sha256: str) -> bool:
-    """Whether a ticket's file (staged or not) uses these stored bytes."""
+    """Whether a ticket's file (staged or not) uses these stored bytes; a file removed under
+    the retention policy (portal.desk.retention) keeps its row, not its bytes."""
     return (
-        session.scalar(select(TicketFile.id).where(TicketFile.sha256 == sha256).limit(1))
+        session.scalar(
+            select(TicketFile.id)
+            .where(TicketFile.sha256 == sha256, TicketFile.removed_at.is_(None))
+            .limit(1)
+        )
         is not None
     )
 

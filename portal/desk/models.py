@@ -123,6 +123,8 @@ class Ticket(Base):
         Index("ix_tickets_priority_updated", "priority", "updated_at", "id"),
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_deleted", "deleted_at", "id"),  # the trash, and its daily purge
+        # The export: one brand's tickets created in a date range, in keyset batches.
+        Index("ix_tickets_brand_created", "brand_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -242,6 +244,10 @@ class TicketFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Its bytes were removed (the row stays, so the conversation can say so): when, and why
+    # ("retention": the brand's attachment retention, portal.desk.retention).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_reason: Mapped[str | None] = mapped_column(String(32))
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="files")
 

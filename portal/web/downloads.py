@@ -1,12 +1,15 @@
 """Serving stored files (article attachments, ticket files) the one safe way: our content type,
 inline only for the types kb.attachments allows, never sniffed, sandboxed, private unless said."""
 
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
 from flask import Response, abort, current_app, send_file
+from flask_babel import gettext as _
 
 from kb import attachments
+from portal.web import errors, times
 
 
 def uploads_dir() -> Path:
@@ -35,6 +38,15 @@ def stored_file(
     response.headers["Referrer-Policy"] = "no-referrer"
     if public_max_age is None:
         response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def removed_file(removed_at: datetime) -> Response:
+    """410 Gone for a ticket file whose bytes the brand's retention policy removed (its row
+    stays, so the conversation and this answer can say when)."""
+    text = _("Removed under the retention policy on %(date)s.", date=times.day(removed_at))
+    response = current_app.make_response(errors.page(410, text))
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -242,6 +242,16 @@ TEXTS = {
         "Your address %(address)s is not in the list: saving it would shut you out at once. "
         "Add your address, or a range that contains it."
     ),
+    # -- the ticket export (admin/export_forms.ExportForm) ---------------------------------------
+    "export.brand_required": _l("Choose a brand."),
+    "export.date_invalid": _l("Give a date as YYYY-MM-DD."),
+    "export.to_before_from": _l("The end date comes before the start date."),
+    "export.format_unknown": _l("Choose CSV or JSON."),
+    # -- attachment retention (portal.desk.retention) -------------------------------------------
+    "retention.days_not_a_number": _l(
+        "Give a whole number of days, or leave it empty to keep files forever."
+    ),
+    "retention.days_out_of_range": _l("Give between %(min)s and %(max)s days."),
 }
 
 

@@ -13,3 +13,8 @@ def when_zoned(value) -> str:
     """`when` with the zone named ("Mar 1, 2030 3:00 PM KST"), for pages that say their zone
     nowhere else: customers' pages, where a time may be read from anywhere."""
     return f"{when(value)} {value.astimezone(get_timezone()).tzname()}"
+
+
+def day(value) -> str:
+    """A date alone ("Nov 20, 2026"), in the page's language and zone."""
+    return format_date(value, "medium")

@@ -88,6 +88,8 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("light@example.com", f"{base}/agent/", None),
         ("agent@example.com", f"{base}/account/settings", None),
         ("admin@example.com", f"{base}/agent/trash", None),
+        ("admin@example.com", f"{base}/admin/export", None),
+        ("admin@example.com", f"{base}/admin/retention", None),
     ]
     contexts = {}
     try:

@@ -231,6 +231,10 @@ ACCESS = {
     "agent.trash_purge": "agent_trashed",
     "agent.requester_block": "agent_block",
     "agent.requester_unblock": "agent_block",
+    # A permission on the brand named in the query string (tickets.export, settings).
+    "admin.export_page": "brand_permission",
+    "admin.export_download": "brand_permission",
+    "admin.retention_settings": "brand_permission",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -942,6 +946,18 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
     if access == "security_admin":
         values = {"user_id": ids["staff_id"], "role_id": ids["role_id"], "action": "deactivate"}
         return [Case("members and security", values, staff("security"))]
+    if access == "brand_permission":
+        # Exports (tickets.export) and brand settings (settings): admins hold them on every
+        # brand, editors and agents on none (for now: roles per brand will grant them).
+        return [
+            Case(
+                "alpha by its slug",
+                {"fmt": "csv"},
+                staff("admin"),
+                query="?brand=alpha&format=csv",
+                data={"brand": "alpha", "days": "400"},
+            )
+        ]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

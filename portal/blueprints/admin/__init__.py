@@ -34,6 +34,8 @@ from portal.blueprints.admin import groups  # noqa: E402,F401,I001
 from portal.blueprints.admin import labels  # noqa: E402,F401,I001
 from portal.blueprints.admin import mailboxes  # noqa: E402,F401,I001
 from portal.blueprints.admin import audit  # noqa: E402,F401,I001
+from portal.blueprints.admin import export  # noqa: E402,F401,I001
+from portal.blueprints.admin import retention  # noqa: E402,F401,I001
 from portal.blueprints.admin import security  # noqa: E402,F401,I001
 from portal.blueprints.admin import members  # noqa: E402,F401,I001
 from portal.blueprints.admin import tenant  # noqa: E402,F401,I001

@@ -1,7 +1,5 @@
 """The audit and system log for admins: /admin/audit (filter, read) and /admin/audit.csv."""
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 
@@ -14,6 +12,7 @@ from portal.blueprints.admin import bp
 from portal.extensions import db
 from portal.security import audit
 from portal.web.addresses import client_ip
+from portal.web.csv_download import BOM, CsvLines
 from portal.web.messages import error_text
 from portal.web.rendering import render
 
@@ -30,8 +29,6 @@ CSV_HEADER = (
     "ip",
     "details",
 )
-# A spreadsheet runs a cell starting with these as a formula (security.md, "Files").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @bp.before_request
@@ -81,18 +78,10 @@ def audit_csv():
 
 def _csv_lines(query: audit.AuditQuery) -> Iterator[str]:
     """The CSV, a line at a time: a BOM (so Excel reads Korean as UTF-8), the header, the rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield "\ufeff" + line(CSV_HEADER)
+    lines = CsvLines()
+    yield BOM + lines.line(CSV_HEADER)
     for entry in audit.rows_for_csv(db.session, query):
-        yield line(
+        yield lines.line(
             (
                 entry.at.isoformat(),
                 entry.kind,
@@ -107,8 +96,3 @@ def _csv_lines(query: audit.AuditQuery) -> Iterator[str]:
                 json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True),
             )
         )
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text

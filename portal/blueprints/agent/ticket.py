@@ -352,6 +352,8 @@ def ticket_file(ticket_id, file_id, name):
     row = db.session.get(TicketFile, file_id)
     if row is None or row.ticket_id != ticket.id:
         abort(404)
+    if row.removed_at is not None:
+        return downloads.removed_file(row.removed_at)
     return downloads.stored_file(row.sha256, row.content_type, row.filename)
 
 

@@ -332,6 +332,8 @@ def request_file(brand, locale, ticket_id, file_id, name):
     row = requests_.public_file(db.session, ticket, file_id)
     if row is None:
         abort(404)
+    if row.removed_at is not None:
+        return downloads.removed_file(row.removed_at)
     return downloads.stored_file(row.sha256, row.content_type, row.filename)
 
 

@@ -52,6 +52,7 @@ def world(make, ctx):
         "mailbox_id": 1,
         "role_id": 1,
         "action": "deactivate",
+        "fmt": "csv",  # the ticket export's download
     }
 
 
@@ -126,6 +127,9 @@ ADMIN_ONLY = (
     "admin.security_allowlist",
     "admin.tenant_settings",
     "admin.tenant_api_key",
+    "admin.export_page",
+    "admin.export_download",
+    "admin.retention_settings",
 )
 
 
