@@ -14,7 +14,7 @@ from portal import config, jobs
 from portal.desk import accounts, sso
 from portal.extensions import db
 from portal.mail import commands as mail_commands
-from portal.security import audit, roles
+from portal.security import audit, members, roles
 
 
 def register(app: Flask) -> None:
@@ -61,9 +61,9 @@ def register(app: Flask) -> None:
             password = _new_password(email, password_stdin)
         user = _create_admin(email, name, password)
         if mail_link:
-            hours = current_app.config["RESET_LINK_HOURS"]
-            _mail_set_password_link(user, hours)
-            click.echo(f"Admin {email} created; a set-password link (valid {hours} h) is queued.")
+            _mail_invitation(user)
+            hours = members.INVITATION_HOURS
+            click.echo(f"Admin {email} invited; a set-password link (valid {hours} h) is queued.")
         else:
             click.echo(f"Admin {email} created; they can sign in at /login.")
 
@@ -167,21 +167,25 @@ def _create_admin(email: str, name: str, password: str | None) -> User:
     return user
 
 
-def _mail_set_password_link(user: User, hours: float) -> None:
-    """Queue the reset-password mail (its link sets the first password), as the account pages
-    send it."""
+def _mail_invitation(user: User) -> None:
+    """The invitation a member invited on /admin/members gets (its link sets the first
+    password, for 72 hours); the account is "invited" until then."""
     from portal.mail.compose import absolute_url, queue_mail  # needs the app: imported late
 
-    token = accounts.issue_token(db.session, user, "reset", now=clock.now(), hours=hours)
+    now = clock.now()
+    user.invited_at = now
+    token = accounts.issue_token(
+        db.session, user, "invite", now=now, hours=members.INVITATION_HOURS
+    )
     queue_mail(
         db.session,
-        "reset_password",
+        "invitation",
         brand=None,
         locale="en",
         to=user.email,
         name=user.name,
-        link=absolute_url("account.reset_password", token=token),
-        reason="reset",
-        hours=hours,
+        inviter="Portal",
+        link=absolute_url("account.accept_invitation", token=token),
+        hours=members.INVITATION_HOURS,
     )
     db.session.commit()

@@ -1,6 +1,7 @@
 """Fixtures: one app per test session on a temporary instance (SQLite, or DATABASE_URL)."""
 
 import os
+import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -164,3 +165,27 @@ def login(client, make):
         return user
 
     return sign_in
+
+
+@pytest.fixture
+def sink(app):
+    """The app's MAIL_SINK_DIR, emptied after the test (the app lives for the whole session)."""
+    folder = Path(app.config["MAIL_SINK_DIR"])
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def sink_server(sink):
+    """`flask mail sink` in the test: an SMTP server storing into the app's MAIL_SINK_DIR; its
+    SMTP settings, for portal.mail.outbox.send_due."""
+    from aiosmtpd.controller import Controller
+
+    from portal.mail.outbox import SmtpSettings
+    from portal.mail.sink import SinkHandler
+    from tests.portal.mail.conftest import free_port
+
+    controller = Controller(SinkHandler(sink), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield SmtpSettings(host="127.0.0.1", port=controller.port, timeout=5)
+    controller.stop()

@@ -91,9 +91,10 @@ def test_mail_link_queues_a_set_password_mail_that_works(create, ctx, client):
     result = create("--mail-link")
     assert result.exit_code == 0, result.output
     user = account(ctx)
-    assert user.org_admin and user.password_hash is None
+    assert user.org_admin and user.password_hash is None and user.invited_at is not None
+    assert "valid 72 h" in result.output
     (mail,) = ctx.scalars(select(OutboxMail).where(OutboxMail.recipient == user.email))
-    link = re.search(r"https?://\S+/account/reset/\S+", mail.text_body).group(0)
+    link = re.search(r"https?://\S+/account/invitation/\S+", mail.text_body).group(0)
     path = "/" + link.split("/", 3)[3]
     response = client.post(path, data={"password": PASSWORD, "confirm": PASSWORD})
     assert response.status_code == 303

@@ -11,23 +11,15 @@ from kb import clock
 from kb.people import BrandMember, Role, User
 from portal.desk.models import LoginSession
 from portal.mail import outbox
+from portal.mail.sink import sink_message, sink_messages
 from portal.security import roles
 from portal.security.models import AuditEntry
 from tests.conftest import PASSWORD
-from tests.portal.mail.conftest import SmtpServer
 
 
 @pytest.fixture
 def brands(make):
     return make.brand("acme"), make.brand("globex")
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def actions(ctx, name):
@@ -53,13 +45,18 @@ def invite(client, ctx, brands, **fields):
     return client.post("/admin/members/invite", data=data)
 
 
+def delivered(sink) -> list:
+    """The mails the sink holds, oldest first."""
+    return [sink_message(sink, m.name) for m in reversed(sink_messages(sink))]
+
+
 def link_in(message) -> str:
     body = message.get_body(("plain",)).get_content()
     return re.search(r"http://\S+/account/invitation/\S+", body).group(0)
 
 
 def test_invite_mail_set_password_and_sign_in_with_the_roles_per_brand(
-    app, client, ctx, engine, login, brands, smtp
+    app, client, ctx, engine, login, brands, sink, sink_server
 ):
     owner = login("owner")
     response = invite(client, ctx, brands)
@@ -68,8 +65,8 @@ def test_invite_mail_set_password_and_sign_in_with_the_roles_per_brand(
     assert "Nina New" in page and "Invited" in page
     assert "Agent on acme" in page.replace("Acme", "acme") or "Agent on" in page
 
-    assert outbox.send_due(engine, smtp.settings(), clock.now())["sent"] == 1
-    (mail,) = smtp.messages
+    assert outbox.send_due(engine, sink_server, clock.now())["sent"] == 1
+    (mail,) = delivered(sink)
     assert mail["To"].addresses[0].addr_spec == "nina@example.test"
     assert "invited" in mail["Subject"]
     link = link_in(mail)
@@ -99,14 +96,14 @@ def test_invite_mail_set_password_and_sign_in_with_the_roles_per_brand(
 
 
 def test_a_resent_invitation_replaces_the_old_link_and_links_expire_after_72_hours(
-    client, ctx, engine, login, brands, smtp, frozen_now
+    client, ctx, engine, login, brands, sink, sink_server, frozen_now
 ):
     login("owner")
     invite(client, ctx, brands)
     nina = ctx.scalar(select(User).where(User.email == "nina@example.test"))
     assert client.post(f"/admin/members/{nina.id}/resend").status_code == 303
-    outbox.send_due(engine, smtp.settings(), clock.now())
-    first, second = (link_in(m).split("localhost", 1)[-1] for m in smtp.messages)
+    outbox.send_due(engine, sink_server, clock.now())
+    first, second = (link_in(m).split("localhost", 1)[-1] for m in delivered(sink))
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
     clock.freeze(frozen_now + timedelta(hours=72, minutes=1))

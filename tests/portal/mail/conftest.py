@@ -1,9 +1,7 @@
 """A real SMTP server for the mail tests (aiosmtpd on a free port) and the app's mail sink."""
 
-import shutil
 import socket
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -72,11 +70,3 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def sink(app):
-    """The app's MAIL_SINK_DIR, emptied after the test (the app lives for the whole session)."""
-    folder = Path(app.config["MAIL_SINK_DIR"])
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)

@@ -10,7 +10,6 @@ from datetime import timedelta
 from email.headerregistry import Address
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from kb import clock
@@ -20,9 +19,8 @@ from portal.desk.models import OutboxMail, TicketShare
 from portal.mail import outbox, tokens
 from portal.mail.models import DONE, InboundMail, MailAddress
 from portal.mail.requesters import mail_about_request
-from portal.mail.sink import SinkHandler, message_part, sink_message, sink_messages
+from portal.mail.sink import message_part, sink_message, sink_messages
 from portal.mail.threading import MAX_REFERENCES
-from tests.portal.mail.conftest import free_port
 
 SECRET_KEY = "test-secret"  # tests/conftest.py's
 
@@ -354,15 +352,6 @@ def test_the_people_a_ticket_is_shared_with_get_its_public_replies_not_its_notes
         "it@example.com",
     ]
     assert reply_by(app, make, agent, ticket, body="Card issuer is slow.", public=False) == []
-
-
-@pytest.fixture
-def sink_server(sink):
-    """`flask mail sink` in the test: an SMTP server storing into the app's MAIL_SINK_DIR."""
-    controller = Controller(SinkHandler(sink), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield outbox.SmtpSettings(host="127.0.0.1", port=controller.port, timeout=5)
-    controller.stop()
 
 
 def test_a_public_reply_reaches_the_requester_and_the_cc_in_the_tickets_thread(
