@@ -178,3 +178,12 @@ def revision_for_editor_or_404(session: Session, article: Article, revision_id: 
     if revision is None:
         abort(404)
     return revision
+
+
+def brand_for_settings_or_404(session: Session, slug: str | None) -> Brand:
+    """A brand whose configuration (theme, mail template) the signed-in member may change:
+    unknown and forbidden brands answer the same 404."""
+    brand = session.scalar(select(Brand).where(Brand.slug == (slug or "")))
+    if brand is None or not may("settings", brand.id):
+        abort(404)
+    return brand

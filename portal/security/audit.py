@@ -64,6 +64,8 @@ def record(
 # The actions Portal records, in the filter's select (an unknown action is refused).
 KNOWN_ACTIONS = (
     "audit.exported",
+    "brand.mail_template_changed",
+    "brand.theme_changed",
     "group.created",
     "group.changed",
     "group.deleted",
@@ -75,6 +77,7 @@ KNOWN_ACTIONS = (
     "mailbox.deleted",
     "member.created",
     "organization.created",
+    "organization.branding_changed",
     "organization.changed",
     "organization.deleted",
     "organization.member_added",

@@ -35,3 +35,4 @@ from portal.blueprints.admin import labels  # noqa: E402,F401,I001
 from portal.blueprints.admin import mailboxes  # noqa: E402,F401,I001
 from portal.blueprints.admin import audit  # noqa: E402,F401,I001
 from portal.blueprints.admin import security  # noqa: E402,F401,I001
+from portal.blueprints.admin import customisation  # noqa: E402,F401,I001
