@@ -50,6 +50,7 @@ def world(make, ctx):
         "address_id": 1,
         "mail_id": 1,
         "mailbox_id": 1,
+        "slug": theirs.slug,
     }
 
 
@@ -112,6 +113,10 @@ ADMIN_ONLY = (
     "admin.audit_log",
     "admin.audit_csv",
     "admin.security_settings",
+    "admin.brand_settings",
+    "admin.brand_theme",
+    "admin.brand_mail_template",
+    "admin.backoffice_branding",
 )
 
 
