@@ -51,12 +51,8 @@ def queue_mail(
     token in the subject. `sender`: the From (default: sender_for(brand)); `headers` and
     `auto_submitted` as for outbox.enqueue; `mail_template`: the header and footer to wear
     (default: the brand's saved MailTemplate for `locale`). ValueError for a line break in `to`."""
-    if mail_template is None and getattr(brand, "id", None) is not None:
-        mail_template = session.scalar(
-            select(MailTemplate).where(
-                MailTemplate.brand_id == brand.id, MailTemplate.locale == locale
-            )
-        )
+    if mail_template is None:
+        mail_template = mail_template_for(session, brand, locale)
     subject, text, html = render_mail(
         template, brand=brand, locale=locale, mail_template=mail_template, **context
     )
@@ -74,6 +70,15 @@ def queue_mail(
         headers=headers,
         auto_submitted=auto_submitted,
         now=clock.now(),
+    )
+
+
+def mail_template_for(session: Session, brand, locale: str) -> MailTemplate | None:
+    """The brand's saved header and footer for mail in `locale`, if it has set them."""
+    if getattr(brand, "id", None) is None:
+        return None
+    return session.scalar(
+        select(MailTemplate).where(MailTemplate.brand_id == brand.id, MailTemplate.locale == locale)
     )
 
 
