@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb import colors
+from kb import colors, weblinks
 from kb.clock import now
 from kb.db import Base, UTCDateTime
 from kb.people import User
@@ -98,9 +98,7 @@ class Brand(Base):
     def safe_header_links(self) -> list[dict]:
         """The header links fit to show: http(s) only, checked again at every read (a row
         written by hand or by an older version cannot put a javascript: link in the header)."""
-        from kb.theme import shown_header_links  # (kb.theme imports this module)
-
-        return shown_header_links(self.header_links)
+        return weblinks.shown_header_links(self.header_links)
 
 
 class BrandHost(Base):

@@ -12,16 +12,13 @@ SVG is refused: it is a document that can run script, whatever it is called.
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from kb import attachments, colors
 from kb.models import HEX_COLOR, Brand
+from kb.weblinks import MAX_HEADER_LINKS, MAX_LINK_LABEL, MAX_LINK_URL, is_http_url
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_FAVICON_BYTES = 100 * 1024
-MAX_HEADER_LINKS = 5
-MAX_LINK_LABEL = 40
-MAX_LINK_URL = 500
 # White text on the primary colour (the header, buttons) and primary links on white: WCAG AA
 # for normal text.
 MIN_TEXT_CONTRAST = 4.5
@@ -70,14 +67,6 @@ def color_errors(primary: str, accent: str) -> dict[str, list[str]]:
     return errors
 
 
-def _http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and url == url.strip()
-
-
 def header_link_errors(links: list[tuple[str, str]]) -> tuple[list[dict], dict[int, list[str]]]:
     """The links to keep (rows with neither label nor URL are dropped) and codes per row."""
     kept, errors = [], {}
@@ -90,7 +79,7 @@ def header_link_errors(links: list[tuple[str, str]]) -> tuple[list[dict], dict[i
             codes.append("link_label_required")
         elif len(label) > MAX_LINK_LABEL:
             codes.append("link_label_too_long")
-        if len(url) > MAX_LINK_URL or not _http_url(url):
+        if len(url) > MAX_LINK_URL or not is_http_url(url):
             codes.append("link_url_invalid")
         if codes:
             errors[index] = codes
@@ -98,18 +87,6 @@ def header_link_errors(links: list[tuple[str, str]]) -> tuple[list[dict], dict[i
     if len(kept) > MAX_HEADER_LINKS:
         errors.setdefault(MAX_HEADER_LINKS, []).append("too_many_links")
     return kept, errors
-
-
-def shown_header_links(links) -> list[dict]:
-    """Stored links fit to show, whatever is stored: http(s), with a label, at most five."""
-    shown = []
-    for link in links or []:
-        if not isinstance(link, dict):
-            continue
-        label, url = str(link.get("label") or ""), str(link.get("url") or "")
-        if label and _http_url(url):
-            shown.append({"label": label[:MAX_LINK_LABEL], "url": url})
-    return shown[:MAX_HEADER_LINKS]
 
 
 @dataclass

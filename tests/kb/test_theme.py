@@ -2,7 +2,7 @@
 
 import pytest
 
-from kb import theme
+from kb import theme, weblinks
 
 
 @pytest.mark.parametrize(
@@ -64,5 +64,5 @@ def test_shown_links_skip_whatever_is_not_http_whatever_is_stored():
         "not a link",
         {"label": "Also ok", "url": "https://c.example/"},
     ]
-    assert [link["label"] for link in theme.shown_header_links(stored)] == ["Ok", "Also ok"]
-    assert theme.shown_header_links(None) == []
+    assert [link["label"] for link in weblinks.shown_header_links(stored)] == ["Ok", "Also ok"]
+    assert weblinks.shown_header_links(None) == []

@@ -99,28 +99,35 @@ def _preview(brand: Brand, checked: kb_theme.CheckedTheme):
     )
 
 
+def _apply_theme(brand: Brand, form: ThemeForm):
+    """Preview or save what the form holds: the answer, or None when the form shows errors."""
+    wanted = form.wanted(_uploads())
+    try:
+        if form.previewing():
+            checked = kb_theme.check(wanted)
+            if checked.ok:
+                return _preview(brand, checked)
+        else:
+            checked = branding.change_theme(db.session, brand, wanted, now=clock.now(), **who())
+            if checked.ok:
+                db.session.commit()
+                checked.keep_files(_uploads())
+                flash(_("The theme of %(brand)s is saved.", brand=brand.name), "success")
+                return redirect(url_for(".brand_theme", slug=brand.slug), 303)
+        form.show_errors(checked.errors)
+        return None
+    finally:
+        kb_theme.CheckedTheme(wanted, [], None, None).discard_files()
+
+
 @bp.route("/brands/<slug>/theme", methods=["GET", "POST"])
 def brand_theme(slug):
     brand = access.brand_for_settings_or_404(db.session, slug)
     form = theme_form(brand) if request.method == "GET" else ThemeForm()
     if form.validate_on_submit():
-        wanted = form.wanted(_uploads())
-        checked = None
-        try:
-            if request.form.get("action") == "preview":
-                checked = kb_theme.check(wanted)
-                if checked.ok:
-                    return _preview(brand, checked)
-            else:
-                checked = branding.change_theme(db.session, brand, wanted, now=clock.now(), **who())
-                if checked.ok:
-                    db.session.commit()
-                    checked.keep_files(_uploads())
-                    flash(_("The theme of %(brand)s is saved.", brand=brand.name), "success")
-                    return redirect(url_for(".brand_theme", slug=brand.slug), 303)
-            form.show_errors(checked.errors)
-        finally:
-            kb_theme.CheckedTheme(wanted, [], None, None).discard_files()
+        answer = _apply_theme(brand, form)
+        if answer is not None:
+            return answer
     return render(
         "admin/customisation/theme.html",
         status=400 if request.method == "POST" else 200,
@@ -141,6 +148,31 @@ def _sample_link(brand: Brand, locale: str) -> str:
     return compose.absolute_url("helpcenter.home", brand=brand.slug, locale=locale)
 
 
+def _sample_mail(brand: Brand, locale: str, values) -> dict:
+    return {
+        "brand": brand,
+        "locale": locale,
+        "mail_template": values,
+        "ticket": _sample_ticket(brand),
+        "link": _sample_link(brand, locale),
+    }
+
+
+def _mail_preview(brand: Brand, locale: str, values) -> dict:
+    subject, text, html = compose.render_mail(
+        "request_received", **_sample_mail(brand, locale, values)
+    )
+    return {"subject": subject, "text": text, "html": html}
+
+
+def _send_test(brand: Brand, locale: str, values) -> None:
+    """The sample mail to the member's own address, through the outbox like any other."""
+    mail = _sample_mail(brand, locale, values)
+    compose.queue_mail(db.session, "request_received", to=current_user.email, **mail)
+    db.session.commit()
+    flash(_("A test mail is on its way to %(address)s.", address=current_user.email), "success")
+
+
 @bp.route("/brands/<slug>/mail-template", methods=["GET", "POST"])
 def brand_mail_template(slug):
     brand = access.brand_for_settings_or_404(db.session, slug)
@@ -150,48 +182,25 @@ def brand_mail_template(slug):
     row = branding.mail_template(db.session, brand.id, locale)
     form = mail_template_form(row) if request.method == "GET" else MailTemplateForm()
     preview = None
-    if form.validate_on_submit():
-        values = form.values()
-        action = request.form.get("action")
-        if values.errors:
-            form.show_errors(values.errors)
-        elif action == "preview":
-            subject, text, html = compose.render_mail(
-                "request_received",
-                brand=brand,
-                locale=locale,
-                mail_template=values,
-                ticket=_sample_ticket(brand),
-                link=_sample_link(brand, locale),
-            )
-            preview = {"subject": subject, "text": text, "html": html}
-        elif action == "test":
-            compose.queue_mail(
-                db.session,
-                "request_received",
-                brand=brand,
-                locale=locale,
-                to=current_user.email,
-                mail_template=values,
-                ticket=_sample_ticket(brand),
-                link=_sample_link(brand, locale),
-            )
-            db.session.commit()
-            flash(
-                _("A test mail is on its way to %(address)s.", address=current_user.email),
-                "success",
-            )
-            return redirect(url_for(".brand_mail_template", slug=brand.slug, locale=locale), 303)
+    values = form.values() if form.validate_on_submit() else None
+    if values is not None and values.errors:
+        form.show_errors(values.errors)
+    elif values is not None and form.action.data == "preview":
+        preview = _mail_preview(brand, locale, values)
+    elif values is not None:
+        if form.action.data == "test":
+            _send_test(brand, locale, values)
         else:
             branding.change_mail_template(
                 db.session, brand, locale, values, now=clock.now(), **who()
             )
             db.session.commit()
             flash(_("The mail template of %(brand)s is saved.", brand=brand.name), "success")
-            return redirect(url_for(".brand_mail_template", slug=brand.slug, locale=locale), 303)
+        return redirect(url_for(".brand_mail_template", slug=brand.slug, locale=locale), 303)
+    status = 400 if request.method == "POST" and preview is None else 200
     response = render(
         "admin/customisation/mail_template.html",
-        status=400 if request.method == "POST" and preview is None else 200,
+        status=status,
         form=form,
         brand=brand,
         locale=locale,

@@ -34,6 +34,10 @@ class ThemeForm(FlaskForm):
     header_links = FieldList(
         FormField(HeaderLinkForm), min_entries=theme.MAX_HEADER_LINKS, max_entries=8
     )
+    action = StringField()  # the button pressed: "preview", else save
+
+    def previewing(self) -> bool:
+        return self.action.data == "preview"
 
     def received(self, uploads_dir: Path, name: str) -> attachments.Received | None:
         storage = self._fields[name].data
@@ -101,6 +105,7 @@ class MailTemplateForm(FlaskForm):
     header = StringField(_l("Header text"))
     show_logo = BooleanField(_l("Show the brand's logo"))
     footer = TextAreaField(_l("Footer text"))
+    action = StringField()  # the button pressed: "preview", "test", else save
 
     def values(self) -> branding.MailTemplateValues:
         return branding.check_mail_template(
