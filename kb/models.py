@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb import colors
+from kb import colors, weblinks
 from kb.clock import now
 from kb.db import Base, UTCDateTime
 from kb.people import User
@@ -33,6 +33,10 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # The back office's top bar (admin and agent pages): a name and a logo instead of "Portal".
+    backoffice_name: Mapped[str | None] = mapped_column(String(200))
+    backoffice_logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    backoffice_logo_type: Mapped[str | None] = mapped_column(String(32))
 
     brands: Mapped[list["Brand"]] = relationship(back_populates="organization")
 
@@ -51,6 +55,14 @@ class Brand(Base):
     logo_url: Mapped[str | None] = mapped_column(String(500))
     primary_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
     accent_color: Mapped[str] = mapped_column(String(7), default="#f2a900")
+    # The help center's own logo and favicon, uploaded (kb.theme): stored by content hash in
+    # the uploads folder with the type we serve them as. An uploaded logo wins over logo_url.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_type: Mapped[str | None] = mapped_column(String(32))
+    favicon_sha256: Mapped[str | None] = mapped_column(String(64))
+    favicon_type: Mapped[str | None] = mapped_column(String(32))
+    # Up to kb.theme.MAX_HEADER_LINKS {"label", "url"} pairs shown in the help center's header.
+    header_links: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # Shared secret (HS256) for single sign-on from the brand's own site: /<brand>/access/jwt.
     jwt_secret: Mapped[str | None] = mapped_column(String(200))
@@ -83,6 +95,12 @@ class Brand(Base):
         page, the lighter surfaces and the search band (3:1)."""
         primary, accent = self.colors
         return colors.focus_color(accent, (colors.WHITE, colors.SOFT, colors.search_band(primary)))
+
+    @property
+    def safe_header_links(self) -> list[dict]:
+        """The header links fit to show: http(s) only, checked again at every read (a row
+        written by hand or by an older version cannot put a javascript: link in the header)."""
+        return weblinks.shown_header_links(self.header_links)
 
 
 class BrandHost(Base):

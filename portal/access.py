@@ -94,11 +94,7 @@ def content_brand_ids(session: Session, permission: str = "kb.write") -> list[in
 
 def content_brands(session: Session, permission: str = "kb.write") -> list[Brand]:
     """The brands the current member edits, by name (the filter every admin list starts from)."""
-    ids = content_brand_ids(session, permission)
-    stmt = select(Brand).order_by(Brand.name)
-    if ids is not None:
-        stmt = stmt.where(Brand.id.in_(ids))
-    return list(session.scalars(stmt))
+    return brands_with(session, permission)
 
 
 def scope_to_content_brands(session: Session, stmt, brand_column):
@@ -114,10 +110,7 @@ def may_edit_brand(session: Session, brand_id: int, permission: str = "kb.write"
 def brand_for_editor_or_404(
     session: Session, slug: str | None, permission: str = "kb.write"
 ) -> Brand:
-    brand = session.scalar(select(Brand).where(Brand.slug == (slug or "")))
-    if brand is None or not may(permission, brand.id):
-        abort(404)
-    return brand
+    return brand_with_permission_or_404(session, slug, permission)
 
 
 def chosen_content_brand(

@@ -20,13 +20,14 @@ from urllib.parse import urljoin, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb import clock
+from kb import clock, theme
 from portal.desk.models import OutboxMail
 from portal.desk.tickets import valid_email
 from portal.mail import outbox, tokens
-from portal.mail.models import MailAddress
+from portal.mail.models import MailAddress, MailTemplate
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,19 @@ def queue_mail(
     sender: str | None = None,
     headers: dict[str, str] | None = None,
     auto_submitted: str | None = outbox.AUTO_GENERATED,
+    mail_template=None,
     **context,
 ) -> OutboxMail:
     """Render mail/<template>.txt and .html in `locale` and add the mail to the outbox in the
     caller's transaction (the caller commits). A mail about a ticket (`ticket_id`) carries its
     token in the subject. `sender`: the From (default: sender_for(brand)); `headers` and
-    `auto_submitted` as for outbox.enqueue. ValueError for a line break in `to`."""
-    subject, text, html = render_mail(template, brand=brand, locale=locale, **context)
+    `auto_submitted` as for outbox.enqueue; `mail_template`: the header and footer to wear
+    (default: the brand's saved MailTemplate for `locale`). ValueError for a line break in `to`."""
+    if mail_template is None:
+        mail_template = mail_template_for(session, brand, locale)
+    subject, text, html = render_mail(
+        template, brand=brand, locale=locale, mail_template=mail_template, **context
+    )
     if ticket_id is not None:
         subject = tokens.subject_with_token(subject, ticket_id)
     return outbox.enqueue(
@@ -66,14 +73,29 @@ def queue_mail(
     )
 
 
-def render_mail(template: str, *, brand, locale: str, **context) -> tuple[str, str, str]:
-    """(subject, text, html) of mail/<template> in `locale`."""
+def mail_template_for(session: Session, brand, locale: str) -> MailTemplate | None:
+    """The brand's saved header and footer for mail in `locale`, if it has set them."""
+    if getattr(brand, "id", None) is None:
+        return None
+    return session.scalar(
+        select(MailTemplate).where(MailTemplate.brand_id == brand.id, MailTemplate.locale == locale)
+    )
+
+
+def render_mail(
+    template: str, *, brand, locale: str, mail_template=None, **context
+) -> tuple[str, str, str]:
+    """(subject, text, html) of mail/<template> in `locale`, with `mail_template`'s header,
+    logo choice and footer (a MailTemplate or anything with header, show_logo and footer)."""
     base = base_url()
     primary, accent = brand.colors if brand is not None else ("#1f4e79", "#f2a900")
+    show_logo = getattr(mail_template, "show_logo", True)
     context = {
         "brand": brand,
         "brand_name": brand.name if brand is not None else "Portal",
-        "logo_url": _absolute_http_url(getattr(brand, "logo_url", None), base),
+        "logo_url": _logo_url(brand, base) if show_logo else None,
+        "mail_header": getattr(mail_template, "header", "") or "",
+        "mail_footer": getattr(mail_template, "footer", "") or "",
         "primary_color": primary,
         "accent_color": accent,
         "locale": locale,
@@ -85,6 +107,15 @@ def render_mail(template: str, *, brand, locale: str, **context) -> tuple[str, s
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     return " ".join(subject.split()), text.strip() + "\n", html
+
+
+def _logo_url(brand, base: str) -> str | None:
+    """The brand's uploaded logo, else its logo_url: absolute, http(s) only."""
+    sha256, content_type = getattr(brand, "logo_sha256", None), getattr(brand, "logo_type", None)
+    ext = theme.EXTENSIONS.get(content_type or "")
+    if sha256 and ext:
+        return absolute_url("helpcenter.theme_file", sha256=sha256, ext=ext)
+    return _absolute_http_url(getattr(brand, "logo_url", None), base)
 
 
 def base_url() -> str:

@@ -129,3 +129,19 @@ class BouncingAddress(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MailTemplate(Base):
+    """A brand's words around every mail it sends in one locale: a header line under its name,
+    its logo or none, and a footer (plain text, a few Markdown marks; escaped when shown)."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (UniqueConstraint("brand_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    header: Mapped[str] = mapped_column(String(200), default="")
+    show_logo: Mapped[bool] = mapped_column(Boolean, default=True)
+    footer: Mapped[str] = mapped_column(String(2000), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -65,6 +65,8 @@ def record(
 KNOWN_ACTIONS = (
     "api_key.rotated",
     "audit.exported",
+    "brand.mail_template_changed",
+    "brand.theme_changed",
     "group.created",
     "group.changed",
     "group.deleted",
@@ -86,6 +88,7 @@ KNOWN_ACTIONS = (
     "member.reactivated",
     "member.removed",
     "organization.created",
+    "organization.branding_changed",
     "organization.changed",
     "organization.deleted",
     "organization.member_added",

@@ -252,6 +252,25 @@ TEXTS = {
         "Give a whole number of days, or leave it empty to keep files forever."
     ),
     "retention.days_out_of_range": _l("Give between %(min)s and %(max)s days."),
+    # -- a brand's theme and mail template, the back office's top bar (kb.theme, desk.branding) -
+    "theme.color_invalid": _l("Give a colour as # and six hex digits, like #1f4e79."),
+    "theme.color_unreadable": _l(
+        "White text on this colour would be hard to read (contrast %(ratio)s, at least 4.5 "
+        "is needed). Choose a darker colour."
+    ),
+    "theme.too_large": _l("The image is larger than %(size)s."),
+    "theme.logo_type_not_allowed": _l(
+        "Upload a PNG, JPEG or WebP image whose name ends like its kind (.png, .jpg, .webp). "
+        "SVG is not accepted."
+    ),
+    "theme.favicon_type_not_allowed": _l(
+        "Upload a PNG or ICO icon whose name ends like its kind (.png, .ico)."
+    ),
+    "theme.link_label_required": _l("Give the link a label."),
+    "theme.link_label_too_long": _l("The label is too long (at most 40 characters)."),
+    "theme.link_url_invalid": _l("Give a full address starting with https:// or http://."),
+    "theme.too_many_links": _l("The header holds at most 5 links."),
+    "theme.name_too_long_60": _l("The name is too long (at most 60 characters)."),
 }
 
 

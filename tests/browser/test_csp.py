@@ -61,6 +61,11 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         area.press_sequentially(" more", delay=30)
         page.wait_for_timeout(800)
 
+    def preview_mail(page: Page):
+        page.get_by_label("Footer text").fill("Hanbit Pay, Seoul")
+        page.get_by_role("button", name="Preview").click()
+        expect(page.locator("#mail-preview iframe")).to_be_visible()
+
     visitors = [
         (None, f"{base}/hanbit-pay/en/", type_search),
         (None, f"{base}/norrsken-energi/sv/", None),
@@ -90,6 +95,10 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/agent/trash", None),
         ("admin@example.com", f"{base}/admin/export", None),
         ("admin@example.com", f"{base}/admin/retention", None),
+        ("admin@example.com", f"{base}/admin/brands", None),
+        ("admin@example.com", f"{base}/admin/brands/hanbit-pay/theme", None),
+        ("admin@example.com", f"{base}/admin/brands/hanbit-pay/mail-template", preview_mail),
+        ("admin@example.com", f"{base}/admin/branding", None),
     ]
     contexts = {}
     try:

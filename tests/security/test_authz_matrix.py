@@ -102,6 +102,7 @@ ACCESS = {
     "requests.suggested": "article",
     "helpcenter.section": "section",
     "helpcenter.attachment_file": "article_file",
+    "helpcenter.theme_file": "theme_file",
     # Inquiry forms by audience: everyone, signed-in people, chosen organizations.
     "requests.new_request": "inquiry_form",
     # A signed-in account's own pages.
@@ -235,6 +236,11 @@ ACCESS = {
     "admin.export_page": "brand_permission",
     "admin.export_download": "brand_permission",
     "admin.retention_settings": "brand_permission",
+    # Customisation: members holding "settings" (admins here); editors hold it on no brand.
+    "admin.brand_settings": "admin_only",
+    "admin.brand_theme": "admin_only",
+    "admin.brand_mail_template": "admin_only",
+    "admin.backoffice_branding": "admin_only",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -736,6 +742,10 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             Case("other brand's form", hc, everyone(404), query=f"?form={beta['form_id']}"),
         ]
 
+    if access == "theme_file":
+        # Served only while a brand or an organization uses it (none does here).
+        return [Case("a file no brand uses", {"sha256": "a" * 64, "ext": "png"}, everyone(404))]
+
     if access == "signed_in":
         return [Case("own pages", hc, only(ACTORS, anonymous=LOGIN))]
 
@@ -939,6 +949,7 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
             "address_id": ids["address_id"],
             "mail_id": ids["mail_id"],
             "mailbox_id": ids["mailbox_id"],
+            "slug": "alpha",
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]

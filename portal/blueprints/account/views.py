@@ -422,13 +422,15 @@ def _send_reset(hc, email: str) -> None:
     context = {"reason": "reset", "hours": config["RESET_LINK_HOURS"]}
     if found is None:
         # No account: the same rendering work, and no mail.
-        from portal.mail.compose import render_mail
+        from portal.mail.compose import mail_template_for, render_mail
 
         link = _absolute("account.reset_password", token="x" * 43, **_hc_args(hc))
+        brand, locale = (hc.brand if hc else None), _mail_locale(None, hc)
         render_mail(
             "reset_password",
-            brand=hc.brand if hc else None,
-            locale=_mail_locale(None, hc),
+            brand=brand,
+            locale=locale,
+            mail_template=mail_template_for(db.session, brand, locale),
             name="",
             link=link,
             **context,

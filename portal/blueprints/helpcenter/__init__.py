@@ -11,3 +11,4 @@ bp.record_once(lambda state: readings.init_app(state.app))
 from portal.blueprints.helpcenter import files  # noqa: E402,F401,I001
 from portal.blueprints.helpcenter import sitemap  # noqa: E402,F401,I001
 from portal.blueprints.helpcenter import views  # noqa: E402,F401,I001
+from portal.blueprints.helpcenter import theme_files  # noqa: E402,F401,I001

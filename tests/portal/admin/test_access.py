@@ -53,6 +53,7 @@ def world(make, ctx):
         "role_id": 1,
         "action": "deactivate",
         "fmt": "csv",  # the ticket export's download
+        "slug": theirs.slug,
     }
 
 
@@ -130,6 +131,10 @@ ADMIN_ONLY = (
     "admin.export_page",
     "admin.export_download",
     "admin.retention_settings",
+    "admin.brand_settings",
+    "admin.brand_theme",
+    "admin.brand_mail_template",
+    "admin.backoffice_branding",
 )
 
 
