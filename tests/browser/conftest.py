@@ -48,6 +48,7 @@ def live_server(tmp_path_factory):
             "INQUIRY_EMAIL_RATE_LIMIT": "1000 per minute",
             "SIGNUP_RATE_LIMIT": "1000 per minute",
             "RESET_RATE_LIMIT": "1000 per minute",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
         }
     )
     with app.app_context():
