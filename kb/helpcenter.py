@@ -362,6 +362,17 @@ def by_kind(
     return pick_translations(session, hc, session.scalars(stmt).all(), now)
 
 
+def home(session: Session, hc: HelpCenter, now: datetime) -> dict:
+    """What the help center's home shows: the category tree, popular articles, the latest
+    notices and events, and FAQs (the page, and the theme preview of it)."""
+    return {
+        "tree": category_tree(session, hc),
+        "popular": popular(session, hc, now),
+        "news": by_kind(session, hc, ("notice", "event"), now, limit=5),
+        "faqs": by_kind(session, hc, ("faq",), now, limit=5),
+    }
+
+
 def faq(session: Session, hc: HelpCenter, now: datetime, limit: int = 500) -> list[Item]:
     """FAQ entries ordered by section, then position (the FAQ page groups them)."""
     articles = session.scalars(

@@ -77,6 +77,17 @@ def _check(session: Session, data: MemberInput, user: User | None) -> tuple[str,
     return name, email, login_id or None
 
 
+def _set_roles(session: Session, user: User, data: MemberInput, **change) -> bool:
+    return roles.set_membership(
+        session,
+        user,
+        org_admin=data.org_admin,
+        every_brand=data.every_brand,
+        per_brand=data.per_brand,
+        **change,
+    )
+
+
 def _guard_org_admin(actor: User, user: User | None, org_admin: bool) -> None:
     """Making, unmaking or changing an organization admin is for organization admins."""
     if (org_admin or (user is not None and user.org_admin)) and not actor.org_admin:
@@ -103,17 +114,7 @@ def invite(
     )
     session.add(user)
     session.flush()
-    roles.set_membership(
-        session,
-        user,
-        org_admin=data.org_admin,
-        every_brand=data.every_brand,
-        per_brand=data.per_brand,
-        actor=actor,
-        now=now,
-        ip=ip,
-        record=False,
-    )
+    _set_roles(session, user, data, actor=actor, now=now, ip=ip, record=False)
     audit.record(
         session,
         "member.invited",
@@ -172,19 +173,7 @@ def change(
             **_target(user),
         )
         user.name, user.login_id = name, login_id
-    return (
-        roles.set_membership(
-            session,
-            user,
-            org_admin=data.org_admin,
-            every_brand=data.every_brand,
-            per_brand=data.per_brand,
-            actor=actor,
-            now=now,
-            ip=ip,
-        )
-        or changed
-    )
+    return _set_roles(session, user, data, actor=actor, now=now, ip=ip) or changed
 
 
 def _leaves_no_org_admin(session: Session, user: User) -> bool:

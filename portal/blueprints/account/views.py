@@ -449,22 +449,25 @@ def _send_reset(hc, email: str) -> None:
     db.session.commit()
 
 
-@bp.route("/account/reset/<token>", methods=["GET", "POST"])
-def reset_password(token):
-    check = accounts.check_token(db.session, token, "reset", clock.now())
-    hc = _helpcenter_for_token(check)
+def _new_password(token: str, purpose: str, hc_for, set_password, done: str, invitation=None):
+    """The page a mailed link opens to choose a password (a reset, or an invitation): the
+    form, then the new password set by `set_password(check, password)` and the person signed
+    in (staff with two-factor sign-in: the code first) with `done` said; `hc_for(check)` is
+    the help center whose look the page takes (None: the portal's own)."""
+    check = accounts.check_token(db.session, token, purpose, clock.now())
+    hc = hc_for(check)
     if not check.ok:
-        return _link_expired("reset", hc, check)
+        return _link_expired(purpose, hc, check)
     form = NewPasswordForm(account_email=check.user.email)
     if form.validate_on_submit():
-        user = accounts.reset_password(db.session, check, form.password.data, clock.now())
+        user = set_password(check, form.password.data)
         if user is None:
             db.session.rollback()
-            return _link_expired("reset", hc, accounts.TokenCheck("used"))
+            return _link_expired(purpose, hc, accounts.TokenCheck("used"))
         db.session.commit()
-        response = finish_sign_in(user, False, _home_for(user, hc))  # staff: the code first
+        response = finish_sign_in(user, False, _home_for(user, hc))
         if current_user.is_authenticated:
-            flash(_("Your password is changed and you are signed in."), "success")
+            flash(done % {"name": user.name}, "success")
         return response
     status = 422 if request.method == "POST" else 200
     return _private(
@@ -475,42 +478,35 @@ def reset_password(token):
             form=form,
             token=token,
             hc_args=_hc_args(hc),
+            invitation=check.user if invitation else None,
             status=status,
         )
+    )
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    return _new_password(
+        token,
+        "reset",
+        _helpcenter_for_token,
+        lambda check, password: accounts.reset_password(db.session, check, password, clock.now()),
+        _("Your password is changed and you are signed in."),
     )
 
 
 @bp.route("/account/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token):
     """An invited member chooses their password (the link is good once, for 72 hours)."""
-    check = accounts.check_token(db.session, token, "invite", clock.now())
-    if not check.ok:
-        return _link_expired("invite", None, check)
-    form = NewPasswordForm(account_email=check.user.email)
-    if form.validate_on_submit():
-        user = members.accept_invitation(
-            db.session, check, form.password.data, now=clock.now(), ip=client_ip()
-        )
-        if user is None:
-            db.session.rollback()
-            return _link_expired("invite", None, accounts.TokenCheck("used"))
-        db.session.commit()
-        response = finish_sign_in(user, False, _home_for(user))
-        if current_user.is_authenticated:
-            flash(_("Welcome, %(name)s: your password is set.", name=user.name), "success")
-        return response
-    status = 422 if request.method == "POST" else 200
-    return _private(
-        render(
-            "account/reset_password.html",
-            "form",
-            hc=None,
-            form=form,
-            token=token,
-            hc_args={},
-            invitation=check.user,
-            status=status,
-        )
+    return _new_password(
+        token,
+        "invite",
+        lambda check: None,
+        lambda check, password: members.accept_invitation(
+            db.session, check, password, now=clock.now(), ip=client_ip()
+        ),
+        _("Welcome, %(name)s: your password is set."),
+        invitation=True,
     )
 
 

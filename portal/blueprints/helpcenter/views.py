@@ -100,15 +100,7 @@ def _voted_variant(id_slug: str) -> str | None:
 def home(brand, locale):
     hc = helpcenter_or_404(brand, locale)
     now = clock.now()
-    return render(
-        "helpcenter/home.html",
-        hc=hc,
-        now=now,
-        tree=helpcenter.category_tree(db.session, hc),
-        popular=helpcenter.popular(db.session, hc, now),
-        news=helpcenter.by_kind(db.session, hc, ("notice", "event"), now, limit=5),
-        faqs=helpcenter.by_kind(db.session, hc, ("faq",), now, limit=5),
-    )
+    return render("helpcenter/home.html", hc=hc, now=now, **helpcenter.home(db.session, hc, now))
 
 
 @bp.get("/<brand>/<locale>/categories/<id_slug>")

@@ -257,6 +257,7 @@ def test_a_light_agent_writes_notes_but_no_public_reply(client, ctx, login, make
     ticket = make.ticket(acme)
     page = client.get(f"/agent/tickets/{ticket.id}").get_data(as_text=True)
     assert "Public reply (mailed to the requester)" not in page
+    assert "Your role reads these properties; it does not change them." in page
     response = client.post(
         f"/agent/tickets/{ticket.id}/reply", data={"body": "Hello", "kind": "public"}
     )
