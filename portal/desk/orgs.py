@@ -93,6 +93,15 @@ def normalise_domain(text: str) -> str | None:
     return domain
 
 
+def normalise_address(text: str | None) -> str:
+    """An email address as stored and looked up: stripped, lower case, its domain in IDNA
+    (support addresses, and the recipients mail is checked against)."""
+    local, at, domain = (text or "").strip().lower().rpartition("@")
+    if not at:
+        return (text or "").strip().lower()
+    return f"{local}@{normalise_domain(domain) or domain}"
+
+
 def normalise_domains(text: str) -> tuple[list[str], dict[str, str]]:
     """(domains, errors) from text with one domain per line or comma-separated. Domains come
     back lower case, once each, in the order typed; errors map each rejected entry to a code:

@@ -19,7 +19,7 @@ from kb.models import Brand
 from kb.people import CustomerOrganization, User
 from portal.desk.intake import form_usable_by
 from portal.desk.models import InquiryForm
-from portal.desk.orgs import normalise_domain
+from portal.desk.orgs import normalise_address, normalise_domain
 from portal.mail.models import InboundMail, MailAddress, Mailbox
 from portal.security import audit
 
@@ -36,14 +36,6 @@ class InvalidAddress(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-
-
-def normalise_address(text: str | None) -> str:
-    """The address as stored: stripped, lower case, its domain in IDNA."""
-    local, at, domain = (text or "").strip().lower().rpartition("@")
-    if not at:
-        return (text or "").strip().lower()
-    return f"{local}@{normalise_domain(domain) or domain}"
 
 
 def _address_problem(address: str) -> str | None:

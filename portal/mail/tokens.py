@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import re
 
+from portal.desk.orgs import normalise_address
+
 SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 _REPLY_TAG = re.compile(r"^t(\d{1,12})-([0-9a-f]{16})$")
 
@@ -28,9 +30,10 @@ def reply_address(address: str, secret_key: str, ticket_id: int) -> str:
 
 
 def base_address(address: str) -> str:
-    """The address without its `+tag` (lower case): what the listener looks up."""
-    local, _, domain = address.strip().lower().partition("@")
-    return f"{local.partition('+')[0]}@{domain}"
+    """The address without its `+tag`, normalised as support addresses are stored (lower case,
+    the domain in IDNA): what the listener looks up."""
+    local, at, domain = normalise_address(address).rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" if at else domain
 
 
 def ticket_in_address(address: str, secret_key: str) -> int | None:
