@@ -298,6 +298,7 @@ class Leader:
                 process=pipeline.process,
                 max_bytes=int(self.app.config["MAIL_MAX_BYTES"]),
                 timeout=float(self.app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
+                secret_key=self.app.config["SECRET_KEY"],
             )
             # Mail stored but never processed (a listener or a fetch stopped in between, or
             # stored with `flask mail fetch --store-only`): taken up here too.

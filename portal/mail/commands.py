@@ -86,6 +86,7 @@ def register_cli(app: Flask) -> None:
             process=None if store_only else pipeline.process,
             max_bytes=int(current_app.config["MAIL_MAX_BYTES"]),
             timeout=float(current_app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
+            secret_key=current_app.config["SECRET_KEY"],
         )
         if not results:
             click.echo("No enabled mailboxes.")

@@ -65,7 +65,8 @@ class Mailbox(Base):
     port: Mapped[int] = mapped_column(Integer, default=993)
     security: Mapped[str] = mapped_column(String(8), default="ssl")  # ssl, starttls, none
     username: Mapped[str] = mapped_column(String(254))
-    password: Mapped[str] = mapped_column(String(500))  # never shown, logged or sent back
+    # Sealed with a key from SECRET_KEY (portal.security.sealing); never shown, logged or sent.
+    password: Mapped[str] = mapped_column(String(500))
     folder: Mapped[str] = mapped_column(String(200), default="INBOX")
     # Where taken messages go; None: they stay, flagged \Seen and $PortalImported.
     move_to: Mapped[str | None] = mapped_column(String(200))

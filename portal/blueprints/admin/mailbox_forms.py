@@ -52,7 +52,8 @@ class MailboxForm(FlaskForm):
     username = StringField(
         _l("User name"), validators=[InputRequired(), Length(max=254), _no_control_characters]
     )
-    password = PasswordField(_l("Password"), validators=[Length(max=500)])
+    # At most 200 characters: sealed (portal.security.sealing) it still fits the column.
+    password = PasswordField(_l("Password"), validators=[Length(max=200)])
     folder = StringField(
         _l("Folder to fetch"),
         default="INBOX",

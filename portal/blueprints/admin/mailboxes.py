@@ -55,10 +55,17 @@ def mailboxes():
 def mailbox_new():
     form = _form(None, request.args.get("brand", type=int))
     if form.validate_on_submit():
-        mailbox = imap.save_mailbox(db.session, None, form.settings(), form.password.data, **who())
+        mailbox = imap.save_mailbox(
+            db.session, None, form.settings(), form.password.data, secret_key=_key(), **who()
+        )
         flash(_("Mailbox saved. Use “Check now” to try it."), "success")
         return _to_list(mailbox.id)
     return _form_page(form, None)
+
+
+def _key() -> str:
+    """What mailbox passwords are sealed with (portal.security.sealing)."""
+    return current_app.config["SECRET_KEY"]
 
 
 @bp.route("/mailboxes/<id:mailbox_id>", methods=["GET", "POST"])
@@ -66,7 +73,14 @@ def mailbox_edit(mailbox_id):
     mailbox = _mailbox_or_404(mailbox_id)
     form = _form(mailbox)
     if form.validate_on_submit():
-        imap.save_mailbox(db.session, mailbox, form.settings(), form.password.data or "", **who())
+        imap.save_mailbox(
+            db.session,
+            mailbox,
+            form.settings(),
+            form.password.data or "",
+            secret_key=_key(),
+            **who(),
+        )
         flash(_("Mailbox saved."), "success")
         return _to_list(mailbox.id)
     return _form_page(form, mailbox)
@@ -97,6 +111,7 @@ def mailbox_check(mailbox_id):
         process=pipeline.process,
         max_bytes=int(current_app.config["MAIL_MAX_BYTES"]),
         timeout=float(current_app.config["MAIL_FETCH_TIMEOUT_SECONDS"]),
+        secret_key=_key(),
     )
     counts = {"new": result.new, "skipped": result.skipped, "failed": result.failed}
     if result.error:

@@ -35,7 +35,7 @@ from kb.models import Brand
 from kb.people import User
 from portal.mail.inbound import store
 from portal.mail.models import RECEIVED, InboundMail, MailAddress, Mailbox
-from portal.security import audit
+from portal.security import audit, sealing
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +80,28 @@ def fetch(
     timeout: float = TIMEOUT_SECONDS,
     ssl_context: ssl.SSLContext | None = None,
     limit: int = PER_RUN,
+    secret_key: str | None = None,
 ) -> FetchResult:
     """Take the new messages of one mailbox (committed one by one). `process(session, mail_id,
     now)` runs for each new one after it was stored; None leaves them RECEIVED for
-    pipeline.process_due. Errors end up in the result and in `mailbox.last_error`."""
+    pipeline.process_due. Errors end up in the result and in `mailbox.last_error`. The
+    stored password is unsealed with `secret_key` (portal.security.sealing)."""
     result = FetchResult(mailbox_id=mailbox.id)
     problems: list[str] = []
+    password = ""
     try:
-        with _connect(mailbox, timeout, ssl_context) as client:
+        try:
+            password = sealing.unseal(mailbox.password, secret_key)
+        except sealing.SealError:
+            raise MailboxError(
+                "The stored password cannot be read (was SECRET_KEY changed?): type it again."
+            ) from None
+        with _connect(mailbox, password, timeout, ssl_context) as client:
             uids = _new_uids(session, client, mailbox)[:limit]
             _take(session, client, mailbox, uids, now, result, problems, process, max_bytes)
     except (MailboxError, IMAPClientError, OSError) as error:
         session.rollback()  # what was taken is committed already; drop the half-done rest
-        result.error = _hide_password(_reason(error, mailbox, timeout), mailbox.password)
+        result.error = _hide_password(_reason(error, mailbox, timeout), password)
         problems.insert(0, result.error)
         log.warning("mailbox %s: %s", mailbox.id, result.error)
     except SQLAlchemyError:
@@ -113,6 +122,7 @@ def fetch_all(
     process: Process | None = None,
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_SECONDS,
+    secret_key: str | None = None,
 ) -> list[FetchResult]:
     """Every enabled mailbox, one after another; one failing never stops the others."""
     ids = session.scalars(
@@ -124,7 +134,15 @@ def fetch_all(
         if mailbox is None:  # deleted meanwhile
             continue
         results.append(
-            fetch(session, mailbox, now, process=process, max_bytes=max_bytes, timeout=timeout)
+            fetch(
+                session,
+                mailbox,
+                now,
+                process=process,
+                max_bytes=max_bytes,
+                timeout=timeout,
+                secret_key=secret_key,
+            )
         )
     return results
 
@@ -132,7 +150,9 @@ def fetch_all(
 # --- the conversation with the server ---------------------------------------------------------
 
 
-def _connect(mailbox: Mailbox, timeout: float, context: ssl.SSLContext | None) -> IMAPClient:
+def _connect(
+    mailbox: Mailbox, password: str, timeout: float, context: ssl.SSLContext | None
+) -> IMAPClient:
     """A logged-in client over the mailbox's security (certificates checked for ssl and
     starttls, with the system's authorities unless `context` says otherwise)."""
     if mailbox.security not in SECURITIES:
@@ -148,7 +168,7 @@ def _connect(mailbox: Mailbox, timeout: float, context: ssl.SSLContext | None) -
     try:
         if mailbox.security == "starttls":
             client.starttls(context)
-        client.login(mailbox.username, mailbox.password)
+        client.login(mailbox.username, password)
     except BaseException:
         with contextlib.suppress(OSError):  # the first error is the one to tell
             client.shutdown()
@@ -436,6 +456,7 @@ def save_mailbox(
     settings: MailboxSettings,
     password: str,
     *,
+    secret_key: str,
     actor: User | None = None,
     ip: str = "",
     now: datetime | None = None,
@@ -447,10 +468,10 @@ def save_mailbox(
     action = "mailbox.created" if mailbox is None else "mailbox.changed"
     before = {} if mailbox is None else {name: getattr(mailbox, name) for name in vars(settings)}
     if mailbox is None:
-        mailbox = Mailbox(password=password)
+        mailbox = Mailbox(password=sealing.seal(password, secret_key))
         session.add(mailbox)
     elif password:
-        mailbox.password = password
+        mailbox.password = sealing.seal(password, secret_key)
     if (mailbox.host, mailbox.port, mailbox.username, mailbox.folder) != (
         settings.host,
         settings.port,

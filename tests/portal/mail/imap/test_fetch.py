@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.mail.inbound import imap
 from portal.mail.models import RECEIVED, InboundMail
+from portal.security import sealing
 from tests.portal.mail.imap.conftest import OLD_SERVER_USER, message
 
 
@@ -288,3 +289,17 @@ def test_an_untrusted_certificate_is_refused(ctx, dovecot, add_mailbox, frozen_n
         f"The certificate of 127.0.0.1:{dovecot.ssl_port} could not be verified:"
     )
     assert stored(ctx) == []
+
+
+def test_a_sealed_password_logs_in_with_its_key_and_another_key_is_said(
+    ctx, dovecot, add_mailbox, frozen_now
+):
+    dovecot.append(message("Sealed", "<sealed@example.test>"))
+    mailbox = add_mailbox(password=sealing.seal(dovecot.password, "the-right-key" * 3))
+
+    refused = imap.fetch(ctx, mailbox, frozen_now, secret_key="another-key" * 3)
+    assert refused.new == 0
+    assert "The stored password cannot be read (was SECRET_KEY changed?)" in refused.error
+
+    taken = imap.fetch(ctx, mailbox, frozen_now, secret_key="the-right-key" * 3)
+    assert (taken.new, taken.error) == (1, None)

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.mail.models import InboundMail, MailAddress, Mailbox
+from portal.security import sealing
 from tests.portal.mail.imap.conftest import message
 
 
@@ -103,7 +104,7 @@ def test_an_address_of_another_brand_is_refused(client, ctx, login, make, doveco
     assert "typed-Secret" not in page  # a password is never sent back, even to its typist
 
 
-def test_admin_adds_a_mailbox(client, ctx, login, make, dovecot):
+def test_admin_adds_a_mailbox(app, client, ctx, login, make, dovecot):
     brand = make.brand()
     login("admin")
 
@@ -113,7 +114,9 @@ def test_admin_adds_a_mailbox(client, ctx, login, make, dovecot):
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/mailboxes#mailbox-{mailbox.id}"
     assert (mailbox.brand_id, mailbox.host, mailbox.port) == (brand.id, "127.0.0.1", dovecot.port)
-    assert (mailbox.username, mailbox.password) == (dovecot.username, dovecot.password)
+    # The password is sealed at rest, with a key from SECRET_KEY (and fetches with it: below).
+    assert mailbox.username == dovecot.username and dovecot.password not in mailbox.password
+    assert sealing.unseal(mailbox.password, app.config["SECRET_KEY"]) == dovecot.password
     assert (mailbox.security, mailbox.folder, mailbox.move_to, mailbox.enabled) == (
         "none", "INBOX", None, True,
     )  # fmt: skip
