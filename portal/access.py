@@ -43,10 +43,6 @@ def may_everywhere(permission: str) -> bool:
     return permitted_brand_ids(permission) is None and may(permission)
 
 
-def is_staff() -> bool:
-    return current_user.is_authenticated and current_user.user.role == "staff"
-
-
 def may_enter_back_office() -> bool:
     """The back office (/admin) is for members holding one of its permissions."""
     return any(may(permission) for permission in roles.BACK_OFFICE_PERMISSIONS)

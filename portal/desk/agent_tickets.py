@@ -187,9 +187,9 @@ def change_properties(
     for the group's round-robin, tags: a list) and record one event per change, with who and
     when. Solving an unassigned ticket assigns it to `agent`. Checks everything first:
     PropertyError changes nothing."""
+    held = roles.held_on(session, agent, ticket.brand_id) if changes else frozenset()
     for name in changes:
-        needed = "tickets.assign" if name in ASSIGNING else "tickets.reply"
-        if not roles.holds(session, agent, needed, ticket.brand_id):
+        if ("tickets.assign" if name in ASSIGNING else "tickets.reply") not in held:
             raise PropertyError(name, "change_not_allowed")
     if "status" in changes and changes["status"] not in TICKET_STATUSES:
         raise PropertyError("status", "invalid")

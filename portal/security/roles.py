@@ -106,10 +106,15 @@ def grants(session: Session, user: User) -> dict[int | None, frozenset[str]]:
     return held
 
 
+def held_on(session: Session, user: User, brand_id: int) -> frozenset[str]:
+    """The permissions `user` holds on the brand (theirs there, and on every brand)."""
+    held = grants(session, user)
+    return held.get(EVERY_BRAND, frozenset()) | held.get(brand_id, frozenset())
+
+
 def holds(session: Session, user: User, permission: str, brand_id: int) -> bool:
     """Whether `user` holds `permission` on the brand: the domain's check, whatever the door."""
-    held = grants(session, user)
-    return permission in held.get(EVERY_BRAND, ()) or permission in held.get(brand_id, ())
+    return permission in held_on(session, user, brand_id)
 
 
 def builtin(session: Session, key: str) -> Role:
