@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from kb.models import Article, Translation
 from kb.people import CustomerOrganization, User, display_name_for_customers
 from portal.desk import assignment, placeholders
+from portal.desk.actors import is_bot
+from portal.desk.automation import events as automation
 from portal.desk.models import (
     TICKET_PRIORITIES,
     TICKET_STATUSES,
@@ -51,6 +53,8 @@ def _event(ticket, agent, kind, old, new, now) -> TicketEvent:
     return TicketEvent(
         ticket_id=ticket.id,
         actor_id=agent.id if agent is not None else None,
+        # A rule or schedule (portal.desk.actors) has no account: its name stands instead.
+        actor_name=agent.name[:200] if is_bot(agent) else None,
         kind=kind,
         old_value=None if old is None else str(old)[:200],
         new_value=None if new is None else str(new)[:200],
@@ -105,7 +109,7 @@ def add_reply(
         ticket_id=ticket.id,
         author_id=agent.id,
         author_name=display_name_for_customers(agent),
-        author_email=agent.email,
+        author_email=agent.email or None,
         from_requester=False,
         public=public,
         body=body,
@@ -257,7 +261,37 @@ def change_properties(
         ticket.updated_at = now
     session.add_all(events)
     session.flush()
+    _tell_automation(session, ticket, agent, events, now)
     return events
+
+
+def _tell_automation(session, ticket, agent, events, now) -> None:
+    """The status and assignment changes, as events for the automation (one each)."""
+    kinds = {e.kind: e for e in events}
+    if "status" in kinds:
+        changed = kinds["status"]
+        automation.emit(
+            session,
+            automation.Event(
+                automation.STATUS_CHANGED,
+                ticket,
+                agent,
+                now,
+                old=changed.old_value,
+                new=changed.new_value,
+            ),
+        )
+    if "assignee" in kinds or "group" in kinds:
+        automation.emit(
+            session,
+            automation.Event(
+                automation.ASSIGNED,
+                ticket,
+                agent,
+                now,
+                new={"assignee_id": ticket.assignee_id, "group_id": ticket.group_id},
+            ),
+        )
 
 
 def take(session: Session, agent: User, ticket: Ticket, now: datetime) -> list[TicketEvent]:
@@ -299,7 +333,10 @@ def timeline(session: Session, ticket: Ticket) -> list[Entry]:
         for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
     }
     entries = [Entry(at=m.created_at, message=m) for m in messages]
-    entries += [Entry(at=e.created_at, event=e, actor_name=names.get(e.actor_id)) for e in events]
+    entries += [
+        Entry(at=e.created_at, event=e, actor_name=names.get(e.actor_id) or e.actor_name)
+        for e in events
+    ]
     # Same instant: the message first (a reply's status change follows it), then by id.
     entries.sort(key=lambda e: (e.at, 0 if e.message else 1, (e.message or e.event).id))
     return entries

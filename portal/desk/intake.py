@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kb.models import Brand
 from kb.people import User
 from portal.desk import assignment, blocking, files
+from portal.desk.automation import events as automation
 from portal.desk.models import (
     CHOICE_TYPES,
     FormField,
@@ -393,6 +394,7 @@ def _make_ticket(
             )
         files.attach_staged(session, submission_key, ticket)
         assignment.route_new_ticket(session, ticket, now)
+        automation.emit(session, automation.Event(automation.TICKET_CREATED, ticket, None, now))
         if before_commit is not None:
             before_commit(ticket)
         session.commit()

@@ -375,6 +375,8 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who acted when no account did: a rule or schedule of the automation ("rule Refunds").
+    actor_name: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))  # status, priority, type, assignee, tags, ...
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))

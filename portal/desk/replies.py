@@ -20,6 +20,7 @@ from kb.models import Brand
 from kb.people import User, display_name_for_customers
 from portal.desk import agent_tickets, blocking, files, presence, scheduled_replies
 from portal.desk.agent_tickets import PropertyError
+from portal.desk.automation import events as automation
 from portal.desk.customer_requests import can_reopen
 from portal.desk.models import ScheduledReply, Ticket, TicketMessage
 from portal.mail.requesters import mail_about_request
@@ -138,6 +139,8 @@ def reply(
         files.attach_staged(session, files_key, ticket, message, brand_id=ticket.brand_id)
     if public:
         _mail_public_reply(session, ticket, message, agent)
+    kind = automation.AGENT_REPLIED if public else automation.NOTE_ADDED
+    automation.emit(session, automation.Event(kind, ticket, agent, now, message=message))
     return Reply(message=message, ticket=ticket)
 
 
@@ -251,6 +254,7 @@ def _requester_reply(
     address that is blocked (portal.desk.blocking)."""
     body = clean_body(body)
     asked_on = ticket
+    status_before = ticket.status
     author = actor.account
     writer = author.email if author is not None else actor.email or ticket.requester_email
     if blocking.is_blocked(session, writer):
@@ -293,7 +297,27 @@ def _requester_reply(
     session.flush()
     if files_key:
         files.attach_staged(session, files_key, ticket, message)
-    return Reply(message=message, ticket=ticket, follow_up=ticket is not asked_on)
+    follow_up = ticket is not asked_on
+    _tell_automation(session, ticket, message, status_before, follow_up, now)
+    return Reply(message=message, ticket=ticket, follow_up=follow_up)
+
+
+def _tell_automation(session, ticket, message, status_before, follow_up, now) -> None:
+    """A customer's reply as events: a new ticket (a follow-up), or a reply, after the
+    status change it made (a solved or pending request opens again)."""
+    if follow_up:
+        automation.emit(session, automation.Event(automation.TICKET_CREATED, ticket, None, now))
+        return
+    if ticket.status != status_before:
+        automation.emit(
+            session,
+            automation.Event(
+                automation.STATUS_CHANGED, ticket, None, now, old=status_before, new=ticket.status
+            ),
+        )
+    automation.emit(
+        session, automation.Event(automation.CUSTOMER_REPLIED, ticket, None, now, message=message)
+    )
 
 
 def system_note(session: Session, ticket: Ticket, body: str, now: datetime) -> TicketMessage:

@@ -107,7 +107,10 @@ def grants(session: Session, user: User) -> dict[int | None, frozenset[str]]:
 
 
 def held_on(session: Session, user: User, brand_id: int) -> frozenset[str]:
-    """The permissions `user` holds on the brand (theirs there, and on every brand)."""
+    """The permissions `user` holds on the brand (theirs there, and on every brand); an
+    automation Bot (portal.desk.actors) holds its own, on its own brand."""
+    if getattr(user, "is_bot", False) is True:
+        return user.permissions_on(brand_id)
     held = grants(session, user)
     return held.get(EVERY_BRAND, frozenset()) | held.get(brand_id, frozenset())
 
