@@ -8,6 +8,7 @@ current one, never inside it, and a rule acts at most once per ticket while one 
 is being handled (portal.desk.automation.rules keeps `acted`), so rules cannot loop.
 """
 
+import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ ASSIGNED = "assigned"
 KINDS = (TICKET_CREATED, CUSTOMER_REPLIED, AGENT_REPLIED, NOTE_ADDED, STATUS_CHANGED, ASSIGNED)
 
 _STATE = "portal.automation"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +78,25 @@ def _reactions():
     return (rules.on_event, notifications.on_event, agent_alerts.on_event, webhooks.on_event)
 
 
+def _react(session: Session, state: _Chain, react, event: Event) -> None:
+    """One reaction in a savepoint: when it fails unexpectedly, what it did and the events it
+    caused are undone and logged, and the operation that told it goes on (a broken rule or
+    target never costs a customer their request)."""
+    queued = len(state.queue)
+    try:
+        with session.begin_nested():
+            react(session, event)
+    except Exception:  # noqa: BLE001 (logged; the caller's change must still land)
+        log.exception(
+            "automation: %s failed on %s of ticket %s",
+            react.__module__,
+            event.kind,
+            getattr(event.ticket, "id", None),
+        )
+        while len(state.queue) > queued:
+            state.queue.pop()
+
+
 def emit(session: Session, event: Event) -> None:
     """Tell every reaction about `event`, in the caller's transaction. Called while another
     event is handled, it is queued and handled after that one."""
@@ -90,7 +111,7 @@ def emit(session: Session, event: Event) -> None:
         while state.queue:
             happened = state.queue.popleft()
             for react in _reactions():
-                react(session, happened)
+                _react(session, state, react, happened)
     finally:
         state.running = False
         state.queue.clear()

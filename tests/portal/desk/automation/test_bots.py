@@ -72,3 +72,27 @@ def test_events_caused_while_one_is_handled_are_handled_after_it(ctx, make, bran
     events.emit(ctx, events.Event(events.TICKET_CREATED, ticket, None, clock.now()))
     assert seen == ["ticket_created", "reaction done", "status_changed"]
     assert events.chain(ctx).queue == type(events.chain(ctx).queue)()
+
+
+def test_a_reaction_that_fails_is_undone_and_the_others_still_run(ctx, make, brand, monkeypatch):
+    ticket = make.ticket(brand)
+    ctx.commit()
+    ran = []
+
+    def broken(session, event):
+        bot = Bot("rule", 1, "Broken", brand.id)
+        agent_tickets.change_properties(
+            session, ticket, bot, {"priority": "urgent", "status": "pending"}, event.now
+        )
+        raise RuntimeError("a bug in a rule")
+
+    def after(session, event):
+        ran.append(event.kind)
+
+    monkeypatch.setattr(events, "_reactions", lambda: (broken, after))
+    events.emit(ctx, events.Event(events.CUSTOMER_REPLIED, ticket, None, clock.now()))
+    ctx.commit()
+    ctx.refresh(ticket)
+    assert (ticket.priority, ticket.status) == ("normal", "open")
+    assert ran == ["customer_replied"]  # the broken rule's status event was dropped with it
+    assert ctx.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).all() == []
