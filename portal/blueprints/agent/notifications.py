@@ -95,8 +95,11 @@ def notifications_read():
     if MarkAllReadForm().validate_on_submit():
         agent_alerts.mark_all_read(db.session, current_user.user, clock.now())
         db.session.commit()
-    if request.htmx:
-        return _list()
+    if request.htmx:  # the list, and the badge in the top bar (out of band)
+        response = _list()
+        badge = render_block("agent/layout.html", "notification_badge", oob=True)
+        response.set_data(response.get_data(as_text=True) + badge)
+        return response
     return redirect(url_for("agent.notifications"), 303)
 
 
