@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from kb import clock
-from portal.desk import assignment, tickets
+from portal.desk import assignment, intake, tickets
 from portal.desk.automation import agent_alerts
 from portal.desk.automation.models import AgentNotice, AgentNoticePreference
-from portal.desk.models import OutboxMail
+from portal.desk.models import InquiryForm, OutboxMail
 from portal.extensions import db
 from portal.mail import agent_digests, outbox
 from portal.mail.sink import sink_message, sink_messages
@@ -321,3 +321,30 @@ def test_the_digest_is_in_the_agents_language(app, client, ctx, make, brand, peo
     (mail,) = digests_to(ctx, b)
     assert "Assigned to you" not in mail.text_body
     assert "Anna Lee" in mail.text_body
+
+
+def test_a_new_ticket_routed_to_an_agent_tells_them_without_an_actor(ctx, make, brand, people):
+    a, b = people
+    group = assignment.save_group(ctx, None, brand.id, "Billing", [b.id])
+    assignment.set_rule(ctx, brand.id, None, f"group:{group.id}")
+    form = InquiryForm(brand_id=brand.id, names={"en": "Billing"}, descriptions={})
+    ctx.add(form)
+    ctx.commit()
+    sub = intake.Submission(
+        name="Jun", email="jun@example.com", subject="Refund", description="Please refund."
+    )
+    ticket, _made = intake.create_ticket(
+        ctx,
+        form=form,
+        locale="en",
+        sub=sub,
+        answers=[],
+        requester_id=None,
+        details={},
+        submission_key="routed-1",
+        now=clock.now(),
+    )
+    ctx.commit()
+    (notice,) = notices_of(ctx, b)
+    assert (notice.kind, notice.actor_name, notice.ticket_id) == ("assigned_to_me", None, ticket.id)
+    assert notices_of(ctx, a) == []
