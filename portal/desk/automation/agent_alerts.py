@@ -67,8 +67,9 @@ def on_event(session: Session, event) -> None:
         text = _excerpt(event.message.body)
         named = mentioned(session, ticket.brand_id, event.message.body)
         _notify(session, ticket, named, "mentioned", event.now, actor, text)
-        others = [uid for uid in followers(session, ticket) if uid not in set(named)]
-        _notify(session, ticket, others, "note_on_followed", event.now, actor, text)
+        if not getattr(actor, "is_bot", False):  # a rule's routing note is no news
+            others = [uid for uid in followers(session, ticket) if uid not in set(named)]
+            _notify(session, ticket, others, "note_on_followed", event.now, actor, text)
 
 
 def _assigned(session: Session, event) -> None:
@@ -141,6 +142,8 @@ def _notify(
             )
         )
     )
+    if not recipients:
+        return 0
     told_already = set(
         session.scalars(
             select(AgentNotice.user_id).where(
