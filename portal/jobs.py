@@ -61,6 +61,11 @@ PURGE_SECONDS = 24 * 3600
 RETENTION_JOB_FUNC = "portal.jobs:retention_job"
 RETENTION_JOB = "retention-daily"
 RETENTION_SECONDS = 24 * 3600
+# And, every minute, mails each agent one digest of their new notices
+# (portal.mail.agent_digests).
+AGENT_DIGEST_JOB_FUNC = "portal.jobs:agent_digest_job"
+AGENT_DIGEST_JOB = "agent-digest-interval"
+AGENT_DIGEST_SECONDS = 60
 _EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -200,6 +205,7 @@ class Leader:
             (SWEEP_JOB_FUNC, SWEEP_JOB, SWEEP_SECONDS, None),
             (PURGE_JOB_FUNC, PURGE_JOB, PURGE_SECONDS, now),
             (RETENTION_JOB_FUNC, RETENTION_JOB, RETENTION_SECONDS, now),
+            (AGENT_DIGEST_JOB_FUNC, AGENT_DIGEST_JOB, AGENT_DIGEST_SECONDS, now),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
             first = {"next_run_time": first_run} if first_run else {}
@@ -334,6 +340,17 @@ class Leader:
                 return None
             return retention.purge_expired_files(db.session, now, uploads_dir())
 
+    def mail_agent_digests(self) -> int | None:
+        """Queue one digest mail per agent with new notices (how many), if this process still
+        holds the lease; the mail job sends them."""
+        from portal.mail import agent_digests  # imported when it runs, like fetch_mail's
+
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return agent_digests.send_digests(db.session, now)
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -378,6 +395,13 @@ def retention_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.purge_expired_files()
+
+
+def agent_digest_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): agents' notification digests."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.mail_agent_digests()
 
 
 # --- wiring -----------------------------------------------------------------------------------

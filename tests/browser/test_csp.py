@@ -76,6 +76,8 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("customer@example.com", f"{base}/account/settings", None),
         ("agent@example.com", f"{base}/agent/", None),
         ("agent@example.com", f"{base}/agent/me", None),
+        ("agent@example.com", f"{base}/agent/notifications", None),
+        ("agent@example.com", f"{base}/agent/notifications/settings", None),
         ("admin@example.com", f"{base}/admin/kb/", None),
         ("admin@example.com", f"{base}/admin/mail", None),
         ("admin@example.com", f"{base}/admin/mail-addresses", None),

@@ -27,6 +27,7 @@ from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Tran
 from kb.people import BrandMember, CustomerOrganization
 from kb.slugs import slugify
 from portal.desk import assignment, forms, orgs, tickets
+from portal.desk.automation.models import AgentNotice
 from portal.desk.models import (
     CannedResponse,
     ScheduledReply,
@@ -176,6 +177,12 @@ ACCESS = {
     "agent.ticket_reply": "agent_ticket",
     "agent.ticket_properties": "agent_ticket",
     "agent.ticket_take": "agent_ticket",
+    "agent.ticket_follow": "agent_ticket",
+    # An agent's own notifications (each sees only theirs) and their choices.
+    "agent.notifications": "agent_notifications",
+    "agent.notification_count": "agent_notifications",
+    "agent.notifications_read": "agent_notifications",
+    "agent.notification_settings": "agent_notifications",
     "agent.ticket_file": "agent_ticket",
     # It goes out in its author's name: only they change it or send it early.
     "agent.scheduled_reply_edit": "agent_scheduled_author",
@@ -276,6 +283,8 @@ MARKERS = {
     # A's request in the trash: gone for A and for agents who may not delete (only the trash
     # and its page show it, to those who may).
     "ZqTrashed": {ADMIN},
+    # A notice for alpha's agent (about t1): their notifications list only.
+    "ZqNotice": {AGENT1},
 }
 
 
@@ -664,6 +673,18 @@ def build_world(app, ctx, make) -> World:
     ctx.commit()
     ids["scheduled_id"] = waiting.id
 
+    # A notice for alpha's agent: someone mentioned them in a note on t1.
+    ctx.add(
+        AgentNotice(
+            user_id=users[AGENT1].id,
+            ticket_id=ids["t1"],
+            kind="mentioned",
+            text="ZqNotice: have a look",
+            actor_name="Agent",
+        )
+    )
+    ctx.commit()
+
     log = SearchLog(brand_id=alpha.id, locale="en", query="guide", results=1)
     ctx.add(log)
     ctx.commit()
@@ -904,6 +925,9 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         if endpoint == "agent.scheduled_reply_cancel":
             expect[LIGHT1] = 403  # a reply to the customer is not a light agent's to stop
         return [Case("a ticket of alpha", values, expect, query=query)]
+
+    if access == "agent_notifications":
+        return [Case("my notifications", {}, agents(), query="?page=1")]
 
     if access == "agent_ticket_delete":
         # alpha's agents see it, may not delete it

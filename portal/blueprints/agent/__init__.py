@@ -31,3 +31,4 @@ from portal.blueprints.agent import presence  # noqa: E402,F401,I001
 from portal.blueprints.agent import customers  # noqa: E402,F401,I001
 from portal.blueprints.agent import trash  # noqa: E402,F401,I001
 from portal.blueprints.agent import blocking  # noqa: E402,F401,I001
+from portal.blueprints.agent import notifications  # noqa: E402,F401,I001

@@ -1,10 +1,13 @@
 """Automation tables: business hours per brand, and (one section each) the rules, schedules,
 notifications, webhooks and translation settings."""
 
-from sqlalchemy import JSON, ForeignKey
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.clock import now
+from kb.db import Base, UTCDateTime
 
 # --- business hours ----------------------------------------------------------------------------
 
@@ -22,3 +25,76 @@ class BusinessHours(Base):
     # {"0": [["09:00", "18:00"]], ..., "6": []}: Monday is "0"; several spans a day allowed.
     week: Mapped[dict] = mapped_column(JSON, default=dict)
     holidays: Mapped[list] = mapped_column(JSON, default=list)  # ["2026-12-25", ...]
+
+
+# --- agent notifications -----------------------------------------------------------------------
+
+# What an agent is told about (portal.desk.automation.agent_alerts): a ticket assigned to them, or
+# to their group with nobody assigned; a customer's reply on their ticket; their name in an
+# internal note; a note on a ticket they follow; the schedule bot's "notify the group".
+NOTICE_KINDS = (
+    "assigned_to_me",
+    "assigned_to_group",
+    "customer_replied",
+    "mentioned",
+    "note_on_followed",
+    "group_alert",
+)
+
+
+class AgentNotice(Base):
+    """One thing an agent is told about: counted and listed in /agent until read (`in_app`),
+    and mailed in the agent's next digest (`by_mail`, until `mailed_at`), as they chose."""
+
+    __tablename__ = "agent_notices"
+    __table_args__ = (
+        # The badge: my unread ones; opening a ticket marks its unread ones read.
+        Index("ix_agent_notices_unread", "user_id", "read_at", "in_app"),
+        # The list, newest first.
+        Index("ix_agent_notices_user_created", "user_id", "created_at", "id"),
+        # The digest mailer: the few still to mail among all those mailed.
+        Index("ix_agent_notices_unmailed", "by_mail", "mailed_at", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # NOTICE_KINDS
+    # What it says besides its kind: the start of the note or reply, a group alert's reason.
+    text: Mapped[str] = mapped_column(String(500), default="")
+    actor_name: Mapped[str | None] = mapped_column(String(200))  # who did it (None: Portal)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    by_mail: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentNoticePreference(Base):
+    """An agent's choice for one kind of notice; no row: by mail and in the app."""
+
+    __tablename__ = "agent_notice_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    by_mail: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketFollower(Base):
+    """An agent following a ticket (told of its internal notes), or not (`following` False: they
+    chose to stop, and replying or being assigned does not make them follow again)."""
+
+    __tablename__ = "ticket_followers"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    following: Mapped[bool] = mapped_column(Boolean, default=True)
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)  # by the agent, not automatic
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
