@@ -13,8 +13,8 @@ from werkzeug.routing import IntegerConverter
 from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
-from portal.desk.automation import models as automation_models  # noqa: F401  (tables too)
 from portal.desk.automation import agent_alerts, events, notifications, rules, webhooks
+from portal.desk.automation import models as automation_models  # noqa: F401  (tables too)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
 from portal.security import models as security_models  # noqa: F401  (tables on the metadata)
