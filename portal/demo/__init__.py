@@ -22,6 +22,7 @@ from kb.models import (
 )
 from kb.people import Role
 from kb.slugs import slugify
+from portal.demo import automation as demo_automation
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
@@ -78,6 +79,7 @@ def load(session: Session) -> list[str]:
     _members(session, users, list(brands.values()), now)
     demo_requests.load(session, brands, users)
     demo_mail.load(session, brands)
+    demo_automation.load(session, brands)
     session.commit()
     return loaded
 
