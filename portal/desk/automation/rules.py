@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Brand
 from kb.people import CustomerOrganization, User
-from kb.search.analysis import STEM_LOCALES, has_cjk, normalise, terms
+from kb.search.analysis import STEM_LOCALES, analyzer_for, has_cjk, normalise
 from portal.desk import agent_tickets, assignment, placeholders, replies, trash
 from portal.desk.actors import Bot
 from portal.desk.automation import business_hours, events, webhooks
@@ -502,10 +502,22 @@ def _family(locale: str) -> str:
     return locale if locale in STEM_LOCALES else "en"
 
 
+_analysers: dict = {}
+
+
+def _terms(locale: str, text: str) -> list[str]:
+    """kb.search.analysis.terms, with each locale's analyser built once (its stemmer keeps a
+    cache, which a new analyser per call would lose)."""
+    analyse = _analysers.get(locale)
+    if analyse is None:
+        analyse = _analysers[locale] = analyzer_for(locale)
+    return [t.text for t in analyse(normalise(text)) if t.text]
+
+
 def _words(text: str, family: str) -> frozenset[str]:
     if has_cjk(text):
-        return frozenset(terms("ko", text))
-    return frozenset(terms(family, text))
+        return frozenset(_terms("ko", text))
+    return frozenset(_terms(family, text))
 
 
 @dataclass
@@ -516,6 +528,9 @@ class _Compiled:
     events: frozenset
     any: bool
     conditions: list[tuple[str, str, object]]
+    name: str = ""
+    brand_id: int = 0
+    actions: tuple = ()
     words: dict = field(default_factory=dict)  # (condition index, family) -> words
 
     def words_of(self, index: int, family: str) -> frozenset[str]:
@@ -530,18 +545,32 @@ _compiled: dict[tuple, _Compiled] = {}
 
 
 def _compile(rule: AutomationRule) -> _Compiled:
-    key = (rule.id, rule.updated_at)
-    found = _compiled.get(key)
-    if found is None:
+    return _Compiled(
+        rule_id=rule.id,
+        events=frozenset(rule.events or ()),
+        any=rule.match == "any",
+        conditions=[(c["field"], c["op"], c.get("value")) for c in rule.conditions or []],
+        name=rule.name,
+        brand_id=rule.brand_id,
+        actions=tuple(rule.actions or ()),
+    )
+
+
+def _active_rules(session: Session, brand_id: int) -> list[_Compiled]:
+    """The brand's active rules in order, compiled: one small query (ids and versions); a rule
+    is read whole only when this process has not compiled that version yet."""
+    versions = session.execute(
+        select(AutomationRule.id, AutomationRule.updated_at)
+        .where(AutomationRule.brand_id == brand_id, AutomationRule.active.is_(True))
+        .order_by(AutomationRule.position, AutomationRule.id)
+    ).all()
+    missing = [rule_id for rule_id, at in versions if (rule_id, at) not in _compiled]
+    if missing:
         if len(_compiled) > 5000:
             _compiled.clear()
-        found = _compiled[key] = _Compiled(
-            rule_id=rule.id,
-            events=frozenset(rule.events or ()),
-            any=rule.match == "any",
-            conditions=[(c["field"], c["op"], c.get("value")) for c in rule.conditions or []],
-        )
-    return found
+        for rule in session.scalars(select(AutomationRule).where(AutomationRule.id.in_(missing))):
+            _compiled[(rule.id, rule.updated_at)] = _compile(rule)
+    return [_compiled[key] for key in map(tuple, versions) if key in _compiled]
 
 
 class _Facts:
@@ -567,10 +596,13 @@ class _Facts:
             else:
                 raw = f"{self.ticket.subject or ''}\n{self.body}"
             found = self._text[key] = (
-                frozenset(terms("ko" if cjk else family, raw)),
+                frozenset(_terms("ko" if cjk else family, raw)),
                 normalise(raw),
             )
         return found
+
+    def tags_changed(self) -> None:
+        self._tags = None
 
     @property
     def tags(self) -> set[str]:
@@ -643,13 +675,13 @@ def _matches(compiled: _Compiled, facts: _Facts) -> bool:
 # --- acting ------------------------------------------------------------------------------------
 
 
-def _note_failure(session: Session, rule: AutomationRule, ticket: Ticket, kind: str, why: str, now):
+def _note_failure(session: Session, rule: _Compiled, ticket: Ticket, kind: str, why: str, now):
     replies.system_note(
         session, ticket, f"Rule “{rule.name}” could not {kind.replace('_', ' ')}: {why}.", now
     )
 
 
-def _do(session: Session, bot: Bot, rule: AutomationRule, action: dict, ticket: Ticket, event):
+def _do(session: Session, bot: Bot, action: dict, ticket: Ticket, event):
     kind, value, now = action["type"], action.get("value"), event.now
     if kind == "assign":
         what, _, raw = str(value).partition(":")
@@ -691,21 +723,21 @@ def _do(session: Session, bot: Bot, rule: AutomationRule, action: dict, ticket: 
         webhooks.notify(session, value, ticket, event.kind, now)
 
 
-def _act(session: Session, rule: AutomationRule, ticket: Ticket, event) -> bool:
+def _act(session: Session, rule: _Compiled, ticket: Ticket, event) -> bool:
     """Run the rule's actions on the ticket; True when it says to stop processing rules."""
-    bot = Bot("rule", rule.id, rule.name, rule.brand_id)
+    bot = Bot("rule", rule.rule_id, rule.name, rule.brand_id)
     stop = False
-    for action in rule.actions or []:
+    for action in rule.actions:
         if action.get("type") == "stop":
             stop = True
             continue
         try:
             with session.begin_nested():
-                _do(session, bot, rule, action, ticket, event)
+                _do(session, bot, action, ticket, event)
         except agent_tickets.PropertyError as error:
             _note_failure(session, rule, ticket, action["type"], error.code, event.now)
         except Exception as error:  # a rule never makes the operation that ran it fail
-            log.exception("rule %s failed on ticket %s", rule.id, ticket.id)
+            log.exception("rule %s failed on ticket %s", rule.rule_id, ticket.id)
             _note_failure(session, rule, ticket, action["type"], type(error).__name__, event.now)
     return stop
 
@@ -717,11 +749,7 @@ def on_event(session: Session, event) -> None:
     ticket = event.ticket
     if ticket.deleted_at is not None:
         return
-    active = session.scalars(
-        select(AutomationRule)
-        .where(AutomationRule.brand_id == ticket.brand_id, AutomationRule.active.is_(True))
-        .order_by(AutomationRule.position, AutomationRule.id)
-    ).all()
+    active = _active_rules(session, ticket.brand_id)
     if not active:
         return
     acted = events.chain(session).acted
@@ -729,16 +757,15 @@ def on_event(session: Session, event) -> None:
     body = message.body if message is not None else ticket.description
     facts = _Facts(session, ticket, body, event.now)
     for rule in active:
-        compiled = _compile(rule)
-        if event.kind not in compiled.events or (rule.id, ticket.id) in acted:
+        if event.kind not in rule.events or (rule.rule_id, ticket.id) in acted:
             continue
-        if not _matches(compiled, facts):
+        if not _matches(rule, facts):
             continue
-        acted.add((rule.id, ticket.id))
+        acted.add((rule.rule_id, ticket.id))
         stop = _act(session, rule, ticket, event)
         if stop:
             return
-        facts = _Facts(session, ticket, body, event.now)  # the rule may have changed it
+        facts.tags_changed()  # the rule may have changed them (the rest is read off the ticket)
 
 
 # --- trying a rule -----------------------------------------------------------------------------
