@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 
 from kb import clock
 from kb.models import Brand
-from portal.desk.automation import rules
+from portal.desk.automation import events, rules
 from portal.desk.automation.models import AutomationRule
 from portal.desk.models import InquiryForm
 from portal.extensions import db
@@ -160,12 +160,27 @@ def part_rules(app, args) -> None:
     for _ in range(10):  # warm-up: templates, analysers, connections
         submit(client, path)
     times: dict[str, list[float]] = {name: [] for name in settings}
-    for round_ in range(args.rounds):
-        names = list(settings) if round_ % 2 == 0 else list(reversed(settings))
-        for name in names:
-            switch(app, ids, False)
-            switch(app, settings[name], True)
-            times[name] += [submit(client, path) for _ in range(per_round)]
+    own: dict[str, list[float]] = {name: [] for name in settings}
+    measured: list[float] = []
+
+    def timed(session, event):  # the rule bot's own time, for each ticket made
+        started = time.perf_counter()
+        rules.on_event(session, event)
+        if event.kind == events.TICKET_CREATED:
+            measured.append((time.perf_counter() - started) * 1000)
+
+    events.register("rules", timed)
+    try:
+        for round_ in range(args.rounds):
+            names = list(settings) if round_ % 2 == 0 else list(reversed(settings))
+            for name in names:
+                switch(app, ids, False)
+                switch(app, settings[name], True)
+                measured.clear()
+                times[name] += [submit(client, path) for _ in range(per_round)]
+                own[name] += measured
+    finally:
+        events.register("rules", rules.on_event)
     switch(app, ids, False)
 
     def row(name: str, values: list[float]) -> str:
@@ -174,7 +189,7 @@ def part_rules(app, args) -> None:
 
     header = (
         f"{'setting':<22} {'posts':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-        f" {'+p95 ms':>8} {'ratio':>6}"
+        f" {'+p95 ms':>8} {'ratio':>6} {'bot p50':>8} {'bot p95':>8}"
     )
     print_head(
         "Rule bot: form submissions (POST, in process), no rules vs 50 active rules",
@@ -190,11 +205,19 @@ def part_rules(app, args) -> None:
     verdicts = []
     for name, values in times.items():
         p95 = percentile(values, 95)
-        print(f"{row(name, values)} {p95 - base:>+8.2f} {p95 / base:>6.3f}")
+        bot50, bot95 = percentile(own[name], 50), percentile(own[name], 95)
+        print(
+            f"{row(name, values)} {p95 - base:>+8.2f} {p95 / base:>6.3f}"
+            f" {bot50:>8.2f} {bot95:>8.2f}"
+        )
         if values is not times["no active rule"]:
-            verdicts.append(f"{name}: {'PASS' if p95 - base < BUDGET_MS else 'FAIL'}")
+            verdicts.append(
+                f"{name}: {'PASS' if p95 - base < BUDGET_MS else 'FAIL'} "
+                f"(bot p95 {'PASS' if bot95 < BUDGET_MS else 'FAIL'})"
+            )
     print(
-        f"+p95: the p95 difference to no active rule; budget {BUDGET_MS:.0f} ms for 50 rules. "
+        f"+p95: the p95 difference to no active rule; bot: the time inside the rule bot "
+        f"(rules.on_event) per ticket made; budget {BUDGET_MS:.0f} ms for 50 rules. "
         + "; ".join(verdicts)
         + ". The matching rules' actions are the agents' operations themselves (a note, "
         "property changes with their events and audit)."

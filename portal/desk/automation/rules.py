@@ -681,28 +681,43 @@ def _note_failure(session: Session, rule: _Compiled, ticket: Ticket, kind: str, 
     )
 
 
-def _do(session: Session, bot: Bot, action: dict, ticket: Ticket, event):
-    kind, value, now = action["type"], action.get("value"), event.now
-    if kind == "assign":
-        what, _, raw = str(value).partition(":")
-        if what == "group":
-            group = session.get(AgentGroup, int(raw))
-            if group is not None and assignment.receivers(session, group):
-                changes = {"group_id": group.id, "assignee_id": "next"}
-            else:  # nobody in the group takes tickets: the group alone
-                changes = {"group_id": int(raw)}
-            agent_tickets.change_properties(session, ticket, bot, changes, now)
+PROPERTY_ACTIONS = ("assign", "set_priority", "set_type", "set_status", "add_tags", "remove_tags")
+
+
+def _changes(session: Session, actions: list[dict], ticket: Ticket) -> dict:
+    """The property actions of a rule as one change_properties call (its changes dict)."""
+    changes: dict = {}
+    for action in actions:
+        kind, value = action["type"], action.get("value")
+        if kind == "assign":
+            what, _, raw = str(value).partition(":")
+            changes.pop("assignee_id", None)
+            if what == "group":
+                group = session.get(AgentGroup, int(raw))
+                changes["group_id"] = int(raw)
+                if group is not None and assignment.receivers(session, group):
+                    changes["assignee_id"] = "next"
+                # else nobody in the group takes tickets: the group alone
+            else:
+                changes["assignee_id"] = int(raw)
+        elif kind in ("set_priority", "set_type", "set_status"):
+            changes[kind[4:]] = value
         else:
-            agent_tickets.change_properties(session, ticket, bot, {"assignee_id": int(raw)}, now)
-    elif kind in ("set_priority", "set_type", "set_status"):
-        agent_tickets.change_properties(session, ticket, bot, {kind[4:]: value}, now)
-    elif kind in ("add_tags", "remove_tags"):
-        tags = agent_tickets.tags_of(session, ticket)
-        if kind == "add_tags":
-            tags += [t for t in value if t not in tags]
-        else:
-            tags = [t for t in tags if t not in value]
-        agent_tickets.change_properties(session, ticket, bot, {"tags": tags}, now)
+            tags = changes["tags"] if "tags" in changes else agent_tickets.tags_of(session, ticket)
+            if kind == "add_tags":
+                tags = tags + [t for t in value if t not in tags]
+            else:
+                tags = [t for t in tags if t not in value]
+            changes["tags"] = tags
+    return changes
+
+
+def _do(session: Session, bot: Bot, actions: list[dict], ticket: Ticket, event):
+    """One action, or a run of property actions at once (one change, one set of events)."""
+    kind, value, now = actions[0]["type"], actions[0].get("value"), event.now
+    if kind in PROPERTY_ACTIONS:
+        changes = _changes(session, actions, ticket)
+        agent_tickets.change_properties(session, ticket, bot, changes, now)
     elif kind == "add_note":
         replies.reply(session, bot, ticket, value, public=False, now=now)
     elif kind == "mail_requester":
@@ -723,22 +738,44 @@ def _do(session: Session, bot: Bot, action: dict, ticket: Ticket, event):
         webhooks.notify(session, value, ticket, event.kind, now)
 
 
+def _attempt(session: Session, rule: _Compiled, bot: Bot, actions, ticket, event, note=True):
+    """Run actions in a savepoint; what fails is undone and, when `note`, told in a note.
+    True when done."""
+    try:
+        with session.begin_nested():
+            _do(session, bot, actions, ticket, event)
+        return True
+    except agent_tickets.PropertyError as error:
+        why = error.code
+    except Exception as error:  # a rule never makes the operation that ran it fail
+        log.exception("rule %s failed on ticket %s", rule.rule_id, ticket.id)
+        why = type(error).__name__
+    if note:
+        _note_failure(session, rule, ticket, actions[0]["type"], why, event.now)
+    return False
+
+
 def _act(session: Session, rule: _Compiled, ticket: Ticket, event) -> bool:
-    """Run the rule's actions on the ticket; True when it says to stop processing rules."""
+    """Run the rule's actions on the ticket, a run of property actions as one change (each
+    on its own when that fails, so that the others are made); True when it says to stop
+    processing rules."""
     bot = Bot("rule", rule.rule_id, rule.name, rule.brand_id)
     stop = False
+    runs: list[list[dict]] = []
     for action in rule.actions:
         if action.get("type") == "stop":
             stop = True
+        elif (
+            action["type"] in PROPERTY_ACTIONS and runs and runs[-1][0]["type"] in PROPERTY_ACTIONS
+        ):
+            runs[-1].append(action)
+        else:
+            runs.append([action])
+    for run in runs:
+        if len(run) > 1 and _attempt(session, rule, bot, run, ticket, event, note=False):
             continue
-        try:
-            with session.begin_nested():
-                _do(session, bot, action, ticket, event)
-        except agent_tickets.PropertyError as error:
-            _note_failure(session, rule, ticket, action["type"], error.code, event.now)
-        except Exception as error:  # a rule never makes the operation that ran it fail
-            log.exception("rule %s failed on ticket %s", rule.rule_id, ticket.id)
-            _note_failure(session, rule, ticket, action["type"], type(error).__name__, event.now)
+        for action in run:
+            _attempt(session, rule, bot, [action], ticket, event)
     return stop
 
 
