@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from kb.locales import UI_LOCALES, language_name
 from portal import config
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
+from portal.desk.automation import agent_alerts, events, notifications, rules, webhooks
 from portal.desk.automation import models as automation_models  # noqa: F401  (tables too)
 from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
 from portal.mail import models as mail_models  # noqa: F401  (tables on the shared metadata)
@@ -39,6 +40,16 @@ class Portal(Flask):
         if request and not values.get("_external"):
             url = strip_host_brand(url, request.environ)
         return url
+
+
+# What reacts to ticket events (portal.desk.automation.events calls them in its ORDER).
+for _name, _module in (
+    ("rules", rules),
+    ("notifications", notifications),
+    ("agent_alerts", agent_alerts),
+    ("webhooks", webhooks),
+):
+    events.register(_name, _module.on_event)
 
 
 def create_app(test_config: dict | None = None) -> Portal:

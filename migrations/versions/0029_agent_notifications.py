@@ -1,7 +1,7 @@
 """agent notifications: notices per agent, their choices per kind, ticket followers
 
 Revision ID: 0029_agent_notifications
-Revises: 0025_automation_core
+Revises: 0026_automation_rules
 Create Date: 2026-12-08 01:00:00
 
 New tables only (users and tickets are not altered): agent_notices (counted and listed in

@@ -23,6 +23,7 @@ from kb.models import (
 from kb.people import Role
 from kb.slugs import slugify
 from portal.demo import agent_notices as demo_agent_notices
+from portal.demo import automation as demo_automation
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
@@ -80,6 +81,7 @@ def load(session: Session) -> list[str]:
     demo_requests.load(session, brands, users)
     demo_mail.load(session, brands)
     demo_agent_notices.load(session, users)
+    demo_automation.load(session, brands)
     session.commit()
     return loaded
 

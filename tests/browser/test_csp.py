@@ -66,6 +66,10 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#mail-preview iframe")).to_be_visible()
 
+    def add_row(page: Page):
+        page.get_by_role("button", name="Add a condition").click()
+        expect(page.locator("#conditions-1-kind")).to_be_attached()
+
     visitors = [
         (None, f"{base}/hanbit-pay/en/", type_search),
         (None, f"{base}/norrsken-energi/sv/", None),
@@ -101,6 +105,8 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/theme", None),
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/mail-template", preview_mail),
         ("admin@example.com", f"{base}/admin/branding", None),
+        ("admin@example.com", f"{base}/admin/automation/rules?brand=hanbit-pay", None),
+        ("admin@example.com", f"{base}/admin/automation/rules/new?brand=hanbit-pay", add_row),
     ]
     contexts = {}
     try:

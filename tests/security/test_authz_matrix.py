@@ -27,6 +27,7 @@ from kb.models import Attachment, Revision, SearchLog, SectionOrganization, Tran
 from kb.people import BrandMember, CustomerOrganization
 from kb.slugs import slugify
 from portal.desk import assignment, forms, orgs, tickets
+from portal.desk.automation import rules as automation_rules
 from portal.desk.automation.models import AgentNotice
 from portal.desk.models import (
     CannedResponse,
@@ -248,6 +249,13 @@ ACCESS = {
     "admin.brand_theme": "admin_only",
     "admin.brand_mail_template": "admin_only",
     "admin.backoffice_branding": "admin_only",
+    # The rule bot's pages: "automation" on the rule's brand (admins; nobody else today).
+    "admin.automation_rules": "automation_rules",
+    "admin.automation_rule_new": "automation_rules",
+    "admin.automation_rule_edit": "automation_rules",
+    "admin.automation_rule_active": "automation_rules",
+    "admin.automation_rule_move": "automation_rules",
+    "admin.automation_rule_delete": "automation_rules",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -260,6 +268,7 @@ LAST = (
     "admin.organization_member_remove",
     "admin.organization_delete",
     "admin.group_delete",
+    "admin.automation_rule_delete",
     "admin.mail_address_remove",
     "admin.mailbox_delete",
     "admin.role_delete",
@@ -604,6 +613,18 @@ def build_world(app, ctx, make) -> World:
     ids.update(org_id=spare.id, org_member_id=spare_member.id)
     group = assignment.save_group(ctx, None, alpha.id, "Alpha front line", [])
     ids.update(group_id=group.id, alpha_id=alpha.id)
+    rule = automation_rules.save_rule(
+        ctx,
+        None,
+        alpha,
+        None,
+        automation_rules.Draft(
+            name="Alpha rule", events=["ticket_created"], actions=[("set_priority", "high", "")]
+        ),
+        now=clock.now(),
+    )
+    ctx.commit()
+    ids["automation_rule_id"] = rule.id
     # A mailbox on a port nothing listens on: its "Check now" fails at once.
     mailbox = Mailbox(
         brand_id=alpha.id,
@@ -993,6 +1014,10 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
                 data={"brand": "alpha", "days": "400"},
             )
         ]
+
+    if access == "automation_rules":
+        values = {"rule_id": ids["automation_rule_id"]}
+        return [Case("alpha's rule", values, staff("admin"), query="?brand=alpha")]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

@@ -71,11 +71,22 @@ def chain(session: Session) -> _Chain:
     return found
 
 
-def _reactions():
-    # Imported here: each reaction uses the desk's operations, which emit through this module.
-    from portal.desk.automation import agent_alerts, notifications, rules, webhooks
+# The reactions, in the order they run. Each module registers its `on_event` when imported
+# (the app imports them: portal.create_app); this module imports none of them, as each uses
+# the desk's operations, which emit through this module.
+ORDER = ("rules", "notifications", "agent_alerts", "webhooks")
+_registered: dict = {}
 
-    return (rules.on_event, notifications.on_event, agent_alerts.on_event, webhooks.on_event)
+
+def register(name: str, react) -> None:
+    """Make `react(session, event)` the reaction called `name` (one of ORDER)."""
+    if name not in ORDER:
+        raise ValueError(f"unknown reaction {name!r}")
+    _registered[name] = react
+
+
+def _reactions():
+    return tuple(_registered[name] for name in ORDER if name in _registered)
 
 
 def _react(session: Session, state: _Chain, react, event: Event) -> None:

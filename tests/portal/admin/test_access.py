@@ -51,6 +51,7 @@ def world(make, ctx):
         "mail_id": 1,
         "mailbox_id": 1,
         "role_id": 1,
+        "rule_id": 1,
         "action": "deactivate",
         "fmt": "csv",  # the ticket export's download
         "slug": theirs.slug,
@@ -135,6 +136,12 @@ ADMIN_ONLY = (
     "admin.brand_theme",
     "admin.brand_mail_template",
     "admin.backoffice_branding",
+    "admin.automation_rules",
+    "admin.automation_rule_new",
+    "admin.automation_rule_edit",
+    "admin.automation_rule_active",
+    "admin.automation_rule_move",
+    "admin.automation_rule_delete",
 )
 
 
