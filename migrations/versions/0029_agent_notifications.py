@@ -16,7 +16,7 @@ from kb.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0029_agent_notifications"
-down_revision = "0025_automation_core"
+down_revision = "0026_automation_rules"
 branch_labels = None
 depends_on = None
 
