@@ -80,7 +80,7 @@ class LibreTranslate(Translator):
             return TranslatorError("bad_key", said)
         if response.status_code == 429:
             return TranslatorError("quota", said)
-        if response.status_code == 400 and "language" in said.lower():
+        if response.status_code == 400 and ("supported" in said or "language" in said.lower()):
             return TranslatorError("unsupported_language", said)
         if response.status_code in (404, 405, 502, 503, 504):
             return TranslatorError("unreachable", f"{response.status_code} {said}")
