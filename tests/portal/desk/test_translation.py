@@ -76,7 +76,9 @@ def test_languages_are_detected_offline_and_short_texts_stay_undetected(text, la
     assert translation.detect_language(text) == language
 
 
-def test_a_customers_reply_gets_its_language_an_agents_does_not(app_ctx, ctx, requester, ticket, agent):
+def test_a_customers_reply_gets_its_language_an_agents_does_not(
+    app_ctx, ctx, requester, ticket, agent
+):
     message = customer_says(ctx, requester, ticket, KOREAN)
     assert message.language == "ko"
     sent = replies.reply(ctx, agent, ticket, "We are on it.", public=True, now=clock.now())
