@@ -99,6 +99,7 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/theme", None),
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/mail-template", preview_mail),
         ("admin@example.com", f"{base}/admin/branding", None),
+        ("admin@example.com", f"{base}/admin/automation/translation", None),
     ]
     contexts = {}
     try:

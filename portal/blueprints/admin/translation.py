@@ -8,7 +8,11 @@ from flask_babel import lazy_gettext as _l
 from kb import clock
 from portal import access
 from portal.blueprints.admin import audit_forms, bp
-from portal.blueprints.admin.translation_forms import TranslationSettingsForm, TranslationTestForm
+from portal.blueprints.admin.translation_forms import (
+    PROVIDER_CHOICES,
+    TranslationSettingsForm,
+    TranslationTestForm,
+)
 from portal.desk import translation
 from portal.extensions import db
 from portal.web.rendering import render
@@ -65,6 +69,7 @@ def _page(form=None, status=200, tried=None, problem=None):
         "admin/translation.html",
         "settings_form",
         form=form,
+        providers=PROVIDER_CHOICES,
         test_form=TranslationTestForm(formdata=None),
         settings=settings,
         has_key=bool(settings.api_key),

@@ -135,6 +135,8 @@ ADMIN_ONLY = (
     "admin.brand_theme",
     "admin.brand_mail_template",
     "admin.backoffice_branding",
+    "admin.translation_settings",
+    "admin.translation_test",
 )
 
 
