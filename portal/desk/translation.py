@@ -10,14 +10,12 @@ stored text without asking the provider again. A failing provider is a Translati
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.people import User
 from portal.desk import replies, translators
-from portal.desk.automation import events as automation
 from portal.desk.automation.models import MessageTranslation, TranslationSettings
 from portal.desk.models import Ticket, TicketMessage
 from portal.desk.translators import TranslatorError
@@ -28,10 +26,6 @@ MAX_URL = 500
 MAX_KEY = 500
 TEST_TEXT = "Hello"
 TEST_TARGET = "ko"
-# Detection: texts shorter than this (letters and digits) stay undetected, and so do those the
-# model is less sure of than this.
-MIN_DETECT_CHARS = 4
-MIN_CONFIDENCE = 0.9
 
 
 class TranslationError(Exception):
@@ -152,46 +146,6 @@ def try_provider(translator) -> str:
         return translator.translate([TEST_TEXT], "en", TEST_TARGET)[0]
     except TranslatorError as error:
         raise TranslationError(error.code, error.detail) from error
-
-
-# --- language detection ------------------------------------------------------------------------
-
-
-@cache
-def _identifier():
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-
-
-def detect_language(text: str | None) -> str | None:
-    """The language `text` is written in ("ko", "ja", "sv", "en", ...), offline; None when it
-    is too short or the model is unsure."""
-    text = (text or "").strip()
-    if sum(ch.isalnum() for ch in text) < MIN_DETECT_CHARS:
-        return None
-    language, confidence = _identifier().classify(text[:5000])
-    return language if confidence >= MIN_CONFIDENCE else None
-
-
-def on_event(session: Session, event) -> None:
-    """The automation's reaction: a customer's message (the ticket's first, or a reply) gets
-    the language it is written in."""
-    if event.kind == automation.CUSTOMER_REPLIED and event.message is not None:
-        messages = [event.message]
-    elif event.kind == automation.TICKET_CREATED:
-        messages = session.scalars(
-            select(TicketMessage).where(
-                TicketMessage.ticket_id == event.ticket.id,
-                TicketMessage.from_requester.is_(True),
-                TicketMessage.language.is_(None),
-            )
-        ).all()
-    else:
-        return
-    for message in messages:
-        if message.from_requester and message.public and message.language is None:
-            message.language = detect_language(message.body)
 
 
 # --- translating messages ----------------------------------------------------------------------

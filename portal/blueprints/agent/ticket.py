@@ -388,21 +388,26 @@ def message_translate(ticket_id, message_id):
     else:
         db.session.commit()
     if request.htmx:
-        languages = _languages(ticket)
-        return render(
-            "agent/ticket.html",
-            "message_translation",
-            status=422 if errors else 200,
-            ticket=ticket,
-            m=message,
-            translates=languages.translates,
-            agent_language=languages.agent,
-            translations=translation.translations_of(db.session, ticket),
-            translate_errors=errors,
-        )
+        return _translation_part(ticket, message, errors)
     if errors:
         return _show(ticket, translate_errors=errors, status=422)
     return _page(ticket, f"#message-{message.id}")
+
+
+def _translation_part(ticket, message, errors):
+    """What htmx swaps in under the message: its translation, or why there is none."""
+    languages = _languages(ticket)
+    return render(
+        "agent/ticket.html",
+        "message_translation",
+        status=422 if errors else 200,
+        ticket=ticket,
+        m=message,
+        translates=languages.translates,
+        agent_language=languages.agent,
+        translations=translation.translations_of(db.session, ticket),
+        translate_errors=errors,
+    )
 
 
 def _scheduled_or_404(ticket, reply_id, *, own: bool = False) -> ScheduledReply:

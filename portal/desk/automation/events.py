@@ -1,6 +1,6 @@
 """What happened to a ticket, told to everything that reacts: the rule bot, the customer and
 agent notifications and the team-chat webhooks, in that order (after the language of a
-customer's message is detected, portal.desk.translation), in the caller's transaction.
+customer's message is detected, portal.desk.languages), in the caller's transaction.
 
 The desk's operations call `emit` (intake when a ticket is made, replies for each reply,
 agent_tickets for status and assignment changes), whatever the door. What the reactions do
@@ -72,11 +72,11 @@ def chain(session: Session) -> _Chain:
 
 def _reactions():
     # Imported here: each reaction uses the desk's operations, which emit through this module.
-    from portal.desk import translation
+    from portal.desk import languages
     from portal.desk.automation import agent_alerts, notifications, rules, webhooks
 
     return (
-        translation.on_event,  # the language of a customer's message, first: rules may read it
+        languages.on_event,  # the language of a customer's message, first: rules may read it
         rules.on_event,
         notifications.on_event,
         agent_alerts.on_event,
