@@ -11,6 +11,8 @@ provider that hangs costs the agent seconds, not a stuck page.
 
 import requests
 
+# `requests` is read only when a request goes out (no annotations name it): a script run from
+# tests/portal (the scheduler's worker) finds the tests' own `requests` package first.
 TIMEOUT = (3, 15)  # seconds: to connect, to read
 
 NONE = "none"
@@ -47,14 +49,14 @@ class Translator:
         raise NotImplementedError
 
 
-def _post(url: str, **kwargs) -> requests.Response:
+def _post(url: str, **kwargs):
     try:
         return requests.post(url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as error:
         raise TranslatorError("unreachable", type(error).__name__) from error
 
 
-def _json(response: requests.Response):
+def _json(response):
     try:
         return response.json()
     except ValueError as error:
@@ -71,7 +73,7 @@ class LibreTranslate(Translator):
         self.url = url.rstrip("/")
         self.api_key = api_key
 
-    def _error(self, response: requests.Response) -> TranslatorError:
+    def _error(self, response) -> TranslatorError:
         try:
             said = str(response.json().get("error") or "")
         except (ValueError, AttributeError):
@@ -139,7 +141,7 @@ class DeepL(Translator):
     def _headers(self) -> dict:
         return {"Authorization": f"DeepL-Auth-Key {self.api_key}"}
 
-    def _error(self, response: requests.Response) -> TranslatorError:
+    def _error(self, response) -> TranslatorError:
         try:
             said = str(response.json().get("message") or "")
         except (ValueError, AttributeError):
