@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from kb.locales import UI_LOCALES, language_name
 from portal import config
+from portal.desk import languages
 from portal.desk import models as desk_models  # noqa: F401  (tables on the shared metadata)
 from portal.desk.automation import agent_alerts, events, notifications, rules, webhooks
 from portal.desk.automation import models as automation_models  # noqa: F401  (tables too)
@@ -44,6 +45,7 @@ class Portal(Flask):
 
 # What reacts to ticket events (portal.desk.automation.events calls them in its ORDER).
 for _name, _module in (
+    ("languages", languages),
     ("rules", rules),
     ("notifications", notifications),
     ("agent_alerts", agent_alerts),

@@ -27,6 +27,7 @@ from portal.demo import automation as demo_automation
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
+from portal.demo import translation as demo_translation
 from portal.desk.accounts import create_or_update_user
 from portal.security import audit, roles
 
@@ -82,6 +83,7 @@ def load(session: Session) -> list[str]:
     demo_mail.load(session, brands)
     demo_agent_notices.load(session, users)
     demo_automation.load(session, brands)
+    demo_translation.load(session)
     session.commit()
     return loaded
 

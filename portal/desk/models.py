@@ -215,6 +215,9 @@ class TicketMessage(Base):
     )
     mail_key: Mapped[str | None] = mapped_column(String(64))
     joined_by: Mapped[str | None] = mapped_column(String(16))
+    # The language detected in a message from the customer side ("ko"; None: too short to
+    # tell, or an agent's), by portal.desk.translation.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 

@@ -107,6 +107,7 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/branding", None),
         ("admin@example.com", f"{base}/admin/automation/rules?brand=hanbit-pay", None),
         ("admin@example.com", f"{base}/admin/automation/rules/new?brand=hanbit-pay", add_row),
+        ("admin@example.com", f"{base}/admin/automation/translation", None),
     ]
     contexts = {}
     try:

@@ -176,6 +176,7 @@ ACCESS = {
     "agent.ticket_presence": "agent_ticket",
     "agent.ticket": "agent_ticket",
     "agent.ticket_reply": "agent_ticket",
+    "agent.message_translate": "translation_message",
     "agent.ticket_properties": "agent_ticket",
     "agent.ticket_take": "agent_ticket",
     "agent.ticket_follow": "agent_ticket",
@@ -230,6 +231,8 @@ ACCESS = {
     "admin.role_delete": "security_admin",
     "account.accept_invitation": "account_token",
     "admin.security_allowlist": "security_admin",
+    "admin.translation_settings": "automation_translation",
+    "admin.translation_test": "automation_translation",
     "admin.tenant_settings": "security_admin",
     "admin.tenant_api_key": "security_admin",
     # Deleting tickets and blocking requesters: "tickets.delete" / "tickets.block" on the brand
@@ -983,6 +986,14 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
 
     if access == "agent_canned":
         return [Case("alpha's canned response", {"canned_id": ids["canned_id"]}, agents("alpha"))]
+
+    if access == "translation_message":
+        # A's mail on alpha's ticket: alpha's agents (light ones too) may translate it.
+        values = {"ticket_id": ids["t1"], "message_id": ids["mail_message_id"]}
+        return [Case("a customer's message on alpha", values, agents("alpha"))]
+
+    if access == "automation_translation":
+        return [Case("the organization's translation", {}, staff("admin"))]
 
     if access == "admin_only":
         values = {

@@ -1,7 +1,10 @@
 """One ticket for agents: /agent/tickets/<id> (conversation, notes, changes, replies, files,
 scheduled replies, the mail a message came in)."""
 
+from dataclasses import dataclass
+
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,12 +13,14 @@ from kb import clock
 from kb.models import Brand
 from kb.people import User
 from portal import access
+from portal.blueprints.admin.translation import failure_text
 from portal.blueprints.agent import bp, ticket_page
 from portal.blueprints.agent.forms import CannedInsertQuery
 from portal.blueprints.agent.ticket_forms import (
     PropertiesForm,
     ReplyForm,
     ScheduledReplyForm,
+    TranslateMessageForm,
     files_key,
 )
 from portal.desk import (
@@ -26,6 +31,7 @@ from portal.desk import (
     placeholders,
     replies,
     scheduled_replies,
+    translation,
     trash,
 )
 from portal.desk import files as ticket_files
@@ -79,13 +85,22 @@ def _show(
     scheduled_edit=None,
     status=200,
     block=None,
+    translate_errors=None,
 ):
     """The ticket page (or one `block` of it), every decision about what it shows made here
     and in ticket_page (the template only displays)."""
     errors = errors or {}
+    languages = _languages(ticket)
     replies_publicly = access.may("tickets.reply", ticket.brand_id)  # light agents: notes
     kind = "public" if replies_publicly else "internal"
-    reply = {"body": "", "kind": kind, "status": "pending", "delay": "0", **(reply or {})}
+    reply = {
+        "body": "",
+        "kind": kind,
+        "status": "pending",
+        "delay": "0",
+        "translate": False,
+        **(reply or {}),
+    }
     reply.setdefault("files_key", files_key(ticket, current_user.id, None))
     brand = db.session.get(Brand, ticket.brand_id)
     timeline = agent_tickets.timeline(db.session, ticket)
@@ -140,10 +155,46 @@ def _show(
             may_block=access.may("tickets.block", ticket.brand_id),
             may_trash=access.may("tickets.delete", ticket.brand_id),
             purge_at=ticket.deleted_at + trash.KEPT_FOR if ticket.deleted_at else None,
+            translates=languages.translates,
+            agent_language=languages.agent,
+            requester_language=languages.requester,
+            reply_translates=languages.reply_translates and replies_publicly,
+            translations=translation.translations_of(db.session, ticket),
+            translate_errors=translate_errors or {},
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@dataclass
+class _Languages:
+    """Whether translation is offered on the page, and into what: the agent's UI language for
+    customers' messages, the requester's for replies (offered when it is another one)."""
+
+    translates: bool
+    agent: str
+    requester: str
+
+    @property
+    def reply_translates(self) -> bool:
+        return self.translates and self.agent != self.requester
+
+
+def _translator():
+    return translation.provider_of(db.session, current_app.config["SECRET_KEY"])
+
+
+def _agent_language() -> str:
+    return get_locale().language if get_locale() else "en"
+
+
+def _languages(ticket) -> _Languages:
+    return _Languages(
+        translates=_translator() is not None,
+        agent=_agent_language(),
+        requester=translation.requester_language(db.session, ticket),
+    )
 
 
 def _scheduled(ticket, edit, errors) -> list:
@@ -250,6 +301,8 @@ def ticket_reply(ticket_id):
         return _refuse_reply(ticket, draft, {"attachments": problem})
     if form.inserts_canned:
         return _insert_canned(ticket, draft, form.canned_id)
+    if form.translates:
+        return _translated_reply(ticket, form, draft, now)
     try:
         done = replies.reply(
             db.session,
@@ -272,6 +325,89 @@ def ticket_reply(ticket_id):
         return _refuse_reply(ticket, draft, {error.field: property_error(error)})
     db.session.commit()
     return _replied(ticket, done)
+
+
+def _translated_reply(ticket, form: ReplyForm, draft: dict, now):
+    """A public reply sent in the requester's language, now; on any failure nothing is sent and
+    the box comes back with what was typed and why."""
+    if form.delay_seconds != 0:
+        message = _("A translated reply is sent now: choose “Now”, or send it untranslated.")
+        return _refuse_reply(ticket, draft, {"delay": message})
+    languages = _languages(ticket)
+    try:
+        done = translation.translated_reply(
+            db.session,
+            current_user.user,
+            ticket,
+            draft["body"],
+            source=languages.agent,
+            target=languages.requester,
+            provider=_translator(),
+            status=draft["status"] or None,
+            files_key=draft["files_key"],
+            seen_up_to=form.seen_up_to,
+            now=now,
+        )
+    except translation.TranslationError as error:
+        return _refuse_reply(ticket, draft, {"body": failure_text(error.code)})
+    except replies.MessagesArrived as arrived:
+        draft["new_messages"] = arrived.messages
+        message = _("A new message arrived while you were writing. Read it, then send again.")
+        return _refuse_reply(ticket, draft, {"new_message": message})
+    except agent_tickets.PropertyError as error:
+        return _refuse_reply(ticket, draft, {error.field: property_error(error)})
+    db.session.commit()
+    return _replied(ticket, done)
+
+
+@bp.post("/tickets/<id:ticket_id>/messages/<id:message_id>/translate")
+def message_translate(ticket_id, message_id):
+    """A customer's message in the agent's language, shown under it (htmx: that part alone;
+    without JavaScript: the page with it)."""
+    ticket = access.ticket_for_agent_or_404(db.session, ticket_id)
+    message = db.session.get(TicketMessage, message_id)
+    if message is None or message.ticket_id != ticket.id:
+        abort(404)
+    if not TranslateMessageForm().validate_on_submit():
+        abort(400)
+    errors = {}
+    try:
+        translation.translate_message(
+            db.session,
+            current_user.user,
+            message,
+            _agent_language(),
+            _translator(),
+            clock.now(),
+        )
+    except translation.TranslationError as error:
+        db.session.rollback()
+        if error.code in ("not_allowed", "not_translatable"):
+            abort(403 if error.code == "not_allowed" else 404)
+        errors[message.id] = failure_text(error.code)
+    else:
+        db.session.commit()
+    if request.htmx:
+        return _translation_part(ticket, message, errors)
+    if errors:
+        return _show(ticket, translate_errors=errors, status=422)
+    return _page(ticket, f"#message-{message.id}")
+
+
+def _translation_part(ticket, message, errors):
+    """What htmx swaps in under the message: its translation, or why there is none."""
+    languages = _languages(ticket)
+    return render(
+        "agent/ticket.html",
+        "message_translation",
+        status=422 if errors else 200,
+        ticket=ticket,
+        m=message,
+        translates=languages.translates,
+        agent_language=languages.agent,
+        translations=translation.translations_of(db.session, ticket),
+        translate_errors=errors,
+    )
 
 
 def _scheduled_or_404(ticket, reply_id, *, own: bool = False) -> ScheduledReply:

@@ -1,6 +1,7 @@
 """The forms of an agent's ticket page: the reply box, a scheduled reply's edit, the
-properties. Each turns what was posted into the arguments of one desk operation, and back into
-the values the page shows again after a refusal (what was typed is kept)."""
+properties, the Translate button. Each turns what was posted into the arguments of one desk
+operation, and back into the values the page shows again after a refusal (what was typed is
+kept)."""
 
 import re
 import secrets
@@ -41,6 +42,11 @@ class ReplyForm(FlaskForm):
     confirm_new = HiddenField(default="")
     action = StringField(default="")
     canned = StringField(default="")
+    translate = StringField(default="")  # "1": sent in the requester's language
+
+    @property
+    def translates(self) -> bool:
+        return self.public and self.translate.data == "1"
 
     @property
     def public(self) -> bool:
@@ -74,7 +80,13 @@ class ReplyForm(FlaskForm):
             "status": self.status.data or "",
             "delay": self.delay.data or "0",
             "files_key": files_key(ticket, agent_id, self.files_key.data),
+            "translate": self.translates,
         }
+
+
+class TranslateMessageForm(FlaskForm):
+    """The Translate button under a customer's message (CSRF only: the language is the
+    agent's own)."""
 
 
 class ScheduledReplyForm(FlaskForm):

@@ -1,5 +1,6 @@
 """What happened to a ticket, told to everything that reacts: the rule bot, the customer and
-agent notifications and the team-chat webhooks, in that order, in the caller's transaction.
+agent notifications and the team-chat webhooks, in that order (after the language of a
+customer's message is detected, portal.desk.languages), in the caller's transaction.
 
 The desk's operations call `emit` (intake when a ticket is made, replies for each reply,
 agent_tickets for status and assignment changes), whatever the door. What the reactions do
@@ -74,7 +75,8 @@ def chain(session: Session) -> _Chain:
 # The reactions, in the order they run. Each module registers its `on_event` when imported
 # (the app imports them: portal.create_app); this module imports none of them, as each uses
 # the desk's operations, which emit through this module.
-ORDER = ("rules", "notifications", "agent_alerts", "webhooks")
+# The language of a customer's message comes first: rules may read it.
+ORDER = ("languages", "rules", "notifications", "agent_alerts", "webhooks")
 _registered: dict = {}
 
 

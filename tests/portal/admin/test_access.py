@@ -142,6 +142,8 @@ ADMIN_ONLY = (
     "admin.automation_rule_active",
     "admin.automation_rule_move",
     "admin.automation_rule_delete",
+    "admin.translation_settings",
+    "admin.translation_test",
 )
 
 
