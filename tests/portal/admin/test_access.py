@@ -50,6 +50,8 @@ def world(make, ctx):
         "address_id": 1,
         "mail_id": 1,
         "mailbox_id": 1,
+        "target_id": 1,  # webhooks ("automation": editors have none; 403 before lookup)
+        "delivery_id": 1,
         "role_id": 1,
         "action": "deactivate",
         "fmt": "csv",  # the ticket export's download
@@ -135,6 +137,14 @@ ADMIN_ONLY = (
     "admin.brand_theme",
     "admin.brand_mail_template",
     "admin.backoffice_branding",
+    "admin.automation_webhooks",
+    "admin.automation_webhook_new",
+    "admin.automation_webhook_edit",
+    "admin.automation_webhook_delete",
+    "admin.automation_webhook_test",
+    "admin.automation_webhook_rotate",
+    "admin.automation_webhook_log",
+    "admin.automation_webhook_retry",
 )
 
 
