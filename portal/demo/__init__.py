@@ -25,6 +25,7 @@ from kb.slugs import slugify
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
+from portal.demo import webhooks as demo_webhooks
 from portal.desk.accounts import create_or_update_user
 from portal.security import audit, roles
 
@@ -79,6 +80,7 @@ def load(session: Session) -> list[str]:
     demo_requests.load(session, brands, users)
     demo_mail.load(session, brands)
     session.commit()
+    demo_webhooks.load(session, brands)  # after the commit: it posts (and fails) at once
     return loaded
 
 
