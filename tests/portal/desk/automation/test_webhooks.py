@@ -315,3 +315,32 @@ def test_the_checked_address_is_connected_to_with_the_host_sent(receiver, monkey
 def test_saving_a_private_address_without_permission_is_refused(ctx, brand, in_app):
     with pytest.raises(ValueError, match="127.0.0.1"):
         add_target(ctx, brand, "http://127.0.0.1:9/x", allow_private=False)
+
+
+def test_an_assignment_is_posted_with_the_assignees_name(
+    ctx, engine, brand, make, receiver, in_app
+):
+    from portal.desk import agent_tickets
+
+    add_target(ctx, brand, receiver.url, kind=webhooks.SLACK, events=["assigned"])
+    agent = make.user(role="agent", brands=[brand], name="Jisoo Han")
+    ticket = make.ticket(brand)
+    agent_tickets.change_properties(ctx, ticket, agent, {"assignee_id": agent.id}, clock.now())
+    ctx.commit()
+    deliver(engine)
+    [got] = receiver.requests
+    text = json.loads(got.body)["text"]
+    assert text.startswith("<http") and "Assigned" in text and "Jisoo Han" in text
+
+
+def test_delivered_rows_older_than_30_days_are_pruned(ctx, engine, brand, make, receiver, in_app):
+    target, _ = add_target(ctx, brand, receiver.url)
+    for _n in range(2):
+        webhooks.notify(ctx, target.id, make.ticket(brand), webhooks.ALERT, clock.now())
+    ctx.commit()
+    deliver(engine)
+    [old, _recent] = rows(ctx)
+    old.delivered_at = clock.now() - timedelta(days=31)
+    ctx.commit()
+    assert deliveries.prune(ctx, clock.now()) == 1
+    assert len(rows(ctx)) == 1
