@@ -34,16 +34,17 @@ from sqlalchemy.orm import Session
 
 from kb.models import Brand
 from kb.people import User
-from portal.desk.automation import events as ticket_events
 from portal.desk.automation.models import WebhookDelivery, WebhookTarget
 from portal.security import audit, sealing
 from portal.web import outbound
 
+# portal.desk.automation.events' kinds, named here: events calls this module (no import back).
+TICKET_CREATED, CUSTOMER_REPLIED, ASSIGNED = "ticket_created", "customer_replied", "assigned"
 SLACK, TELEGRAM, JANDI, SIGNED = "slack", "telegram", "jandi", "signed"
 KINDS = (SLACK, TELEGRAM, JANDI, SIGNED)
 ALERT = "alert"  # the schedule bot's alerts (and a rule's "notify a webhook")
 TEST = "test"  # "Send a test"
-EVENTS = (ticket_events.TICKET_CREATED, ticket_events.CUSTOMER_REPLIED, ticket_events.ASSIGNED)
+EVENTS = (TICKET_CREATED, CUSTOMER_REPLIED, ASSIGNED)
 SUBSCRIBABLE = (*EVENTS, ALERT)
 EXCERPT_CHARS = 200
 JANDI_ACCEPT = "application/vnd.tosslab.jandi-v2+json"
@@ -269,14 +270,14 @@ def _queue(session, target, kind, ticket, text, now) -> WebhookDelivery:
 
 def _event_text(session, event) -> str:
     """A short line about what happened: the customer's words, or who it went to."""
-    if event.kind == ticket_events.TICKET_CREATED:
+    if event.kind == TICKET_CREATED:
         return _excerpt(event.ticket.description)
-    if event.kind == ticket_events.CUSTOMER_REPLIED:
+    if event.kind == CUSTOMER_REPLIED:
         message = event.message
         if message is not None and getattr(message, "public", True):
             return _excerpt(message.body)
         return ""
-    if event.kind == ticket_events.ASSIGNED:
+    if event.kind == ASSIGNED:
         new = event.new or {}
         assignee = session.get(User, new["assignee_id"]) if new.get("assignee_id") else None
         if assignee is not None:
@@ -293,16 +294,16 @@ def _excerpt(text: str | None) -> str:
 # --- what is posted -----------------------------------------------------------------------------
 
 _TITLES = {
-    ticket_events.TICKET_CREATED: "New request",
-    ticket_events.CUSTOMER_REPLIED: "Customer replied",
-    ticket_events.ASSIGNED: "Assigned",
+    TICKET_CREATED: "New request",
+    CUSTOMER_REPLIED: "Customer replied",
+    ASSIGNED: "Assigned",
     ALERT: "Alert",
     TEST: "Test from Portal",
 }
 _JANDI_COLOURS = {
-    ticket_events.TICKET_CREATED: "#2E7D32",
-    ticket_events.CUSTOMER_REPLIED: "#1565C0",
-    ticket_events.ASSIGNED: "#6A1B9A",
+    TICKET_CREATED: "#2E7D32",
+    CUSTOMER_REPLIED: "#1565C0",
+    ASSIGNED: "#6A1B9A",
     ALERT: "#C62828",
     TEST: "#616161",
 }
