@@ -27,7 +27,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kb import attachments, clock, publishing
 from portal.desk import accounts, files, replies, retention, trash
@@ -66,6 +66,14 @@ RETENTION_SECONDS = 24 * 3600
 AGENT_DIGEST_JOB_FUNC = "portal.jobs:agent_digest_job"
 AGENT_DIGEST_JOB = "agent-digest-interval"
 AGENT_DIGEST_SECONDS = 60
+# And posts the queued webhook deliveries (portal.desk.automation.deliveries) every 30 s,
+# pruning the delivery log of old delivered rows once a day.
+WEBHOOK_JOB_FUNC = "portal.jobs:deliver_webhooks_job"
+WEBHOOK_JOB = "webhooks-interval"
+WEBHOOK_SECONDS = 30
+WEBHOOK_PRUNE_JOB_FUNC = "portal.jobs:prune_webhooks_job"
+WEBHOOK_PRUNE_JOB = "webhooks-prune-daily"
+WEBHOOK_PRUNE_SECONDS = 24 * 3600
 _EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -206,6 +214,8 @@ class Leader:
             (PURGE_JOB_FUNC, PURGE_JOB, PURGE_SECONDS, now),
             (RETENTION_JOB_FUNC, RETENTION_JOB, RETENTION_SECONDS, now),
             (AGENT_DIGEST_JOB_FUNC, AGENT_DIGEST_JOB, AGENT_DIGEST_SECONDS, now),
+            (WEBHOOK_JOB_FUNC, WEBHOOK_JOB, WEBHOOK_SECONDS, now),
+            (WEBHOOK_PRUNE_JOB_FUNC, WEBHOOK_PRUNE_JOB, WEBHOOK_PRUNE_SECONDS, now),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
             first = {"next_run_time": first_run} if first_run else {}
@@ -351,6 +361,27 @@ class Leader:
                 return None
             return agent_digests.send_digests(db.session, now)
 
+    def deliver_webhooks(self) -> dict[str, int] | None:
+        """Post the due webhook deliveries, if this process still holds the lease."""
+        from portal.desk.automation import deliveries
+
+        with self.app.app_context():
+            if publishing.lease_holder(db.session, publishing.LEASE, clock.now()) != self.holder:
+                return None
+            db.session.commit()  # the lease check's transaction: none held while posting
+            factory = sessionmaker(self.engine)
+            return deliveries.deliver_due(factory, clock.now(), self.app.config["SECRET_KEY"])
+
+    def prune_webhooks(self) -> int | None:
+        """Remove deliveries delivered over 30 days ago, if this process holds the lease."""
+        from portal.desk.automation import deliveries
+
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return deliveries.prune(db.session, now)
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -402,6 +433,20 @@ def agent_digest_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.mail_agent_digests()
+
+
+def deliver_webhooks_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the webhook delivery queue."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.deliver_webhooks()
+
+
+def prune_webhooks_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the webhook delivery log's daily prune."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.prune_webhooks()
 
 
 # --- wiring -----------------------------------------------------------------------------------

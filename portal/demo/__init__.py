@@ -28,6 +28,7 @@ from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
 from portal.demo import translation as demo_translation
+from portal.demo import webhooks as demo_webhooks
 from portal.desk.accounts import create_or_update_user
 from portal.security import audit, roles
 
@@ -85,6 +86,7 @@ def load(session: Session) -> list[str]:
     demo_automation.load(session, brands)
     demo_translation.load(session)
     session.commit()
+    demo_webhooks.load(session, brands)  # after the commit: it posts (and fails) at once
     return loaded
 
 

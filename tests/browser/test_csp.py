@@ -89,6 +89,8 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/mail-in", None),
         ("admin@example.com", f"{base}/admin/mailboxes", None),
         ("admin@example.com", f"{base}/admin/mailboxes/new", None),
+        ("admin@example.com", f"{base}/admin/automation/webhooks", None),
+        ("admin@example.com", f"{base}/admin/automation/webhooks/new?brand=hanbit-pay", None),
         ("admin@example.com", f"{base}/admin/audit", None),
         ("admin@example.com", f"{base}/admin/security", None),
         ("admin@example.com", f"{base}/admin/organization", None),

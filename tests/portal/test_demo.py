@@ -145,3 +145,13 @@ def test_demo_requests_survive_a_second_run(app, loaded):
 
         demo.load(db.session)
     assert len(loaded.scalars(select(Ticket)).all()) == before
+
+
+def test_demo_webhook_is_shown_failing_with_its_delivery_log(loaded):
+    from portal.desk.automation.models import WebhookDelivery, WebhookTarget
+
+    [target] = loaded.scalars(select(WebhookTarget))
+    assert target.kind == "signed" and target.allow_private and target.host == "127.0.0.1"
+    [delivery] = loaded.scalars(select(WebhookDelivery))
+    assert delivery.attempts == 1 and delivery.delivered_at is None
+    assert "refused" in delivery.last_error.lower()

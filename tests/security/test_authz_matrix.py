@@ -28,7 +28,8 @@ from kb.people import BrandMember, CustomerOrganization
 from kb.slugs import slugify
 from portal.desk import assignment, forms, orgs, tickets
 from portal.desk.automation import rules as automation_rules
-from portal.desk.automation.models import AgentNotice
+from portal.desk.automation import webhooks
+from portal.desk.automation.models import AgentNotice, WebhookDelivery
 from portal.desk.models import (
     CannedResponse,
     ScheduledReply,
@@ -218,6 +219,14 @@ ACCESS = {
     "admin.mailbox_edit": "admin_only",
     "admin.mailbox_check": "admin_only",
     "admin.mailbox_delete": "admin_only",
+    "admin.automation_webhooks": "automation_webhooks",
+    "admin.automation_webhook_new": "automation_webhooks",
+    "admin.automation_webhook_edit": "automation_webhooks",
+    "admin.automation_webhook_delete": "automation_webhooks",
+    "admin.automation_webhook_test": "automation_webhooks",
+    "admin.automation_webhook_rotate": "automation_webhooks",
+    "admin.automation_webhook_log": "automation_webhooks",
+    "admin.automation_webhook_retry": "automation_webhooks",
     "admin.security_settings": "security_admin",
     # Members and roles: holders of "members" (organization admins).
     "admin.members_list": "security_admin",
@@ -274,6 +283,7 @@ LAST = (
     "admin.automation_rule_delete",
     "admin.mail_address_remove",
     "admin.mailbox_delete",
+    "admin.automation_webhook_delete",
     "admin.role_delete",
     "admin.member_action",
     "account.logout",
@@ -640,6 +650,30 @@ def build_world(app, ctx, make) -> World:
     ctx.add(mailbox)
     ctx.commit()
     ids["mailbox_id"] = mailbox.id
+    # A signed webhook of alpha on a port nothing listens on, with one failed delivery.
+    hook, _secret = webhooks.save_target(
+        ctx,
+        None,
+        alpha,
+        None,
+        webhooks.TargetSettings(
+            "Alpha hook", "signed", "http://127.0.0.1:9/h", None, ("alert",), True, True
+        ),
+        clock.now(),
+        app.config["SECRET_KEY"],
+    )
+    hook_delivery = WebhookDelivery(
+        target_id=hook.id,
+        event="alert",
+        payload={},
+        created_at=clock.now(),
+        attempts=8,
+        next_attempt_at=clock.now(),
+        failed_at=clock.now(),
+    )
+    ctx.add(hook_delivery)
+    ctx.commit()
+    ids.update(webhook_id=hook.id, webhook_delivery_id=hook_delivery.id)
     ids["sink_name"] = "20261125T120000000000Z-0a1b2c3d.eml"
     sink = Path(app.config["MAIL_SINK_DIR"])
     _mkdir(world, sink)
@@ -1009,6 +1043,11 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
         }
         query = f"?brand={ids['alpha_id']}"  # the brand of a new group
         return [Case("installation-wide", values, staff("admin"), query=query)]
+
+    if access == "automation_webhooks":
+        # Permission "automation": admins hold it on every brand; editors, agents, owner not.
+        values = {"target_id": ids["webhook_id"], "delivery_id": ids["webhook_delivery_id"]}
+        return [Case("alpha's webhook", values, staff("admin"), query="?brand=alpha")]
 
     if access == "security_admin":
         values = {"user_id": ids["staff_id"], "role_id": ids["role_id"], "action": "deactivate"}

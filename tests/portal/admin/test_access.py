@@ -50,6 +50,8 @@ def world(make, ctx):
         "address_id": 1,
         "mail_id": 1,
         "mailbox_id": 1,
+        "target_id": 1,  # webhooks ("automation": editors have none; 403 before lookup)
+        "delivery_id": 1,
         "role_id": 1,
         "rule_id": 1,
         "action": "deactivate",
@@ -144,6 +146,14 @@ ADMIN_ONLY = (
     "admin.automation_rule_delete",
     "admin.translation_settings",
     "admin.translation_test",
+    "admin.automation_webhooks",
+    "admin.automation_webhook_new",
+    "admin.automation_webhook_edit",
+    "admin.automation_webhook_delete",
+    "admin.automation_webhook_test",
+    "admin.automation_webhook_rotate",
+    "admin.automation_webhook_log",
+    "admin.automation_webhook_retry",
 )
 
 
