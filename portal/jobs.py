@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from kb import attachments, clock, publishing
 from portal.desk import accounts, files, replies, retention, trash
+from portal.desk.automation import schedules
 from portal.extensions import db
 from portal.mail import sender
 from portal.mail.inbound import imap
@@ -61,6 +62,10 @@ PURGE_SECONDS = 24 * 3600
 RETENTION_JOB_FUNC = "portal.jobs:retention_job"
 RETENTION_JOB = "retention-daily"
 RETENTION_SECONDS = 24 * 3600
+# And, every five minutes, runs the brands' schedules (portal.desk.automation.schedules).
+SCHEDULES_JOB_FUNC = "portal.jobs:schedules_job"
+SCHEDULES_JOB = "schedules-interval"
+SCHEDULES_SECONDS = 300
 _EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -200,6 +205,7 @@ class Leader:
             (SWEEP_JOB_FUNC, SWEEP_JOB, SWEEP_SECONDS, None),
             (PURGE_JOB_FUNC, PURGE_JOB, PURGE_SECONDS, now),
             (RETENTION_JOB_FUNC, RETENTION_JOB, RETENTION_SECONDS, now),
+            (SCHEDULES_JOB_FUNC, SCHEDULES_JOB, SCHEDULES_SECONDS, now),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
             first = {"next_run_time": first_run} if first_run else {}
@@ -334,6 +340,15 @@ class Leader:
                 return None
             return retention.purge_expired_files(db.session, now, uploads_dir())
 
+    def run_schedules(self) -> schedules.RunSummary | None:
+        """Run the brands' schedules over the tickets due now, if this process still holds
+        the lease (each ticket once, even beside another run: see the schedules module)."""
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return schedules.run_schedules(db.session, now)
+
 
 def run_due_job(holder: str) -> None:
     """The job APScheduler runs (by reference): the side effects due now."""
@@ -378,6 +393,13 @@ def retention_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.purge_expired_files()
+
+
+def schedules_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the brands' schedules."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.run_schedules()
 
 
 # --- wiring -----------------------------------------------------------------------------------
