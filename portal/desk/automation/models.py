@@ -67,9 +67,7 @@ class ScheduleFiring(Base):
     __table_args__ = (UniqueConstraint("schedule_id", "ticket_id", "anchor"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    schedule_id: Mapped[int] = mapped_column(
-        ForeignKey("schedule_rules.id", ondelete="CASCADE")
-    )
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule_rules.id", ondelete="CASCADE"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     anchor: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
