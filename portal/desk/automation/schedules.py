@@ -217,7 +217,7 @@ def _checked(session: Session, brand_id: int, name: str, conditions, actions):
     if len(stored_actions) > MAX_ROWS:
         errors["actions"] = "too_many"
     elif not stored_actions:
-        errors.setdefault("actions", "required")
+        errors.setdefault("actions", "actions_required")
     if errors:
         raise ScheduleError(errors)
     return name, stored_conditions, stored_actions

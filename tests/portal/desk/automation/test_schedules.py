@@ -356,7 +356,7 @@ def test_bad_rows_are_named_and_nothing_is_saved(ctx, make, brand):
         "action-0": "bad_status",
         "action-1": "bad_group",
         "conditions": "needs_hours",
-        "actions": "required",
+        "actions": "actions_required",
     }
     solve_and_close(ctx, brand)
     with pytest.raises(ScheduleError) as caught:
