@@ -49,6 +49,7 @@ def world(make, ctx):
         # (mail settings are admins' alone: any id answers 302 to login, or 403, before lookup)
         "address_id": 1,
         "mail_id": 1,
+        "schedule_id": 1,  # (the schedule bot's pages: "automation", before any lookup)
         "mailbox_id": 1,
         "role_id": 1,
         "action": "deactivate",
@@ -135,6 +136,14 @@ ADMIN_ONLY = (
     "admin.brand_theme",
     "admin.brand_mail_template",
     "admin.backoffice_branding",
+    # The schedule bot: "automation", which editors do not hold.
+    "admin.automation_schedules",
+    "admin.automation_schedule_new",
+    "admin.automation_schedule_edit",
+    "admin.automation_schedule_delete",
+    "admin.automation_schedule_move",
+    "admin.automation_schedule_active",
+    "admin.automation_business_hours",
 )
 
 
