@@ -145,3 +145,15 @@ def test_demo_requests_survive_a_second_run(app, loaded):
 
         demo.load(db.session)
     assert len(loaded.scalars(select(Ticket)).all()) == before
+
+
+def test_demo_hanbit_pay_solves_and_closes_what_waits(loaded):
+    from portal.desk.automation.models import ScheduleRule
+
+    brand = loaded.scalar(select(Brand).where(Brand.slug == "hanbit-pay"))
+    names = loaded.scalars(
+        select(ScheduleRule.name)
+        .where(ScheduleRule.brand_id == brand.id)
+        .order_by(ScheduleRule.position)
+    ).all()
+    assert names == ["Solve after 7 days", "Close after 4 days"]
