@@ -177,7 +177,7 @@ def _solver_takes_unassigned(session: Session, ticket: Ticket, agent: User | Non
     their "Solved" figure counts it; an agent who may not be assigned in the brand (or a
     rule) leaves it as it is."""
     status = changes.get("status", ticket.status)
-    if agent is None or status != "solved" or ticket.status == "solved":
+    if agent is None or is_bot(agent) or status != "solved" or ticket.status == "solved":
         return changes
     if changes.get("assignee_id", ticket.assignee_id) is not None:
         return changes

@@ -430,17 +430,18 @@ def _plans(session: Session) -> list[_Plan]:
         .where(ScheduleRule.active.is_(True))
         .order_by(ScheduleRule.brand_id, ScheduleRule.position, ScheduleRule.id)
     )
-    return [
-        _Plan(
-            s.id,
-            s.brand_id,
-            s.name,
-            tuple(s.conditions or ()),
-            tuple(s.actions or ()),
-            bool(s.business_hours),
-        )
-        for s in rows
-    ]
+    return [_plan_of(s) for s in rows]
+
+
+def _plan_of(s: ScheduleRule) -> _Plan:
+    return _Plan(
+        s.id,
+        s.brand_id,
+        s.name,
+        tuple(s.conditions or ()),
+        tuple(s.actions or ()),
+        bool(s.business_hours),
+    )
 
 
 def _where(plan: _Plan, now: datetime) -> list:
@@ -487,12 +488,20 @@ def _due_in_business_hours(plan, calendar, values, now) -> bool:
     )
 
 
+def _due_query(plan: _Plan, now: datetime):
+    columns = [getattr(Ticket, name) for name in plan.clock_columns]
+    return select(Ticket.id, *columns).where(and_(*_where(plan, now))).order_by(Ticket.id)
+
+
+def due_query(schedule: ScheduleRule, now: datetime):
+    """The query that chooses a schedule's tickets (ticket id and the moments its hours
+    count from), on the clock: for EXPLAIN in bench/automation.py and the tests."""
+    return _due_query(_plan_of(schedule), now)
+
+
 def _candidates(session: Session, plan: _Plan, now: datetime, calendar) -> list[tuple]:
     """(ticket id, anchor) of the plan's due tickets not yet fired for that anchor."""
-    columns = [getattr(Ticket, name) for name in plan.clock_columns]
-    rows = session.execute(
-        select(Ticket.id, *columns).where(and_(*_where(plan, now))).order_by(Ticket.id)
-    ).all()
+    rows = session.execute(_due_query(plan, now)).all()
     due = []
     for row in rows:
         values = list(row[1:])
