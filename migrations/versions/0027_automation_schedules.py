@@ -69,8 +69,8 @@ def upgrade():
     op.add_column('tickets', sa.Column('requester_replied_at', UTCDateTime(), nullable=True))
     op.add_column('tickets', sa.Column('agent_replied_at', UTCDateTime(), nullable=True))
     # The last status change (or the creation); the last public message of the customer side
-    # (a public message that is no agent's reply: agents' replies each have a "reply" event);
-    # the last agent's reply.
+    # (the requester's, or from no account or a customer's account); the last public message
+    # of a staff account (an agent's reply).
     op.execute(
         """
         UPDATE tickets SET
@@ -78,15 +78,15 @@ def upgrade():
             (SELECT MAX(e.created_at) FROM ticket_events e
               WHERE e.ticket_id = tickets.id AND e.kind = 'status'),
             tickets.created_at),
-          agent_replied_at = (SELECT MAX(e.created_at) FROM ticket_events e
-              WHERE e.ticket_id = tickets.id AND e.kind = 'reply'),
+          agent_replied_at = (
+            SELECT MAX(m.created_at) FROM ticket_messages m JOIN users u ON u.id = m.author_id
+             WHERE m.ticket_id = tickets.id AND m.public = TRUE AND m.from_requester = FALSE
+               AND u.role = 'staff'),
           requester_replied_at = COALESCE(
             (SELECT MAX(m.created_at) FROM ticket_messages m
+              LEFT JOIN users u ON u.id = m.author_id
               WHERE m.ticket_id = tickets.id AND m.public = TRUE
-                AND (m.from_requester = TRUE OR NOT EXISTS (
-                  SELECT 1 FROM ticket_events e
-                   WHERE e.ticket_id = m.ticket_id AND e.kind = 'reply'
-                     AND e.new_value = CAST(m.id AS VARCHAR(200))))),
+                AND (m.from_requester = TRUE OR u.id IS NULL OR u.role <> 'staff')),
             tickets.created_at)
         """
     )
