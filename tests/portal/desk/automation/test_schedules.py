@@ -485,3 +485,33 @@ def test_the_command_runs_the_schedules(app, ctx, make, brand, agent):
     assert result.exit_code == 0, result.output
     assert "2 schedule(s) run: 2 ticket(s) acted on" in result.output
     assert_each_once(ctx, tickets)
+
+
+def test_the_leader_runs_the_schedules_every_five_minutes_and_a_follower_never(
+    app, ctx, make, brand, agent
+):
+    from kb import publishing
+    from portal import jobs
+
+    tickets = many_pending(ctx, make, brand, agent, 1)
+    clock.freeze(None)  # the lease lives on the real clock
+    leader, follower = jobs.Leader(app), jobs.Leader(app)
+    try:
+        assert leader.tick() and not follower.tick()
+        planned = {job.id: job for job in leader.scheduler.get_jobs()}
+        job = planned[jobs.SCHEDULES_JOB]
+        assert (
+            job.trigger.interval
+            == timedelta(seconds=jobs.SCHEDULES_SECONDS)
+            == timedelta(minutes=5)
+        )
+        assert job.args == (leader.holder,)
+        assert follower.run_schedules() is None
+        # Months after START: due. The job's own first run (at once, in the scheduler's
+        # thread) may have done it already: once either way.
+        assert isinstance(leader.run_schedules(), schedules.RunSummary)
+    finally:
+        leader.stop()
+        follower.stop()
+    assert publishing.lease_holder(ctx, publishing.LEASE, clock.now()) is None
+    assert_each_once(ctx, tickets)
