@@ -1,4 +1,4 @@
-"""flask commands: demo, admin, brand, scheduler, mail."""
+"""flask commands: demo, admin, brand, scheduler, automation, mail."""
 
 import sys
 from datetime import timedelta
@@ -12,6 +12,7 @@ from kb.models import Brand, Organization
 from kb.people import User
 from portal import config, jobs
 from portal.desk import accounts, sso
+from portal.desk.automation import schedules
 from portal.extensions import db
 from portal.mail import commands as mail_commands
 from portal.security import audit, members, roles
@@ -113,6 +114,20 @@ def register(app: Flask) -> None:
                 f"due {event.due_at.isoformat()}"
             )
         click.echo(f"{len(events)} event(s) handled." if events else "Nothing was due.")
+
+    @app.cli.group("automation")
+    def automation_group() -> None:
+        """The automation: rules, schedules, notifications and webhooks."""
+
+    @automation_group.command("run-schedules")
+    def automation_run_schedules() -> None:
+        """Run the brands' schedules once, now (safe beside a running leader: each ticket is
+        acted on once)."""
+        summary = schedules.run_schedules(db.session, clock.now())
+        click.echo(
+            f"{summary.schedules} schedule(s) run: {summary.fired} ticket(s) acted on, "
+            f"{summary.skipped} already done elsewhere, {summary.not_due} no longer due."
+        )
 
     @scheduler_group.command("status")
     def scheduler_status() -> None:

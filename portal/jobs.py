@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kb import attachments, clock, publishing
 from portal.desk import accounts, files, replies, retention, trash
+from portal.desk.automation import schedules
 from portal.extensions import db
 from portal.mail import sender
 from portal.mail.inbound import imap
@@ -74,6 +75,10 @@ WEBHOOK_SECONDS = 30
 WEBHOOK_PRUNE_JOB_FUNC = "portal.jobs:prune_webhooks_job"
 WEBHOOK_PRUNE_JOB = "webhooks-prune-daily"
 WEBHOOK_PRUNE_SECONDS = 24 * 3600
+# And, every five minutes, runs the brands' schedules (portal.desk.automation.schedules).
+SCHEDULES_JOB_FUNC = "portal.jobs:schedules_job"
+SCHEDULES_JOB = "schedules-interval"
+SCHEDULES_SECONDS = 300
 _EXTENSION = "portal.jobs"
 
 # holder -> Leader, for the jobs that run in this process (see run_due_job).
@@ -216,6 +221,7 @@ class Leader:
             (AGENT_DIGEST_JOB_FUNC, AGENT_DIGEST_JOB, AGENT_DIGEST_SECONDS, now),
             (WEBHOOK_JOB_FUNC, WEBHOOK_JOB, WEBHOOK_SECONDS, now),
             (WEBHOOK_PRUNE_JOB_FUNC, WEBHOOK_PRUNE_JOB, WEBHOOK_PRUNE_SECONDS, now),
+            (SCHEDULES_JOB_FUNC, SCHEDULES_JOB, SCHEDULES_SECONDS, now),
         ):
             # (APScheduler reads next_run_time=None as "paused": leave it out instead.)
             first = {"next_run_time": first_run} if first_run else {}
@@ -361,6 +367,15 @@ class Leader:
                 return None
             return agent_digests.send_digests(db.session, now)
 
+    def run_schedules(self) -> schedules.RunSummary | None:
+        """Run the brands' schedules over the tickets due now, if this process still holds
+        the lease (each ticket once, even beside another run: see the schedules module)."""
+        with self.app.app_context():
+            now = clock.now()
+            if publishing.lease_holder(db.session, publishing.LEASE, now) != self.holder:
+                return None
+            return schedules.run_schedules(db.session, now)
+
     def deliver_webhooks(self) -> dict[str, int] | None:
         """Post the due webhook deliveries, if this process still holds the lease."""
         from portal.desk.automation import deliveries
@@ -447,6 +462,13 @@ def prune_webhooks_job(holder: str) -> None:
     leader = _leaders.get(holder)
     if leader is not None:
         leader.prune_webhooks()
+
+
+def schedules_job(holder: str) -> None:
+    """The job APScheduler runs (by reference): the brands' schedules."""
+    leader = _leaders.get(holder)
+    if leader is not None:
+        leader.run_schedules()
 
 
 # --- wiring -----------------------------------------------------------------------------------

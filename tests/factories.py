@@ -182,7 +182,11 @@ class Factory:
             "created_at": now,
             "updated_at": now,
         }
-        ticket = Ticket(**{**columns, **values})
+        merged = {**columns, **values}
+        # What the schedule bot counts from, as intake sets it (the first message counts).
+        merged.setdefault("status_changed_at", merged["created_at"])
+        merged.setdefault("requester_replied_at", merged["created_at"])
+        ticket = Ticket(**merged)
         self.session.add(ticket)
         self.session.commit()
         return ticket

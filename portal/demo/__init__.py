@@ -27,6 +27,7 @@ from portal.demo import automation as demo_automation
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
 from portal.demo import requests as demo_requests
+from portal.demo import schedules as demo_schedules
 from portal.demo import translation as demo_translation
 from portal.demo import webhooks as demo_webhooks
 from portal.desk.accounts import create_or_update_user
@@ -85,6 +86,7 @@ def load(session: Session) -> list[str]:
     demo_agent_notices.load(session, users)
     demo_automation.load(session, brands)
     demo_translation.load(session)
+    demo_schedules.load(session, brands)
     session.commit()
     demo_webhooks.load(session, brands)  # after the commit: it posts (and fails) at once
     return loaded

@@ -200,6 +200,10 @@ def load(session: Session, brands: dict[str, Brand], users: dict[str, User]) -> 
             priority="high" if "두 번" in subject or "fails" in subject else "normal",
             created_at=created,
             updated_at=created + timedelta(hours=2 if answer else 0),
+            # What the schedule bot counts from (portal.desk.automation.schedules).
+            status_changed_at=created + timedelta(hours=2 if answer else 0),
+            requester_replied_at=created,
+            agent_replied_at=created + timedelta(hours=2) if answer else None,
         )
         session.add(ticket)
         session.flush()

@@ -119,6 +119,8 @@ def add_reply(
     session.add(message)
     session.flush()
     session.add(_event(ticket, agent, "reply" if public else "note", None, message.id, now))
+    if public:
+        ticket.agent_replied_at = now  # what the schedule bot counts from
     if status and status != ticket.status:
         change_properties(session, ticket, agent, {"status": status}, now)
     ticket.updated_at = now
@@ -175,7 +177,7 @@ def _solver_takes_unassigned(session: Session, ticket: Ticket, agent: User | Non
     their "Solved" figure counts it; an agent who may not be assigned in the brand (or a
     rule) leaves it as it is."""
     status = changes.get("status", ticket.status)
-    if agent is None or status != "solved" or ticket.status == "solved":
+    if agent is None or is_bot(agent) or status != "solved" or ticket.status == "solved":
         return changes
     if changes.get("assignee_id", ticket.assignee_id) is not None:
         return changes
@@ -233,6 +235,7 @@ def change_properties(
             setattr(ticket, kind, changes[kind])
             if kind == "status":
                 ticket.solved_at = now if changes[kind] == "solved" else None
+                ticket.status_changed_at = now
     if "group_id" in changes and changes["group_id"] != ticket.group_id:
         before = session.get(AgentGroup, ticket.group_id) if ticket.group_id else None
         events.append(

@@ -371,6 +371,7 @@ def solve(session: Session, actor: Customer, ticket: Ticket, now: datetime) -> b
         return False
     ticket.status = "solved"
     ticket.solved_at = now
+    ticket.status_changed_at = now
     ticket.updated_at = now
     session.commit()
     return True

@@ -366,6 +366,8 @@ def _make_ticket(
         link_secret=secrets.token_hex(16),
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
+        requester_replied_at=now,
     )
     session.add(ticket)
     try:

@@ -125,6 +125,11 @@ class Ticket(Base):
         Index("ix_tickets_deleted", "deleted_at", "id"),  # the trash, and its daily purge
         # The export: one brand's tickets created in a date range, in keyset batches.
         Index("ix_tickets_brand_created", "brand_id", "created_at", "id"),
+        # The schedule bot: a brand's tickets in a status, waiting since before a moment.
+        Index("ix_tickets_brand_status_changed", "brand_id", "status", "status_changed_at"),
+        Index("ix_tickets_brand_status_requester", "brand_id", "status", "requester_replied_at"),
+        Index("ix_tickets_brand_status_agent", "brand_id", "status", "agent_replied_at"),
+        Index("ix_tickets_brand_status_updated", "brand_id", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +187,12 @@ class Ticket(Base):
     # In the trash (portal.desk.trash): gone from every list, purged 30 days later.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the schedule bot counts from (kept by the desk's operations): the last status
+    # change (or creation), the last public message from the customer side (the first one
+    # counts), the last public reply of an agent (None before the first).
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requester_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"

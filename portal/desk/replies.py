@@ -294,6 +294,9 @@ def _requester_reply(
             ticket.channel = "email"
     session.add(message)
     ticket.updated_at = now
+    ticket.requester_replied_at = now  # what the schedule bot counts from
+    if ticket is asked_on and ticket.status != status_before:
+        ticket.status_changed_at = now
     session.flush()
     if files_key:
         files.attach_staged(session, files_key, ticket, message)
@@ -385,6 +388,8 @@ def _follow_up(
         link_secret=secrets.token_hex(16),
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
+        requester_replied_at=now,
     )
     session.add(follow_up)
     session.flush()

@@ -13,6 +13,7 @@ from kb import attachments
 from kb.models import Brand
 from kb.people import User
 from portal.desk import files
+from portal.desk.automation.models import ScheduleFiring
 from portal.desk.models import (
     OutboxMail,
     ScheduledReply,
@@ -114,7 +115,14 @@ def _delete_rows(session: Session, ticket_id: int) -> list[str]:
             delete(TicketFile).where(TicketFile.ticket_id == ticket_id).returning(TicketFile.sha256)
         )
     )
-    for model in (ScheduledReply, TicketEvent, TicketTag, TicketShare, TicketPresence):
+    for model in (
+        ScheduledReply,
+        TicketEvent,
+        TicketTag,
+        TicketShare,
+        TicketPresence,
+        ScheduleFiring,
+    ):
         session.execute(delete(model).where(model.ticket_id == ticket_id))
     session.execute(delete(TicketMessage).where(TicketMessage.ticket_id == ticket_id))
     session.execute(delete(InboundMail).where(InboundMail.ticket_id == ticket_id))

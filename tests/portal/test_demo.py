@@ -155,3 +155,15 @@ def test_demo_webhook_is_shown_failing_with_its_delivery_log(loaded):
     [delivery] = loaded.scalars(select(WebhookDelivery))
     assert delivery.attempts == 1 and delivery.delivered_at is None
     assert "refused" in delivery.last_error.lower()
+
+
+def test_demo_hanbit_pay_solves_and_closes_what_waits(loaded):
+    from portal.desk.automation.models import ScheduleRule
+
+    brand = loaded.scalar(select(Brand).where(Brand.slug == "hanbit-pay"))
+    names = loaded.scalars(
+        select(ScheduleRule.name)
+        .where(ScheduleRule.brand_id == brand.id)
+        .order_by(ScheduleRule.position)
+    ).all()
+    assert names == ["Solve after 7 days", "Close after 4 days"]

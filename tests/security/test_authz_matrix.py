@@ -256,6 +256,14 @@ ACCESS = {
     "admin.export_page": "brand_permission",
     "admin.export_download": "brand_permission",
     "admin.retention_settings": "brand_permission",
+    # The schedule bot (issue 19): "automation" on the brand (admins).
+    "admin.automation_schedules": "automation_schedules",
+    "admin.automation_schedule_new": "automation_schedules",
+    "admin.automation_schedule_edit": "automation_schedules",
+    "admin.automation_schedule_delete": "automation_schedules",
+    "admin.automation_schedule_move": "automation_schedules",
+    "admin.automation_schedule_active": "automation_schedules",
+    "admin.automation_business_hours": "automation_schedules",
     # Customisation: members holding "settings" (admins here); editors hold it on no brand.
     "admin.brand_settings": "admin_only",
     "admin.brand_theme": "admin_only",
@@ -273,6 +281,7 @@ ACCESS = {
 # POSTs that change what later requests see run last, in this order.
 LAST = (
     "requests.unshare_request",
+    "admin.automation_schedule_delete",
     "agent.canned_delete",
     "admin.kb_attachment_delete",
     "admin.inquiry_field_delete",
@@ -747,6 +756,12 @@ def build_world(app, ctx, make) -> World:
     ctx.add(log)
     ctx.commit()
     ids["log_id"] = log.id
+    from portal.desk.automation.models import ScheduleRule  # (the schedule bot, issue 19)
+
+    schedule = ScheduleRule(brand_id=alpha.id, name="Solve", conditions=[], actions=[])
+    ctx.add(schedule)
+    ctx.commit()
+    ids["schedule_id"] = schedule.id
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="draft-preview")
     ids["preview_token"] = serializer.dumps({"t": content["alpha"]["draft_translation_id"]})
     return world
@@ -1068,6 +1083,16 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
     if access == "automation_rules":
         values = {"rule_id": ids["automation_rule_id"]}
         return [Case("alpha's rule", values, staff("admin"), query="?brand=alpha")]
+    if access == "automation_schedules":
+        return [
+            Case(
+                "alpha's schedule",
+                {"schedule_id": ids["schedule_id"]},
+                staff("admin"),
+                query="?brand=alpha",
+                data={"direction": "down", "active": "1"},
+            )
+        ]
 
     raise AssertionError(f"no cases for access class {access!r}")
 

@@ -38,6 +38,7 @@ from portal.blueprints.admin import export  # noqa: E402,F401,I001
 from portal.blueprints.admin import retention  # noqa: E402,F401,I001
 from portal.blueprints.admin import security  # noqa: E402,F401,I001
 from portal.blueprints.admin import members  # noqa: E402,F401,I001
+from portal.blueprints.admin import automation_schedules  # noqa: E402,F401,I001
 from portal.blueprints.admin import tenant  # noqa: E402,F401,I001
 from portal.blueprints.admin import customisation  # noqa: E402,F401,I001
 from portal.blueprints.admin import automation_rules  # noqa: E402,F401,I001

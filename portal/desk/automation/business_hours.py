@@ -133,3 +133,112 @@ def week_as_text(week: dict) -> str:
         spans = (week or {}).get(str(day), []) or []
         lines.append(f"{name} " + ", ".join(f"{a}-{b}" for a, b in spans) if spans else name)
     return "\n".join(lines)
+
+
+# --- the admins' page (/admin/automation/business-hours) ---------------------------------------
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LONG_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def week_from_text(text: str) -> dict:
+    """The week as admins type it (week_as_text: "mon 09:00-12:00, 13:00-18:00", one line per
+    day, a day alone or left out: closed) as stored; HoursError ("bad_day", "bad_span",
+    "bad_time", "span_backwards") naming the bad part."""
+    week = {str(day): [] for day in range(7)}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        name, _, rest = line.partition(" ")
+        key = name.lower().rstrip(":")
+        if key in DAY_NAMES:
+            day = DAY_NAMES.index(key)
+        elif key in LONG_DAY_NAMES:
+            day = LONG_DAY_NAMES.index(key)
+        else:
+            raise HoursError("bad_day", name)
+        spans = []
+        for part in rest.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            start, dash, end = part.partition("-")
+            if not dash:
+                raise HoursError("bad_span", part)
+            spans.append([start.strip(), end.strip()])
+        week[str(day)] = spans
+    parsed = parse_week(week)  # HoursError for a bad time or a span ending before it starts
+    return {str(day): [[_text(a), _text(b)] for a, b in parsed[day]] for day in range(7)}
+
+
+def _text(moment: time) -> str:
+    return "24:00" if moment == time.max else moment.strftime("%H:%M")
+
+
+def holidays_from_text(text: str) -> list[str]:
+    """One ISO date a line (2026-12-25) as stored, sorted; HoursError("bad_date")."""
+    days = set()
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            days.add(date.fromisoformat(line).isoformat())
+        except ValueError:
+            raise HoursError("bad_date", line) from None
+    return sorted(days)
+
+
+def hours_of(session: Session, brand: Brand) -> tuple[dict, list]:
+    """The brand's week and holidays as stored (DEFAULT_WEEK when it has none)."""
+    row = session.get(BusinessHours, brand.id)
+    if row is None or not row.week:
+        return DEFAULT_WEEK, list(row.holidays or []) if row is not None else []
+    return row.week, list(row.holidays or [])
+
+
+def save_hours(
+    session: Session,
+    brand: Brand,
+    week_text: str,
+    holidays_text: str,
+    *,
+    actor=None,
+    ip: str = "",
+    now: datetime,
+) -> bool:
+    """Save the brand's business hours as typed; whether anything changed. HoursError (with
+    `field`: "week" or "holidays") changes nothing."""
+    from portal.security import audit  # (audit imports the desk's models)
+
+    try:
+        week = week_from_text(week_text)
+    except HoursError as error:
+        error.field = "week"
+        raise
+    try:
+        holidays = holidays_from_text(holidays_text)
+    except HoursError as error:
+        error.field = "holidays"
+        raise
+    row = session.get(BusinessHours, brand.id)
+    if row is None:
+        row = BusinessHours(brand_id=brand.id, week=DEFAULT_WEEK, holidays=[])
+        session.add(row)
+    changed = row.week != week or list(row.holidays or []) != holidays
+    row.week, row.holidays = week, holidays
+    session.flush()
+    if changed:
+        audit.record(
+            session,
+            "automation.business_hours_changed",
+            now=now,
+            actor=actor,
+            target=f"brand:{brand.id}",
+            target_name=brand.name,
+            brand_id=brand.id,
+            ip=ip,
+            details={"week": week_as_text(week), "holidays": holidays},
+        )
+    return changed

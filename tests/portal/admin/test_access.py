@@ -49,6 +49,7 @@ def world(make, ctx):
         # (mail settings are admins' alone: any id answers 302 to login, or 403, before lookup)
         "address_id": 1,
         "mail_id": 1,
+        "schedule_id": 1,  # (the schedule bot's pages: "automation", before any lookup)
         "mailbox_id": 1,
         "target_id": 1,  # webhooks ("automation": editors have none; 403 before lookup)
         "delivery_id": 1,
@@ -154,6 +155,14 @@ ADMIN_ONLY = (
     "admin.automation_webhook_rotate",
     "admin.automation_webhook_log",
     "admin.automation_webhook_retry",
+    # The schedule bot: "automation", which editors do not hold.
+    "admin.automation_schedules",
+    "admin.automation_schedule_new",
+    "admin.automation_schedule_edit",
+    "admin.automation_schedule_delete",
+    "admin.automation_schedule_move",
+    "admin.automation_schedule_active",
+    "admin.automation_business_hours",
 )
 
 
