@@ -508,10 +508,10 @@ def submit(
     staged under the submission `key` (the form's one-time key, `issued` when the form was
     shown), and when all is well makes the ticket with its first message and files, routes it
     and queues the confirmation mail (the "received" notification), in one transaction. A
-    retried key lands on the same ticket (one ticket, one mail). `details` are what the door knows besides (user agent, the
-    article the visitor came from). `also(ticket)`: what the door records in the same
-    transaction as a new ticket (the mail it came from, done). An address that is blocked
-    (portal.desk.blocking) makes nothing: BLOCKED."""
+    retried key lands on the same ticket (one ticket, one mail). `details` are what the door
+    knows besides (user agent, the article the visitor came from). `also(ticket)`: what the
+    door records in the same transaction as a new ticket (the mail it came from, done). An
+    address that is blocked (portal.desk.blocking) makes nothing: BLOCKED."""
     # A mail answers none of the form's own questions: only name, address, subject and text.
     ask_fields = inquiry.channel != "email"
     sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in, ask_fields)
