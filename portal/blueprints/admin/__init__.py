@@ -40,3 +40,4 @@ from portal.blueprints.admin import security  # noqa: E402,F401,I001
 from portal.blueprints.admin import members  # noqa: E402,F401,I001
 from portal.blueprints.admin import tenant  # noqa: E402,F401,I001
 from portal.blueprints.admin import customisation  # noqa: E402,F401,I001
+from portal.blueprints.admin import automation_notifications  # noqa: E402,F401,I001

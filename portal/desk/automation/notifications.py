@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from kb.models import Brand
 from kb.people import User
 from portal.desk import blocking, placeholders
-from portal.desk.automation import events
 from portal.desk.automation.models import CustomerNotification, NotificationTemplate
 from portal.desk.models import OutboxMail, Ticket, TicketMessage
 from portal.mail import outbox, requesters
@@ -57,6 +56,9 @@ BUILT_IN = {
 CONFIGURED = "customer_notification"  # the mail template wearing a brand's own wording
 # Who wrote it (RFC 3834): "received" answers the customer's message; an agent's reply is
 # a person's; the others Portal sends on its own.
+# The events it answers (portal.desk.automation.events, which imports this module: named here).
+TICKET_CREATED, STATUS_CHANGED = "ticket_created", "status_changed"
+_SENT = "portal.notifications.sent"  # session.info: (kind, ticket id, moment) already mailed
 AUTO_SUBMITTED = {
     RECEIVED: outbox.AUTO_REPLIED,
     AGENT_REPLIED: None,
@@ -395,19 +397,18 @@ def on_event(session: Session, event) -> None:
     "received" for a new request (not for the follow-up a reply to a closed request opens:
     the reply is that conversation's), "solved" or "closed" as the status becomes one of
     them, once per ticket in one chain of events (a rule setting it back and forth mails
-    once)."""
+    once: the chain's events share their moment)."""
     ticket = event.ticket
-    if event.kind == events.TICKET_CREATED:
+    if event.kind == TICKET_CREATED:
         if ticket.follow_up_of_id is None:
             _notify(session, RECEIVED, ticket)
         return
-    if event.kind == events.STATUS_CHANGED and event.new in (SOLVED, CLOSED):
-        done = events.chain(session).acted
-        key = ("notification", event.new, ticket.id)
-        if key in done:
-            return
-        if _notify(session, event.new, ticket):
-            done.add(key)
+    if event.kind == STATUS_CHANGED and event.new in (SOLVED, CLOSED):
+        # One chain of events shares its moment (each reaction acts with the event's `now`).
+        sent = session.info.setdefault(_SENT, set())
+        key = (event.new, ticket.id, event.now)
+        if key not in sent and _notify(session, event.new, ticket):
+            sent.add(key)
 
 
 def remind(session: Session, ticket, now) -> bool:
