@@ -241,6 +241,10 @@ ACCESS = {
     "admin.brand_theme": "admin_only",
     "admin.brand_mail_template": "admin_only",
     "admin.backoffice_branding": "admin_only",
+    # Customer notifications: "automation" on the brand (admins hold it on every brand).
+    "admin.automation_notifications": "automation_notifications",
+    "admin.automation_notification_switch": "automation_notifications",
+    "admin.automation_notification": "automation_notifications",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -967,6 +971,18 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
                 staff("admin"),
                 query="?brand=alpha&format=csv",
                 data={"brand": "alpha", "days": "400"},
+            )
+        ]
+
+    if access == "automation_notifications":
+        data = {"kind": "solved", "enabled": "on", "subject": "Hi", "body": "Hi", "ticket": "0"}
+        return [
+            Case(
+                "alpha's solved notification",
+                {"kind": "solved"},
+                staff("admin"),
+                query="?brand=alpha",
+                data={**data, "action": "preview"},
             )
         ]
 

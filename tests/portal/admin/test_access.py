@@ -54,6 +54,7 @@ def world(make, ctx):
         "action": "deactivate",
         "fmt": "csv",  # the ticket export's download
         "slug": theirs.slug,
+        "kind": "solved",  # a customer notification's kind
     }
 
 
@@ -135,6 +136,9 @@ ADMIN_ONLY = (
     "admin.brand_theme",
     "admin.brand_mail_template",
     "admin.backoffice_branding",
+    "admin.automation_notifications",
+    "admin.automation_notification_switch",
+    "admin.automation_notification",
 )
 
 
