@@ -24,6 +24,7 @@ from kb.people import Role
 from kb.slugs import slugify
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
+from portal.demo import notifications as demo_notifications
 from portal.demo import requests as demo_requests
 from portal.desk.accounts import create_or_update_user
 from portal.security import audit, roles
@@ -78,6 +79,7 @@ def load(session: Session) -> list[str]:
     _members(session, users, list(brands.values()), now)
     demo_requests.load(session, brands, users)
     demo_mail.load(session, brands)
+    demo_notifications.load(session, brands)
     session.commit()
     return loaded
 

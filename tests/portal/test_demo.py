@@ -145,3 +145,18 @@ def test_demo_requests_survive_a_second_run(app, loaded):
 
         demo.load(db.session)
     assert len(loaded.scalars(select(Ticket)).all()) == before
+
+
+def test_hanbit_pay_words_its_notifications_in_each_language(app, loaded):
+    from portal.desk.automation import notifications
+
+    brand = loaded.scalar(select(Brand).where(Brand.slug == "hanbit-pay"))
+    settings = {s.kind: s for s in notifications.settings(loaded, brand)}
+    for kind in ("received", "agent_replied", "solved"):
+        assert settings[kind].enabled and set(settings[kind].templates) == {"ko", "en", "ja"}
+    assert not settings["closed"].enabled and not settings["pending_reminder"].enabled
+    with app.app_context():
+        from portal.extensions import db
+
+        demo.load(db.session)  # a second run keeps them as they are
+    assert len(notifications.settings(loaded, brand)[0].templates) == 3
