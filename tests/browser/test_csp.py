@@ -66,6 +66,10 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         page.get_by_role("button", name="Preview").click()
         expect(page.locator("#mail-preview iframe")).to_be_visible()
 
+    def preview_notification(page: Page):
+        page.get_by_role("button", name="Preview").click()
+        expect(page.locator("#notification-preview iframe")).to_be_visible()
+
     visitors = [
         (None, f"{base}/hanbit-pay/en/", type_search),
         (None, f"{base}/norrsken-energi/sv/", None),
@@ -99,6 +103,12 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/theme", None),
         ("admin@example.com", f"{base}/admin/brands/hanbit-pay/mail-template", preview_mail),
         ("admin@example.com", f"{base}/admin/branding", None),
+        ("admin@example.com", f"{base}/admin/automation/notifications", None),
+        (
+            "admin@example.com",
+            f"{base}/admin/automation/notifications/solved?brand=hanbit-pay&locale=ko",
+            preview_notification,
+        ),
     ]
     contexts = {}
     try:

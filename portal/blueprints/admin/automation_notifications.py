@@ -183,7 +183,7 @@ def automation_notification(kind):
     response = render(
         "admin/automation/notification.html",
         "editor",
-        status=400 if request.method == "POST" and preview is None else 200,
+        status=422 if request.method == "POST" and preview is None else 200,
         form=form,
         brand=brand,
         kind=kind,
