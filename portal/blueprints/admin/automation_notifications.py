@@ -126,7 +126,7 @@ def _mail(brand: Brand, kind: str, locale: str, values, ticket_id: int, recent) 
         message=message,
     )
     context = {"ticket": ticket, "link": link, **wording.context}
-    if wording.template == "agent_reply":
+    if wording.template == notifications.BUILT_IN[notifications.AGENT_REPLIED]:
         context["agent_name"] = author
     mail_template = compose.mail_template_for(db.session, brand, locale)
     return {"brand": brand, "locale": locale, "mail_template": mail_template, **context} | {
