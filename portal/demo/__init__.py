@@ -26,6 +26,7 @@ from portal.demo import agent_notices as demo_agent_notices
 from portal.demo import automation as demo_automation
 from portal.demo import forms as demo_forms
 from portal.demo import mail as demo_mail
+from portal.demo import notifications as demo_notifications
 from portal.demo import requests as demo_requests
 from portal.demo import schedules as demo_schedules
 from portal.demo import translation as demo_translation
@@ -87,6 +88,7 @@ def load(session: Session) -> list[str]:
     demo_automation.load(session, brands)
     demo_translation.load(session)
     demo_schedules.load(session, brands)
+    demo_notifications.load(session, brands)
     session.commit()
     demo_webhooks.load(session, brands)  # after the commit: it posts (and fails) at once
     return loaded

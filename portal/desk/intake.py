@@ -1,6 +1,7 @@
 """Submitting a request: which questions a form asks, checking the answers, the form's one-time
 submission key, and `submit`, the one operation every door (the form page, later mail and the
-API) calls to turn a sent form into a ticket with its message, files, routing and confirmation."""
+API) calls to turn a sent form into a ticket with its message, files, routing and confirmation
+(the "received" notification: portal.desk.automation.notifications, told by the ticket's event)."""
 
 import math
 import re
@@ -28,9 +29,7 @@ from portal.desk.models import (
     TicketMessage,
 )
 from portal.desk.tickets import MAX_DESCRIPTION, localized, valid_email
-from portal.mail import outbox
 from portal.mail.models import InboundMail
-from portal.mail.requesters import mail_about_request
 
 MAX_SUBJECT = 200
 MAX_NAME = 200
@@ -510,11 +509,11 @@ def submit(
     """Sends `inquiry` through `form` as `actor`: checks every shown question, keeps the files
     staged under the submission `key` (the form's one-time key, `issued` when the form was
     shown), and when all is well makes the ticket with its first message and files, routes it
-    and queues the confirmation mail, in one transaction. A retried key lands on the same
-    ticket (one ticket, one mail). `details` are what the door knows besides (user agent, the
-    article the visitor came from). `also(ticket)`: what the door records in the same
-    transaction as a new ticket (the mail it came from, done). An address that is blocked
-    (portal.desk.blocking) makes nothing: BLOCKED."""
+    and queues the confirmation mail (the "received" notification), in one transaction. A
+    retried key lands on the same ticket (one ticket, one mail). `details` are what the door
+    knows besides (user agent, the article the visitor came from). `also(ticket)`: what the
+    door records in the same transaction as a new ticket (the mail it came from, done). An
+    address that is blocked (portal.desk.blocking) makes nothing: BLOCKED."""
     # A mail answers none of the form's own questions: only name, address, subject and text.
     ask_fields = inquiry.channel != "email"
     sub = check_submission(form, inquiry.values, inquiry.query, actor.signed_in, ask_fields)
@@ -595,18 +594,6 @@ def _open(
         sub.name, sub.email = actor.account.name, actor.account.email
     answers = answers_as_submitted(form, sub, locale, brand.default_locale)
 
-    def queue_confirmation(ticket):
-        if also is not None:
-            also(ticket)
-        mail_about_request(
-            session,
-            "request_received",
-            ticket,
-            ticket.requester_email,
-            brand=brand,
-            auto_submitted=outbox.AUTO_REPLIED,  # an automatic answer to the customer
-        )
-
     ticket, created = _make_ticket(
         session,
         form,
@@ -617,7 +604,7 @@ def _open(
         {"hidden": sub.hidden, **details},
         key,
         now,
-        queue_confirmation,
+        also,
         inquiry.channel,
         inquiry.mail_id,
     )

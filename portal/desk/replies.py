@@ -21,9 +21,9 @@ from kb.people import User, display_name_for_customers
 from portal.desk import agent_tickets, blocking, files, presence, scheduled_replies
 from portal.desk.agent_tickets import PropertyError
 from portal.desk.automation import events as automation
+from portal.desk.automation import notifications
 from portal.desk.customer_requests import can_reopen
 from portal.desk.models import ScheduledReply, Ticket, TicketMessage
-from portal.mail.requesters import mail_about_request
 from portal.security import roles
 
 # A refused reply: `field` and `code` name what was wrong (the doors word it).
@@ -221,17 +221,10 @@ def _mail_public_reply(session: Session, ticket: Ticket, message: TicketMessage,
     their language with a link that opens for them (portal.mail.requesters)."""
     assert message.public, "an internal note is never mailed"
     brand = session.get(Brand, ticket.brand_id)
+    agent_name = display_name_for_customers(agent)
     for email in agent_tickets.reply_recipients(session, ticket):
-        mail_about_request(
-            session,
-            "agent_reply",
-            ticket,
-            email,
-            brand=brand,
-            message=message,
-            agent_name=display_name_for_customers(agent),
-            auto_submitted=None,  # an agent wrote it
-        )
+        # Worded by the brand's "agent replied" notification; the reply is always in it.
+        notifications.mail_reply(session, ticket, message, agent_name, email, brand)
 
 
 # --- requesters ----------------------------------------------------------------------------

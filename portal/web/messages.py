@@ -237,6 +237,11 @@ TEXTS = {
     "ticket.tag_too_long": _l("A tag can be at most %(num)d characters."),
     "ticket.too_many_tags": _l("A ticket can have at most %(num)d tags."),
     "ticket.unknown_placeholder": _l("Unknown placeholder: %(found)s. You can use %(names)s."),
+    # -- customer notifications' wording (portal.desk.automation.notifications) ---------------
+    "notification.unknown_placeholder": _l(
+        "Unknown placeholder: %(found)s. You can use %(names)s."
+    ),
+    "notification.required": _l("Write both the subject and the text, or leave both empty."),
     # -- bulk actions on selected tickets (the ticket's texts otherwise) ------------------------
     "bulk.no_selection": _l("Select at least one ticket first."),
     "bulk.too_many": _l("Select at most %(num)d tickets at a time."),

@@ -70,6 +70,10 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         page.get_by_role("button", name="Add a condition").click()
         expect(page.locator("#conditions-1-kind")).to_be_attached()
 
+    def preview_notification(page: Page):
+        page.get_by_role("button", name="Preview").click()
+        expect(page.locator("#notification-preview iframe")).to_be_visible()
+
     visitors = [
         (None, f"{base}/hanbit-pay/en/", type_search),
         (None, f"{base}/norrsken-energi/sv/", None),
@@ -113,6 +117,12 @@ def test_main_pages_report_no_csp_violation_with_javascript(browser: Browser, li
         ("admin@example.com", f"{base}/admin/automation/rules?brand=hanbit-pay", None),
         ("admin@example.com", f"{base}/admin/automation/rules/new?brand=hanbit-pay", add_row),
         ("admin@example.com", f"{base}/admin/automation/translation", None),
+        ("admin@example.com", f"{base}/admin/automation/notifications", None),
+        (
+            "admin@example.com",
+            f"{base}/admin/automation/notifications/solved?brand=hanbit-pay&locale=ko",
+            preview_notification,
+        ),
     ]
     contexts = {}
     try:

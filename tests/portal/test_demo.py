@@ -167,3 +167,18 @@ def test_demo_hanbit_pay_solves_and_closes_what_waits(loaded):
         .order_by(ScheduleRule.position)
     ).all()
     assert names == ["Solve after 7 days", "Close after 4 days"]
+
+
+def test_hanbit_pay_words_its_notifications_in_each_language(app, loaded):
+    from portal.desk.automation import notifications
+
+    brand = loaded.scalar(select(Brand).where(Brand.slug == "hanbit-pay"))
+    settings = {s.kind: s for s in notifications.settings(loaded, brand)}
+    for kind in ("received", "agent_replied", "solved"):
+        assert settings[kind].enabled and set(settings[kind].templates) == {"ko", "en", "ja"}
+    assert not settings["closed"].enabled and not settings["pending_reminder"].enabled
+    with app.app_context():
+        from portal.extensions import db
+
+        demo.load(db.session)  # a second run keeps them as they are
+    assert len(notifications.settings(loaded, brand)[0].templates) == 3

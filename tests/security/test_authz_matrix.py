@@ -276,6 +276,10 @@ ACCESS = {
     "admin.automation_rule_active": "automation_rules",
     "admin.automation_rule_move": "automation_rules",
     "admin.automation_rule_delete": "automation_rules",
+    # Customer notifications: "automation" on the brand (admins hold it on every brand).
+    "admin.automation_notifications": "automation_notifications",
+    "admin.automation_notification_switch": "automation_notifications",
+    "admin.automation_notification": "automation_notifications",
 }
 
 # POSTs that change what later requests see run last, in this order.
@@ -1091,6 +1095,18 @@ def cases(access: str, endpoint: str, world: World) -> list[Case]:
                 staff("admin"),
                 query="?brand=alpha",
                 data={"direction": "down", "active": "1"},
+            )
+        ]
+
+    if access == "automation_notifications":
+        data = {"kind": "solved", "enabled": "on", "subject": "Hi", "body": "Hi", "ticket": "0"}
+        return [
+            Case(
+                "alpha's solved notification",
+                {"kind": "solved"},
+                staff("admin"),
+                query="?brand=alpha",
+                data={**data, "action": "preview"},
             )
         ]
 

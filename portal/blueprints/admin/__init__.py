@@ -44,3 +44,4 @@ from portal.blueprints.admin import customisation  # noqa: E402,F401,I001
 from portal.blueprints.admin import automation_rules  # noqa: E402,F401,I001
 from portal.blueprints.admin import translation  # noqa: E402,F401,I001
 from portal.blueprints.admin import automation_webhooks  # noqa: E402,F401,I001
+from portal.blueprints.admin import automation_notifications  # noqa: E402,F401,I001

@@ -278,3 +278,40 @@ class ScheduleFiring(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     anchor: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+# --- customer notifications --------------------------------------------------------------------
+
+
+class CustomerNotification(Base):
+    """Whether a brand mails its requesters one kind of notification (received, agent_replied,
+    pending_reminder, solved, closed). A brand without a row for a kind keeps the built-in
+    default (portal.desk.automation.notifications.DEFAULT_ON)."""
+
+    __tablename__ = "customer_notifications"
+    __table_args__ = (UniqueConstraint("brand_id", "kind", name="uq_customer_notifications"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationTemplate(Base):
+    """A brand's wording of one kind of notification in one language: a subject and a plain
+    text body with placeholders ({{requester_name}}, ...: portal.desk.placeholders). Without
+    one, the brand's default language's is used, else the built-in text."""
+
+    __tablename__ = "notification_templates"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "kind", "locale", name="uq_notification_templates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

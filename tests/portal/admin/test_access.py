@@ -58,6 +58,7 @@ def world(make, ctx):
         "action": "deactivate",
         "fmt": "csv",  # the ticket export's download
         "slug": theirs.slug,
+        "kind": "solved",  # a customer notification's kind
     }
 
 
@@ -163,6 +164,9 @@ ADMIN_ONLY = (
     "admin.automation_schedule_move",
     "admin.automation_schedule_active",
     "admin.automation_business_hours",
+    "admin.automation_notifications",
+    "admin.automation_notification_switch",
+    "admin.automation_notification",
 )
 
 

@@ -43,22 +43,31 @@ def group_of(ctx, brand, name, members):
     return group
 
 
+_APP = []  # the app, for the "received" mail a new ticket queues (its secret, its URLs)
+
+
+@pytest.fixture(autouse=True)
+def _app_for_mail(app):
+    _APP[:] = [app]
+
+
 def submit(session, form, subject="Help"):
-    """A ticket sent through the form, as intake makes it."""
+    """A ticket sent through the form, as intake makes it (with its "received" mail)."""
     sub = intake.Submission(
         name="Mina", email="mina@example.com", subject=subject, description="Please help."
     )
-    ticket, made = intake.create_ticket(
-        session,
-        form=form,
-        locale="en",
-        sub=sub,
-        answers=[],
-        requester_id=None,
-        details={},
-        submission_key=f"key-{subject}",
-        now=clock.now(),
-    )
+    with _APP[0].app_context():
+        ticket, made = intake.create_ticket(
+            session,
+            form=form,
+            locale="en",
+            sub=sub,
+            answers=[],
+            requester_id=None,
+            details={},
+            submission_key=f"key-{subject}",
+            now=clock.now(),
+        )
     assert made
     return ticket
 
