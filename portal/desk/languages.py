@@ -1,8 +1,7 @@
 """The language a customer's message is written in, detected offline when it arrives (the form's
 description, a reply on the web, a mail): py3langid, whose model ships inside the package.
 
-A reaction of the automation (portal.desk.automation.events calls `on_event` first); it reads
-the events' kinds by their values rather than importing the events module, which imports it.
+A reaction of the automation (portal.desk.automation.events calls `on_event` first).
 """
 
 from functools import cache
@@ -10,15 +9,14 @@ from functools import cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.desk.automation import events
 from portal.desk.models import TicketMessage
 
 # Texts shorter than this (letters and digits) stay undetected, and so do those the model is
 # less sure of than this.
 MIN_DETECT_CHARS = 4
 MIN_CONFIDENCE = 0.9
-# portal.desk.automation.events.TICKET_CREATED and CUSTOMER_REPLIED
-TICKET_CREATED = "ticket_created"
-CUSTOMER_REPLIED = "customer_replied"
+TICKET_CREATED, CUSTOMER_REPLIED = events.TICKET_CREATED, events.CUSTOMER_REPLIED
 
 
 @cache

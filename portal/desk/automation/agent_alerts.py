@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kb.people import User
 from portal.desk import assignment
+from portal.desk.automation import events
 from portal.desk.automation.models import (
     NOTICE_KINDS,
     AgentNotice,
@@ -32,10 +33,12 @@ from portal.desk.automation.models import (
 from portal.desk.models import AgentGroup, Ticket, TicketEvent
 from portal.security import roles
 
-# The event kinds of portal.desk.automation.events (which imports this module, so they are
-# spelled here rather than imported).
-_CREATED, _CUSTOMER_REPLIED, _AGENT_REPLIED = "ticket_created", "customer_replied", "agent_replied"
-_NOTE_ADDED, _ASSIGNED = "note_added", "assigned"
+_CREATED, _CUSTOMER_REPLIED, _AGENT_REPLIED = (
+    events.TICKET_CREATED,
+    events.CUSTOMER_REPLIED,
+    events.AGENT_REPLIED,
+)
+_NOTE_ADDED, _ASSIGNED = events.NOTE_ADDED, events.ASSIGNED
 
 MAX_TEXT = 500
 EXCERPT = 200

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from kb.models import Brand
 from kb.people import User
 from portal.desk import blocking, placeholders
+from portal.desk.automation import events
 from portal.desk.automation.models import CustomerNotification, NotificationTemplate
 from portal.desk.models import OutboxMail, Ticket, TicketMessage
 from portal.mail import outbox, requesters
@@ -56,8 +57,7 @@ BUILT_IN = {
 CONFIGURED = "customer_notification"  # the mail template wearing a brand's own wording
 # Who wrote it (RFC 3834): "received" answers the customer's message; an agent's reply is
 # a person's; the others Portal sends on its own.
-# The events it answers (portal.desk.automation.events, which imports this module: named here).
-TICKET_CREATED, STATUS_CHANGED = "ticket_created", "status_changed"
+TICKET_CREATED, STATUS_CHANGED = events.TICKET_CREATED, events.STATUS_CHANGED
 _SENT = "portal.notifications.sent"  # session.info: (kind, ticket id, moment) already mailed
 AUTO_SUBMITTED = {
     RECEIVED: outbox.AUTO_REPLIED,

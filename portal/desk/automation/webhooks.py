@@ -34,12 +34,16 @@ from sqlalchemy.orm import Session
 
 from kb.models import Brand
 from kb.people import User
+from portal.desk.automation import events
 from portal.desk.automation.models import WebhookDelivery, WebhookTarget
 from portal.security import audit, sealing
 from portal.web import outbound
 
-# portal.desk.automation.events' kinds, named here: events calls this module (no import back).
-TICKET_CREATED, CUSTOMER_REPLIED, ASSIGNED = "ticket_created", "customer_replied", "assigned"
+TICKET_CREATED, CUSTOMER_REPLIED, ASSIGNED = (
+    events.TICKET_CREATED,
+    events.CUSTOMER_REPLIED,
+    events.ASSIGNED,
+)
 SLACK, TELEGRAM, JANDI, SIGNED = "slack", "telegram", "jandi", "signed"
 KINDS = (SLACK, TELEGRAM, JANDI, SIGNED)
 ALERT = "alert"  # the schedule bot's alerts (and a rule's "notify a webhook")

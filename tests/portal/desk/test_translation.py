@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from kb import clock
 from portal.desk import languages, replies, translation
-from portal.desk.automation import events
 from portal.desk.automation.models import MessageTranslation, TranslationSettings
 from portal.desk.models import OutboxMail, TicketMessage
 from portal.desk.translators import LibreTranslate
@@ -75,13 +74,6 @@ def customer_says(ctx, requester, ticket, body):
 )
 def test_languages_are_detected_offline_and_short_texts_stay_undetected(text, language):
     assert languages.detect_language(text) == language
-
-
-def test_detection_reacts_to_the_automations_own_event_kinds():
-    assert (languages.TICKET_CREATED, languages.CUSTOMER_REPLIED) == (
-        events.TICKET_CREATED,
-        events.CUSTOMER_REPLIED,
-    )
 
 
 def test_a_customers_reply_gets_its_language_an_agents_does_not(

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from kb import clock
 from portal.desk import agent_tickets, assignment
-from portal.desk.automation import rules
-from portal.desk.automation.models import AutomationRule, BusinessHours
+from portal.desk.automation import rules, webhooks
+from portal.desk.automation.models import AutomationRule, BusinessHours, WebhookDelivery
 from portal.desk.models import (
     InquiryForm,
     OutboxMail,
@@ -300,6 +300,36 @@ def test_a_webhook_action_without_its_target_changes_nothing_else(client, ctx, b
     send_form(client, form, "Hooked")
     ticket = the_ticket(ctx, "Hooked")
     assert ticket.priority == "high" and notes(ctx, ticket) == []
+
+
+def test_a_webhook_action_queues_a_delivery_to_its_target(client, ctx, brand, form):
+    settings = webhooks.TargetSettings(
+        name="Team chat",
+        kind="slack",
+        url="http://127.0.0.1:9/hook",
+        chat_id=None,
+        events=("alert",),  # not subscribed to new tickets: the rule names it
+        active=True,
+        allow_private=True,
+    )
+    target, _ = webhooks.save_target(ctx, None, brand, None, settings, clock.now(), "k")
+    ctx.commit()
+    add_rule(
+        ctx,
+        brand,
+        "Tell the team",
+        [("text_contains", "refund")],
+        [("notify_webhook", "team chat")],
+    )
+    send_form(client, form, "Refund please")
+    ticket = the_ticket(ctx, "Refund please")
+    [delivery] = ctx.scalars(select(WebhookDelivery)).all()
+    assert (delivery.target_id, delivery.event, delivery.ticket_id) == (
+        target.id,
+        "ticket_created",
+        ticket.id,
+    )
+    assert "Refund please" in delivery.payload["text"]
 
 
 def test_a_rule_mail_goes_to_the_requester_in_the_tickets_thread(client, ctx, brand, form):

@@ -13,10 +13,22 @@ from sqlalchemy import func, select
 
 from kb import clock
 from portal.desk import agent_tickets, replies, trash
-from portal.desk.automation import agent_alerts, notifications, schedules, webhooks
-from portal.desk.automation.models import BusinessHours, ScheduleFiring
+from portal.desk.automation import notifications, schedules, webhooks
+from portal.desk.automation.models import (
+    AgentNotice,
+    BusinessHours,
+    ScheduleFiring,
+    WebhookDelivery,
+)
 from portal.desk.automation.schedules import Row, ScheduleError
-from portal.desk.models import AgentGroup, AgentGroupMember, Ticket, TicketEvent, TicketMessage
+from portal.desk.models import (
+    AgentGroup,
+    AgentGroupMember,
+    OutboxMail,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 
 WORKER = Path(__file__).with_name("schedules_worker.py")
 ROOT = Path(__file__).resolve().parents[4]
@@ -267,31 +279,26 @@ def test_conditions_on_assignment_group_priority_and_tags(ctx, make, brand, agen
         assert schedules.firings_of(ctx, ticket.id) == 0
 
 
-def test_remind_notify_and_alert_call_their_parts_and_are_on_the_timeline(
-    ctx, make, brand, agent, monkeypatch
+def test_remind_notify_and_alert_reach_the_requester_the_group_and_the_webhook(
+    ctx, make, brand, agent
 ):
     at(START)
+    colleague = make.user("agent", brands=(brand,), name="Colleague")
     group = AgentGroup(brand_id=brand.id, name="Support")
     ctx.add(group)
-    ctx.commit()
-    target = type("Target", (), {"id": 7, "name": "Team chat"})()
-    monkeypatch.setattr(webhooks, "targets_of_brand", lambda session, brand_id: [target])
-    calls = []
-    monkeypatch.setattr(
-        notifications, "remind", lambda s, t, now: calls.append(("remind", t.id)) or True
+    ctx.flush()
+    ctx.add(AgentGroupMember(group_id=group.id, user_id=colleague.id))
+    notifications.switch(ctx, brand, "pending_reminder", True, actor=None, now=clock.now())
+    settings = webhooks.TargetSettings(
+        name="Team chat",
+        kind="signed",
+        url="http://127.0.0.1:9/hook",
+        chat_id=None,
+        events=("alert",),
+        active=True,
+        allow_private=True,
     )
-    monkeypatch.setattr(
-        agent_alerts,
-        "notify_group",
-        lambda s, g, t, reason, now, actor=None: (
-            calls.append(("group", g, reason, actor.name)) or 1
-        ),
-    )
-    monkeypatch.setattr(
-        webhooks,
-        "notify",
-        lambda s, target_id, t, kind, now, text=None: calls.append((kind, target_id, text)) or True,
-    )
+    target, _secret = webhooks.save_target(ctx, None, brand, None, settings, clock.now(), "k")
     schedules.create(
         ctx,
         brand,
@@ -302,13 +309,26 @@ def test_remind_notify_and_alert_call_their_parts_and_are_on_the_timeline(
     )
     ctx.commit()
     ticket = answered(ctx, make, brand, agent, START)
+    reply_mails = ctx.scalar(select(func.count(OutboxMail.id)))
     at(START + timedelta(days=3))
     assert run(ctx).fired == 1
-    assert calls == [
-        ("remind", ticket.id),
-        ("group", group.id, "Chase", "schedule Chase"),
-        ("alert", 7, f"schedule Chase: #{ticket.id} Card declined"),
-    ]
+
+    [reminder] = ctx.scalars(select(OutboxMail).offset(reply_mails)).all()
+    assert reminder.recipient == ticket.requester_email
+    assert reminder.headers.get("Auto-Submitted") == "auto-generated"
+    [notice] = ctx.scalars(select(AgentNotice).where(AgentNotice.ticket_id == ticket.id)).all()
+    assert (notice.user_id, notice.kind, notice.actor_name) == (
+        colleague.id,
+        "group_alert",
+        "schedule Chase",
+    )
+    [delivery] = ctx.scalars(select(WebhookDelivery)).all()
+    assert (delivery.target_id, delivery.event, delivery.ticket_id) == (
+        target.id,
+        "alert",
+        ticket.id,
+    )
+    assert f"schedule Chase: #{ticket.id} Card declined" in str(delivery.payload)
     kinds = [e.kind for e in events(ctx, ticket, "schedule_reminded")]
     kinds += [e.kind for e in events(ctx, ticket, "schedule_group_told")]
     kinds += [e.kind for e in events(ctx, ticket, "schedule_webhook_alerted")]

@@ -344,9 +344,3 @@ def test_delivered_rows_older_than_30_days_are_pruned(ctx, engine, brand, make, 
     ctx.commit()
     assert deliveries.prune(ctx, clock.now()) == 1
     assert len(rows(ctx)) == 1
-
-
-def test_the_event_kinds_are_the_cores():
-    from portal.desk.automation import events
-
-    assert webhooks.EVENTS == (events.TICKET_CREATED, events.CUSTOMER_REPLIED, events.ASSIGNED)
