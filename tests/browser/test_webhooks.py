@@ -26,6 +26,8 @@ def test_admin_adds_a_webhook_and_reads_its_delivery_log(browser: Browser, live_
         # Its last delivery: the demo's refused one, or one queued since by another test's ticket.
         expect(demo_row).to_contain_text(re.compile("Retrying|Waiting"))
         demo_row.get_by_role("link", name="Delivery log").click()
+        while page.locator("a[rel=next]").count():  # the demo's own delivery is the oldest
+            page.locator("a[rel=next]").click()
         expect(page.locator("#delivery-log")).to_contain_text("refused")
 
         page.goto(f"{live_server}/admin/automation/webhooks")
