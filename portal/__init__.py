@@ -43,7 +43,8 @@ class Portal(Flask):
         return url
 
 
-# What reacts to ticket events (portal.desk.automation.events calls them in its ORDER).
+# What reacts to ticket events (portal.desk.automation.events calls them in its ORDER), and to
+# which kinds of event each listens.
 for _name, _module in (
     ("languages", languages),
     ("rules", rules),
@@ -51,7 +52,7 @@ for _name, _module in (
     ("agent_alerts", agent_alerts),
     ("webhooks", webhooks),
 ):
-    events.register(_name, _module.on_event)
+    events.register(_name, _module.on_event, _module.LISTENS_TO)
 
 
 def create_app(test_config: dict | None = None) -> Portal:

@@ -36,6 +36,10 @@ def detect_language(text: str | None) -> str | None:
     return language if confidence >= MIN_CONFIDENCE else None
 
 
+# The events whose messages come from the customer side.
+LISTENS_TO = (events.TICKET_CREATED, events.CUSTOMER_REPLIED)
+
+
 def on_event(session: Session, event) -> None:
     """The automation's reaction: a customer's message (the ticket's first, or a reply) gets
     the language it is written in."""

@@ -50,6 +50,16 @@ KEPT_FOR = timedelta(days=90)
 # --- reacting to events -------------------------------------------------------------------------
 
 
+# Assignments (also at creation), customer replies, notes; an agent's reply makes them follow.
+LISTENS_TO = (
+    events.TICKET_CREATED,
+    events.ASSIGNED,
+    events.CUSTOMER_REPLIED,
+    events.AGENT_REPLIED,
+    events.NOTE_ADDED,
+)
+
+
 def on_event(session: Session, event) -> None:
     """Tell the agents concerned by this event, as each chose in their settings."""
     ticket = event.ticket

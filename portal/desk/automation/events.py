@@ -80,15 +80,21 @@ ORDER = ("languages", "rules", "notifications", "agent_alerts", "webhooks")
 _registered: dict = {}
 
 
-def register(name: str, react) -> None:
-    """Make `react(session, event)` the reaction called `name` (one of ORDER)."""
+def register(name: str, react, kinds=KINDS) -> None:
+    """Make `react(session, event)` the reaction called `name` (one of ORDER), told of the
+    events of `kinds` only (no savepoint is spent on the others)."""
     if name not in ORDER:
         raise ValueError(f"unknown reaction {name!r}")
-    _registered[name] = react
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown events {sorted(unknown)!r}")
+    _registered[name] = (react, frozenset(kinds))
 
 
-def _reactions():
-    return tuple(_registered[name] for name in ORDER if name in _registered)
+def _reactions(kind: str | None = None):
+    """The reactions told of events of `kind` (every one: None), in ORDER."""
+    found = (_registered[name] for name in ORDER if name in _registered)
+    return tuple(react for react, kinds in found if kind is None or kind in kinds)
 
 
 def _react(session: Session, state: _Chain, react, event: Event) -> None:
@@ -123,7 +129,7 @@ def emit(session: Session, event: Event) -> None:
     try:
         while state.queue:
             happened = state.queue.popleft()
-            for react in _reactions():
+            for react in _reactions(happened.kind):
                 _react(session, state, react, happened)
     finally:
         state.running = False

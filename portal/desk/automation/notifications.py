@@ -392,6 +392,10 @@ def mail_reply(
     return _queue(session, AGENT_REPLIED, ticket, to, brand, message=message, agent_name=agent_name)
 
 
+# Received (a ticket made), solved and closed (a status change); replies mail themselves.
+LISTENS_TO = (events.TICKET_CREATED, events.STATUS_CHANGED)
+
+
 def on_event(session: Session, event) -> None:
     """Queue the requester's notification for this event, when the brand has it switched on:
     "received" for a new request (not for the follow-up a reply to a closed request opens:

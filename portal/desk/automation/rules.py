@@ -739,20 +739,16 @@ def _do(session: Session, bot: Bot, actions: list[dict], ticket: Ticket, event):
 
 
 def _attempt(session: Session, rule: _Compiled, bot: Bot, actions, ticket, event, note=True):
-    """Run actions in a savepoint; what fails is undone and, when `note`, told in a note.
-    True when done."""
+    """Run actions; one the desk refuses (PropertyError: refused before anything changes) is
+    told in a note when `note`. True when done. Anything unexpected undoes the whole rule
+    run with its savepoint (portal.desk.automation.events), and the operation goes on."""
     try:
-        with session.begin_nested():
-            _do(session, bot, actions, ticket, event)
+        _do(session, bot, actions, ticket, event)
         return True
     except agent_tickets.PropertyError as error:
-        why = error.code
-    except Exception as error:  # a rule never makes the operation that ran it fail
-        log.exception("rule %s failed on ticket %s", rule.rule_id, ticket.id)
-        why = type(error).__name__
-    if note:
-        _note_failure(session, rule, ticket, actions[0]["type"], why, event.now)
-    return False
+        if note:
+            _note_failure(session, rule, ticket, actions[0]["type"], error.code, event.now)
+        return False
 
 
 def _act(session: Session, rule: _Compiled, ticket: Ticket, event) -> bool:
@@ -777,6 +773,10 @@ def _act(session: Session, rule: _Compiled, ticket: Ticket, event) -> bool:
         for action in run:
             _attempt(session, rule, bot, [action], ticket, event)
     return stop
+
+
+# The events rules can run on.
+LISTENS_TO = EVENTS
 
 
 def on_event(session: Session, event) -> None:

@@ -209,6 +209,10 @@ def _audit(session, action, target, now, actor, ip, details) -> None:
 # --- queueing -----------------------------------------------------------------------------------
 
 
+# The events a target can subscribe to.
+LISTENS_TO = EVENTS
+
+
 def on_event(session: Session, event) -> None:
     """Queue a delivery to each webhook target of the ticket's brand subscribed to this event."""
     if event.kind not in EVENTS:

@@ -67,7 +67,7 @@ def test_events_caused_while_one_is_handled_are_handled_after_it(ctx, make, bran
             agent_tickets.change_properties(session, ticket, bot, {"priority": "high"}, event.now)
             seen.append("reaction done")
 
-    monkeypatch.setattr(events, "_reactions", lambda: (react,))
+    monkeypatch.setattr(events, "_reactions", lambda kind=None: (react,))
     ticket.status = "new"
     events.emit(ctx, events.Event(events.TICKET_CREATED, ticket, None, clock.now()))
     assert seen == ["ticket_created", "reaction done", "status_changed"]
@@ -89,7 +89,7 @@ def test_a_reaction_that_fails_is_undone_and_the_others_still_run(ctx, make, bra
     def after(session, event):
         ran.append(event.kind)
 
-    monkeypatch.setattr(events, "_reactions", lambda: (broken, after))
+    monkeypatch.setattr(events, "_reactions", lambda kind=None: (broken, after))
     events.emit(ctx, events.Event(events.CUSTOMER_REPLIED, ticket, None, clock.now()))
     ctx.commit()
     ctx.refresh(ticket)
