@@ -313,7 +313,7 @@ def test_remind_notify_and_alert_reach_the_requester_the_group_and_the_webhook(
     at(START + timedelta(days=3))
     assert run(ctx).fired == 1
 
-    [reminder] = ctx.scalars(select(OutboxMail).offset(reply_mails)).all()
+    [reminder] = ctx.scalars(select(OutboxMail).order_by(OutboxMail.id).offset(reply_mails)).all()
     assert reminder.recipient == ticket.requester_email
     assert reminder.headers.get("Auto-Submitted") == "auto-generated"
     [notice] = ctx.scalars(select(AgentNotice).where(AgentNotice.ticket_id == ticket.id)).all()
